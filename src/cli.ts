@@ -1,0 +1,203 @@
+import { Command, Option } from 'commander';
+import { ConfigError, ExitCode, exitCodeOf, HarnessError, messageOf, UsageError } from './errors.js';
+import type { Scenario } from './config/index.js';
+import type { DestroyPolicy } from './lifecycle/runner.js';
+
+/** Colour on a terminal, plain in CI and when NO_COLOR is set. */
+const color = () => Boolean(process.stdout.isTTY) && !process.env.CI && !process.env.NO_COLOR;
+const out = (text: string) => process.stdout.write(text);
+const err = (text: string) => process.stderr.write(text);
+
+interface ScenarioOptions {
+  scenarioName: string;
+  all?: boolean;
+}
+
+async function scenariosFor(options: ScenarioOptions): Promise<Scenario[]> {
+  const { listScenarios, loadScenario } = await import('./config/index.js');
+  const projectDir = process.cwd();
+  const names = options.all ? await listScenarios(projectDir) : [options.scenarioName];
+  if (names.length === 0) throw new UsageError('There are no scenarios under scenarios/.', { hint: 'Create scenarios/default/scenario.yml.' });
+  const scenarios: Scenario[] = [];
+  for (const name of names) scenarios.push(await loadScenario(projectDir, name));
+  return scenarios;
+}
+
+/**
+ * Signals: the first SIGINT/SIGTERM stops the current step and lets the run
+ * clean up; a second one abandons the cleanup and says what is left.
+ */
+function interruptControllers(): { signal: AbortSignal; cleanupSignal: AbortSignal; dispose(): void } {
+  const interrupt = new AbortController();
+  const cleanup = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!interrupt.signal.aborted) {
+      err(`\n${signal}: stopping the current step, then cleaning up. Send it again to abandon the cleanup.\n`);
+      interrupt.abort(signal);
+    } else if (!cleanup.signal.aborted) {
+      err(`\n${signal} again: abandoning the cleanup; what is left is listed below.\n`);
+      cleanup.abort(signal);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: interrupt.signal,
+    cleanupSignal: cleanup.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Run a command's sequence on each selected scenario; the exit code is the worst one. */
+async function runCommand(command: 'test' | 'create' | 'converge' | 'destroy' | 'verify' | 'idempotence', options: ScenarioOptions & { destroy?: DestroyPolicy }): Promise<number> {
+  const { runSequence } = await import('./lifecycle/runner.js');
+  const { TerminalReporter } = await import('./reporters/terminal.js');
+  const scenarios = await scenariosFor(options);
+  const signals = interruptControllers();
+  let exitCode: number = ExitCode.passed;
+  try {
+    for (const scenario of scenarios) {
+      const sequence = command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command];
+      const summary = await runSequence(scenario, {
+        projectDir: process.cwd(),
+        command,
+        sequence: [...sequence],
+        ...(options.destroy ? { destroy: options.destroy } : {}),
+        reporter: new TerminalReporter({ write: out, color: color() }),
+        signal: signals.signal,
+        cleanupSignal: signals.cleanupSignal,
+      });
+      exitCode = Math.max(exitCode, summary.exitCode);
+      if (signals.signal.aborted) break;
+    }
+  } finally {
+    signals.dispose();
+  }
+  return exitCode;
+}
+
+async function checkCommand(kind: 'syntax' | 'lint', options: ScenarioOptions & { format: 'text' | 'json' }): Promise<number> {
+  const { formatDiagnostics } = await import('./reporters/diagnostics.js');
+  const diagnostics = [];
+  try {
+    for (const scenario of await scenariosFor(options)) {
+      if (kind === 'syntax') {
+        const { checkSyntax } = await import('./syntax/index.js');
+        diagnostics.push(...(await checkSyntax(scenario)));
+      } else {
+        const { lintScenario } = await import('./lint/index.js');
+        diagnostics.push(...(await lintScenario(scenario)));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    diagnostics.push(...error.diagnostics);
+  }
+  if (options.format === 'json' || diagnostics.length > 0) out(`${formatDiagnostics(diagnostics, { format: options.format, color: color() })}\n`);
+  else out(`${kind}: no problems found\n`);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length === 0) return ExitCode.passed;
+  if (kind === 'syntax' || errors.some((d) => d.code === 'yaml' || d.code === 'schema' || d.code === 'syntax')) return ExitCode.usage;
+  return ExitCode.checkFailed;
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('swarm-molecule')
+    // -h is the node of `login`, as in Molecule; help is --help.
+    .helpOption('--help', 'display help for command')
+    .description('Test the code that builds your Docker Swarm clusters, on real nodes.')
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  const scenarioOptions = (cmd: Command) =>
+    cmd.option('-s, --scenario-name <name>', 'scenario under scenarios/', 'default').option('--all', 'every scenario under scenarios/');
+  const sequenceCommand = (name: 'test' | 'create' | 'converge' | 'destroy' | 'verify' | 'idempotence', description: string) => {
+    const cmd = scenarioOptions(program.command(name).description(description));
+    cmd.action(async (options: ScenarioOptions & { destroy?: DestroyPolicy }) => setExitCode(await runCommand(name, options)));
+    return cmd;
+  };
+
+  sequenceCommand('test', 'destroy → syntax → create → converge → idempotence → lint → verify → destroy').addOption(
+    new Option('--destroy <when>', 'destroy the nodes at the end: always, never, or only when passing').choices(['always', 'never', 'passing']).default('always'),
+  );
+  sequenceCommand('create', 'create the nodes (reuses running ones)');
+  sequenceCommand('converge', 'create the nodes if needed, then run the converge steps');
+  sequenceCommand('idempotence', 'run converge again and fail if any step changes anything');
+  sequenceCommand('verify', 'run the verify steps on the converged nodes');
+  sequenceCommand('destroy', 'destroy the nodes');
+
+  for (const kind of ['syntax', 'lint'] as const) {
+    scenarioOptions(program.command(kind).description(kind === 'syntax' ? 'check the scenario offline (exit 2 on an error)' : 'lint the scenario offline (exit 1 on an error)'))
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+      .action(async (options: ScenarioOptions & { format: 'text' | 'json' }) => setExitCode(await checkCommand(kind, options)));
+  }
+
+  program
+    .command('list')
+    .description('the nodes of every scenario (or one): address and state')
+    .option('-s, --scenario-name <name>', 'only this scenario')
+    .action(async (options: { scenarioName?: string }) => {
+      const { listNodes } = await import('./lifecycle/inspect.js');
+      const { listScenarios } = await import('./config/index.js');
+      out(await listNodes(process.cwd(), options.scenarioName ? [options.scenarioName] : await listScenarios(process.cwd())));
+    });
+
+  scenarioOptions(program.command('login').description('an interactive shell on a node over SSH'))
+    .requiredOption('-h, --host <node>', 'the node to log in to')
+    .action(async (options: ScenarioOptions & { host: string }) => {
+      const { login } = await import('./lifecycle/inspect.js');
+      setExitCode(await login(process.cwd(), options.scenarioName, options.host));
+    });
+
+  scenarioOptions(program.command('reset').description('destroy what can be found, then forget the scenario\'s state')).action(async (options: ScenarioOptions) => {
+    const { reset } = await import('./lifecycle/inspect.js');
+    const { listScenarios } = await import('./config/index.js');
+    for (const name of options.all ? await listScenarios(process.cwd()) : [options.scenarioName]) {
+      out(await reset(process.cwd(), name));
+    }
+  });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario.yml (for editors)')
+    .option('--write', 'write it to schema/scenario.schema.json')
+    .action(async (options: { write?: boolean }) => {
+      const { writeFile, mkdir } = await import('node:fs/promises');
+      const { scenarioJsonSchema } = await import('./config/index.js');
+      const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+      if (options.write) {
+        await mkdir('schema', { recursive: true });
+        await writeFile('schema/scenario.schema.json', text);
+      } else out(text);
+    });
+
+  return program;
+}
+
+/** Entry point: one top-level catch turns every error into a message and an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.passed;
+  const program = buildProgram((code) => (exitCode = code));
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const commanderError = error as { code?: string; exitCode?: number };
+    if (typeof commanderError.code === 'string' && commanderError.code.startsWith('commander.')) {
+      return commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version' ? 0 : ExitCode.usage;
+    }
+    if (error instanceof ConfigError) {
+      const { formatDiagnostics } = await import('./reporters/diagnostics.js');
+      err(`${error.message}\n${formatDiagnostics(error.diagnostics, { format: 'text', color: color() })}\n`);
+    } else {
+      err(`${messageOf(error)}\n`);
+      if (error instanceof HarnessError && error.hint) err(`→ ${error.hint}\n`);
+      else if (!(error instanceof HarnessError) && error instanceof Error && error.stack) err(`${error.stack}\n`);
+    }
+    return exitCodeOf(error);
+  }
+  return exitCode;
+}

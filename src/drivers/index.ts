@@ -1,0 +1,18 @@
+import { UsageError } from '../errors.js';
+import { NetnsDriver } from './netns/index.js';
+import type { Driver } from './types.js';
+
+export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from './types.js';
+
+/** Drivers by the name a scenario gives under `driver.name`; each is loaded only when used. */
+const drivers: Record<string, () => Promise<Driver>> = {
+  netns: () => Promise.resolve(new NetnsDriver()),
+};
+
+export async function driverFor(name: string): Promise<Driver> {
+  const load = drivers[name];
+  if (!load) {
+    throw new UsageError(`The driver "${name}" is not available.`, { hint: `Drivers: ${Object.keys(drivers).join(', ')}.` });
+  }
+  return await load();
+}

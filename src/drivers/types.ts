@@ -1,0 +1,60 @@
+import type { PlatformConfig, Scenario } from '../config/index.js';
+import type { SshTarget } from '../transport/index.js';
+
+/** A node as the state file records it: how to reach it, and the driver's own facts. */
+export interface NodeRecord extends SshTarget {
+  /** Driver-specific facts needed to stop, start and destroy the node. */
+  data: Record<string, unknown>;
+}
+
+/** What a driver made: saved in the state file after every change. */
+export interface DriverState {
+  nodes: NodeRecord[];
+  /** Driver-wide facts (e.g. the bridge and subnet of the netns driver). */
+  data: Record<string, unknown>;
+}
+
+export type NodeStatus = 'running' | 'stopped' | 'missing';
+
+/** Something this machine lacks for the driver, and the command that fixes it. */
+export interface SanityProblem {
+  problem: string;
+  fix: string;
+}
+
+export interface DriverContext {
+  scenario: Scenario;
+  /** `.swarm-molecule/<scenario>/`: the driver may keep files here. */
+  stateDir: string;
+  signal: AbortSignal;
+  /** A progress line, shown prefixed by the node name when one is given. */
+  log(line: string, node?: string): void;
+  /**
+   * Persist what exists so far. A driver calls it before and after making each
+   * resource, so that an interrupted `create` can still be destroyed.
+   */
+  record(state: DriverState): Promise<void>;
+}
+
+/**
+ * Creates and destroys nodes. Everything after `create` reaches the nodes through
+ * SSH, whatever the driver, so steps never depend on the driver.
+ */
+export interface Driver {
+  readonly name: string;
+  /** What this machine lacks to run the driver; empty when all is there. */
+  sanityCheck(ctx: DriverContext): Promise<SanityProblem[]>;
+  /**
+   * Bring up every platform that is not running yet (reusing those that are)
+   * and wait until each answers SSH and Docker.
+   */
+  create(ctx: DriverContext, platforms: PlatformConfig[], previous: DriverState | undefined): Promise<DriverState>;
+  /** Remove everything in `state`, including what a failed create left half made. */
+  destroy(ctx: DriverContext, state: DriverState): Promise<void>;
+  /** What each recorded node really is now. */
+  status(ctx: DriverContext, state: DriverState): Promise<Map<string, NodeStatus>>;
+  /** Stop a node as a crash would (for failover checks); its disk is kept. */
+  stop(ctx: DriverContext, state: DriverState, node: string): Promise<DriverState>;
+  /** Start a stopped node again, with the disk it had, and wait until it answers. */
+  start(ctx: DriverContext, state: DriverState, node: string): Promise<DriverState>;
+}

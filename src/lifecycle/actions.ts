@@ -1,0 +1,111 @@
+import type { Action } from '../config/index.js';
+import { CheckFailed, ConfigError, InfraError } from '../errors.js';
+import { lintScenario } from '../lint/index.js';
+import type { ActionResult } from '../reporters/types.js';
+import { runConvergeSteps, runVerifySteps } from '../steps/run.js';
+import { checkSyntax } from '../syntax/index.js';
+import type { Session } from './session.js';
+
+/** What an action adds to its result besides status and time. */
+export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message'>>;
+
+export type ActionHandler = (session: Session, signal: AbortSignal) => Promise<ActionOutput>;
+
+/** The idempotence check failed: converge changed something on its second run. */
+export class NotIdempotent extends CheckFailed {}
+
+const destroy: ActionHandler = async (session, signal) => {
+  const driverState = session.state.driverState;
+  if (!driverState || (driverState.nodes.length === 0 && Object.keys(driverState.data).length === 0)) {
+    await session.save({ created: false, converged: false });
+    return { message: 'nothing to destroy' };
+  }
+  session.close();
+  await session.driver.destroy(session.driverContext(signal), driverState);
+  const { driverState: _gone, ...rest } = session.state;
+  session.state = { ...rest, created: false, converged: false };
+  await session.save({});
+  return {};
+};
+
+const syntax: ActionHandler = async (session) => {
+  const diagnostics = await checkSyntax(session.scenario);
+  session.reporter.diagnostics?.('syntax', diagnostics);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    throw new ConfigError(`Scenario "${session.scenario.name}" has ${errors.length} syntax error${errors.length === 1 ? '' : 's'}.`, diagnostics, {
+      hint: 'Fix each problem at the position shown; nothing was created.',
+    });
+  }
+  return {};
+};
+
+const create: ActionHandler = async (session) => {
+  const ctx = session.driverContext();
+  const problems = await session.driver.sanityCheck(ctx);
+  if (problems.length > 0) {
+    throw new InfraError(
+      `This machine cannot run the ${session.driver.name} driver:\n${problems.map((p) => `  - ${p.problem} Fix: ${p.fix}`).join('\n')}`,
+    );
+  }
+  const driverState = await session.driver.create(ctx, session.scenario.platforms, session.state.driverState);
+  await session.save({ driverState, created: true });
+  return {};
+};
+
+const converge: ActionHandler = async (session) => {
+  await session.assertNodesRunning();
+  const results = await runConvergeSteps(session.stepInput());
+  await session.save({ converged: true });
+  return { converge: results };
+};
+
+const idempotence: ActionHandler = async (session) => {
+  if (!session.state.converged) {
+    throw new CheckFailed(`Scenario "${session.scenario.name}" has not been converged, so idempotence cannot be checked.`, {
+      hint: `Run "swarm-molecule converge -s ${session.scenario.name}" first.`,
+    });
+  }
+  await session.assertNodesRunning();
+  const results = await runConvergeSteps(session.stepInput());
+  const changes = results.flatMap((step) =>
+    step.hosts.filter((h) => h.status === 'changed').map((h) => `  step "${step.name}" on ${h.host}: ${h.changes.join('; ')}`),
+  );
+  if (changes.length > 0) {
+    const error = new NotIdempotent(`Idempotence failed: the second converge changed ${changes.length === 1 ? 'something' : `${changes.length} things`}:\n${changes.join('\n')}`, {
+      hint: 'Each step must read the real state first and change nothing when it is already right.',
+    });
+    throw Object.assign(error, { converge: results });
+  }
+  return { converge: results, message: 'no changes' };
+};
+
+const lint: ActionHandler = async (session) => {
+  const findings = await lintScenario(session.scenario);
+  session.reporter.diagnostics?.('lint', findings);
+  const errors = findings.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    throw new CheckFailed(`Lint found ${errors.length} error${errors.length === 1 ? '' : 's'} in scenario "${session.scenario.name}".`, {
+      hint: 'Fix them, or turn a rule off under lint.rules in scenario.yml.',
+    });
+  }
+  return { message: findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}` };
+};
+
+const verify: ActionHandler = async (session) => {
+  await session.assertNodesRunning();
+  const results = await runVerifySteps(session.stepInput());
+  const failed = results.filter((r) => r.status === 'failed');
+  if (failed.length > 0) {
+    throw Object.assign(
+      new CheckFailed(`Verify failed: ${failed.map((r) => r.name).join(', ')}.`, {
+        hint: `Keep the nodes with "--destroy passing" and run "swarm-molecule login -s ${session.scenario.name} -h NODE" to inspect.`,
+      }),
+      { verify: results },
+    );
+  }
+  return { verify: results };
+};
+
+/** The actions sequences are made of. */
+export const actions: Record<Action, ActionHandler> = { destroy, syntax, create, converge, idempotence, lint, verify };

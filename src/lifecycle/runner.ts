@@ -1,0 +1,130 @@
+import type { Action, Scenario } from '../config/index.js';
+import { driverFor } from '../drivers/index.js';
+import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, UsageError } from '../errors.js';
+import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
+import { secrets } from '../transport/index.js';
+import { actions, type ActionOutput } from './actions.js';
+import { acquireLock } from './lock.js';
+import { Session } from './session.js';
+import { StateStore } from './state.js';
+
+/** What `test` does with the nodes at the end: Test Kitchen's --destroy. */
+export const DESTROY_POLICIES = ['always', 'never', 'passing'] as const;
+export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
+
+export interface RunOptions {
+  projectDir: string;
+  /** The command, for the report (`test`, `converge`, ...). */
+  command: string;
+  sequence: Action[];
+  /** Applies to a trailing `destroy` of the sequence; default `always`. */
+  destroy?: DestroyPolicy;
+  reporter: Reporter;
+  /** Aborted on the first Ctrl-C / SIGTERM: stop the current action, then clean up. */
+  signal: AbortSignal;
+  /** Aborted on a second Ctrl-C: give up cleaning up too. */
+  cleanupSignal: AbortSignal;
+}
+
+/**
+ * Walk a sequence of actions for one scenario. After a failure or an interrupt
+ * the remaining actions are skipped, except a trailing `destroy`, which runs as
+ * the destroy policy says. The state file is written after every action.
+ */
+export async function runSequence(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const store = new StateStore(options.projectDir, scenario.name);
+  const release = await acquireLock(store.dir, scenario.name);
+  const results: ActionResult[] = [];
+  let failure: unknown;
+  let session: Session | undefined;
+  try {
+    const state = await store.read();
+    if (state?.driverState && state.created && state.driver !== scenario.driver.name) {
+      throw new UsageError(`Scenario "${scenario.name}" has nodes made by the ${state.driver} driver, but now names the ${scenario.driver.name} driver.`, {
+        hint: `Destroy them first: change the driver back and run "swarm-molecule destroy -s ${scenario.name}".`,
+      });
+    }
+    const driver = await driverFor(scenario.driver.name);
+    session = new Session(scenario, driver, store, options.reporter, options.signal, state);
+    options.reporter.runStart?.({ scenario: scenario.name, command: options.command, driver: driver.name, actions: options.sequence });
+
+    for (const [index, action] of options.sequence.entries()) {
+      const trailingDestroy = action === 'destroy' && index === options.sequence.length - 1 && index > 0;
+      const skip = skipReason(action, trailingDestroy, failure, options);
+      if (skip) {
+        results.push({ action, status: 'skipped', durationMs: 0, message: skip });
+        options.reporter.actionEnd?.({ action, status: 'skipped', durationMs: 0, message: skip });
+        continue;
+      }
+      options.reporter.actionStart?.(action);
+      const actionStarted = performance.now();
+      // Cleaning up goes on after the first interrupt; only a second one stops it.
+      const signal = action === 'destroy' ? options.cleanupSignal : options.signal;
+      let result: ActionResult;
+      try {
+        const output: ActionOutput = await actions[action](session, signal);
+        result = { action, status: 'passed', durationMs: performance.now() - actionStarted, ...output };
+      } catch (caught) {
+        const error = signal.aborted && !(caught instanceof Interrupted) ? new Interrupted(String(signal.reason ?? 'signal')) : caught;
+        failure ??= error;
+        const partial = caught as Partial<Pick<ActionResult, 'converge' | 'verify'>>;
+        result = {
+          action,
+          status: 'failed',
+          durationMs: performance.now() - actionStarted,
+          message: secrets.mask(messageOf(error)),
+          ...(error instanceof HarnessError && error.hint ? { hint: error.hint } : {}),
+          ...(partial.converge ? { converge: partial.converge } : {}),
+          ...(partial.verify ? { verify: partial.verify } : {}),
+        };
+      }
+      results.push(result);
+      options.reporter.actionEnd?.(result);
+      await session.save({ lastAction: action, ...(result.status === 'failed' ? { lastError: result.message } : { lastError: undefined }) });
+    }
+  } catch (error) {
+    failure ??= error;
+  } finally {
+    session?.close();
+    await release();
+  }
+  const interrupted = failure instanceof Interrupted || options.signal.aborted;
+  const summary: RunSummary = {
+    info: { scenario: scenario.name, command: options.command, driver: scenario.driver.name, actions: options.sequence },
+    actions: results,
+    status: failure === undefined ? 'passed' : interrupted ? 'interrupted' : 'failed',
+    exitCode: failure === undefined ? ExitCode.passed : interrupted ? ExitCode.interrupted : exitCodeOf(failure),
+    durationMs: performance.now() - started,
+    ...(options.sequence.at(-1) === 'destroy' ? leftoverOf(scenario, session) : {}),
+  };
+  if (failure !== undefined && results.length === 0) {
+    // Failed before any action (lock, state file): say why.
+    summary.actions.push({
+      action: options.sequence[0] ?? 'destroy',
+      status: 'failed',
+      durationMs: 0,
+      message: messageOf(failure),
+      ...(failure instanceof HarnessError && failure.hint ? { hint: failure.hint } : {}),
+    });
+  }
+  options.reporter.runEnd?.(summary);
+  return summary;
+}
+
+function skipReason(action: Action, trailingDestroy: boolean, failure: unknown, options: RunOptions): string | undefined {
+  const policy = options.destroy ?? 'always';
+  if (!trailingDestroy) return failure === undefined ? undefined : 'skipped after an earlier failure';
+  if (policy === 'never') return 'nodes kept (--destroy never)';
+  if (policy === 'passing' && failure !== undefined) return 'nodes kept for inspection (--destroy passing)';
+  if (options.cleanupSignal.aborted) return 'interrupted twice: cleanup abandoned';
+  return undefined;
+}
+
+function leftoverOf(scenario: Scenario, session: Session | undefined): Pick<RunSummary, 'leftover'> {
+  if (!session?.state.created) return {};
+  const nodes = session.state.driverState?.nodes.map((n) => n.name).join(', ') ?? '';
+  return {
+    leftover: `The nodes of scenario "${scenario.name}" still exist (${nodes}). Remove them with "swarm-molecule destroy -s ${scenario.name}".`,
+  };
+}

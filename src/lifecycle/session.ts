@@ -1,0 +1,140 @@
+import { mkdirSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../config/index.js';
+import type { Driver, DriverContext, DriverState } from '../drivers/index.js';
+import { InfraError, UsageError } from '../errors.js';
+import type { Reporter } from '../reporters/types.js';
+import type { NodeControl } from '../steps/api.js';
+import { createHost } from '../steps/context.js';
+import type { StepRunInput } from '../steps/run.js';
+import { ConnectionPool, quoteCommand, secrets, type CommandResult } from '../transport/index.js';
+import { emptyState, type State, type StateStore } from './state.js';
+
+/**
+ * Everything one command works with: the scenario, its state (kept in step
+ * with the state file), the driver, the SSH connections and the reporter.
+ */
+export class Session {
+  state: State;
+  #pool: ConnectionPool | undefined;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly driver: Driver,
+    readonly store: StateStore,
+    readonly reporter: Reporter,
+    /** Aborted on the first Ctrl-C: stops the current action. */
+    readonly signal: AbortSignal,
+    state: State | undefined,
+  ) {
+    this.state = state ?? emptyState(scenario.name, driver.name);
+  }
+
+  async save(patch: Partial<State>): Promise<void> {
+    this.state = { ...this.state, ...patch };
+    await this.store.write(this.state);
+  }
+
+  driverContext(signal: AbortSignal = this.signal): DriverContext {
+    return {
+      scenario: this.scenario,
+      stateDir: this.store.dir,
+      signal,
+      log: (line, node) => this.reporter.driverLog?.(line, node),
+      record: async (driverState) => {
+        await this.save({ driverState: structuredClone(driverState) });
+        this.#pool?.update(driverState);
+      },
+    };
+  }
+
+  /** The nodes' driver state; fails when there are no nodes to work on. */
+  nodes(): DriverState {
+    const driverState = this.state.driverState;
+    if (!this.state.created || !driverState || driverState.nodes.length === 0) {
+      throw new UsageError(`Scenario "${this.scenario.name}" has no nodes.`, {
+        hint: `Run "swarm-molecule create -s ${this.scenario.name}" (or "converge", which creates them).`,
+      });
+    }
+    return driverState;
+  }
+
+  /** Check the state against reality: every platform's node must be running. */
+  async assertNodesRunning(): Promise<void> {
+    const driverState = this.nodes();
+    const statuses = await this.driver.status(this.driverContext(), driverState);
+    const problems: string[] = [];
+    for (const platform of this.scenario.platforms) {
+      const status = statuses.get(platform.name) ?? 'missing';
+      if (status !== 'running') problems.push(`${platform.name} is ${status}`);
+    }
+    if (problems.length > 0) {
+      throw new InfraError(`The state file says the nodes of "${this.scenario.name}" exist, but ${problems.join(', ')}.`, {
+        hint: `Run "swarm-molecule converge -s ${this.scenario.name}" to recreate them, or "swarm-molecule destroy -s ${this.scenario.name}".`,
+      });
+    }
+  }
+
+  #connections(): ConnectionPool {
+    this.#pool ??= new ConnectionPool(this.nodes(), { signal: this.signal, onCommand: this.#logCommand });
+    return this.#pool;
+  }
+
+  /** Every remote command, with its output, in `.swarm-molecule/<scenario>/logs/<node>.log`, secrets masked. */
+  #logCommand = (node: string, result: CommandResult): void => {
+    const dir = join(this.store.dir, 'logs');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const lines = [
+      `# ${new Date().toISOString()} exit=${result.exitCode} ${result.durationMs.toFixed(0)}ms`,
+      `$ ${quoteCommand(result.argv)}`,
+      result.stdout.trimEnd(),
+      result.stderr.trimEnd() ? `[stderr]\n${result.stderr.trimEnd()}` : '',
+    ].filter((line) => line !== '');
+    appendFileSync(join(dir, `${node}.log`), `${secrets.mask(lines.join('\n'))}\n`);
+  };
+
+  /** What the step runners need: hosts over SSH and node control through the driver. */
+  stepInput(): StepRunInput {
+    const driverState = this.nodes();
+    const pool = this.#connections();
+    const book = {
+      platforms: this.scenario.platforms,
+      addressOf: (name: string) => this.nodes().nodes.find((n) => n.name === name)?.host ?? '',
+      connections: pool,
+    };
+    const missing = this.scenario.platforms.filter((p) => !driverState.nodes.some((n) => n.name === p.name));
+    if (missing.length > 0) {
+      throw new InfraError(`No node exists for ${missing.map((p) => p.name).join(', ')}.`, {
+        hint: `Run "swarm-molecule converge -s ${this.scenario.name}" to create it.`,
+      });
+    }
+    const nodes: NodeControl = {
+      stop: async (name) => {
+        pool.drop(name);
+        const next = await this.driver.stop(this.driverContext(), this.nodes(), name);
+        await this.save({ driverState: next });
+        pool.update(next);
+      },
+      start: async (name) => {
+        const next = await this.driver.start(this.driverContext(), this.nodes(), name);
+        await this.save({ driverState: next });
+        pool.update(next);
+      },
+    };
+    return {
+      scenario: this.scenario,
+      base: {
+        scenario: { name: this.scenario.name, platforms: this.scenario.platforms, converge: this.scenario.converge },
+        hosts: this.scenario.platforms.map((p) => createHost(p, book)),
+        signal: this.signal,
+      },
+      events: this.reporter,
+      nodes,
+    };
+  }
+
+  close(): void {
+    this.#pool?.closeAll();
+    this.#pool = undefined;
+  }
+}

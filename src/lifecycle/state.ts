@@ -1,0 +1,107 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ACTIONS } from '../config/index.js';
+import type { DriverState } from '../drivers/index.js';
+import { HarnessError, ExitCode } from '../errors.js';
+import { secrets } from '../transport/index.js';
+
+export const STATE_VERSION = 1;
+
+const nodeSchema = z.object({
+  name: z.string(),
+  host: z.string(),
+  port: z.number(),
+  user: z.string(),
+  identityFile: z.string(),
+  hostKey: z.string().optional(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+const stateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  scenario: z.string(),
+  driver: z.string(),
+  created: z.boolean(),
+  converged: z.boolean(),
+  lastAction: z.enum(ACTIONS).optional(),
+  lastError: z.string().optional(),
+  updatedAt: z.string(),
+  driverState: z.object({ nodes: z.array(nodeSchema), data: z.record(z.string(), z.unknown()) }).optional(),
+});
+
+/** What the harness knows about a scenario's nodes between commands. */
+export type State = Omit<z.infer<typeof stateSchema>, 'driverState'> & { driverState?: DriverState };
+
+/** A state file that cannot be trusted: the user must reset. */
+export class StateError extends HarnessError {
+  readonly exitCode = ExitCode.usage;
+}
+
+export function stateDirOf(projectDir: string, scenario: string): string {
+  return join(projectDir, '.swarm-molecule', scenario);
+}
+
+export function emptyState(scenario: string, driver: string): State {
+  return { version: STATE_VERSION, scenario, driver, created: false, converged: false, updatedAt: new Date().toISOString() };
+}
+
+/**
+ * `.swarm-molecule/<scenario>/state.json`, written atomically (temp file +
+ * rename) on every change, so an interrupted run leaves a file the next
+ * command can read.
+ */
+export class StateStore {
+  readonly dir: string;
+  readonly file: string;
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(projectDir: string, readonly scenario: string) {
+    this.dir = stateDirOf(projectDir, scenario);
+    this.file = join(this.dir, 'state.json');
+  }
+
+  /** The saved state, or undefined when there is none. Throws StateError when it is unreadable. */
+  async read(): Promise<State | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const reset = `Run "swarm-molecule reset -s ${this.scenario}" to clean up what can be found and start over.`;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new StateError(`The state file ${this.file} is corrupt (not JSON).`, { hint: reset });
+    }
+    const version = (json as { version?: unknown } | null)?.version;
+    if (version !== STATE_VERSION) {
+      throw new StateError(`The state file ${this.file} is from another version of swarm-molecule (version ${String(version)}, expected ${STATE_VERSION}).`, { hint: reset });
+    }
+    const parsed = stateSchema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues[0]?.path.join('.') ?? '';
+      throw new StateError(`The state file ${this.file} is damaged (at "${where}").`, { hint: reset });
+    }
+    return parsed.data as State;
+  }
+
+  /** Save the whole state; writes are serialised so the last one wins. */
+  write(state: State): Promise<void> {
+    const snapshot = secrets.mask(JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 2));
+    this.#writes = this.#writes.then(async () => {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      const temp = `${this.file}.${process.pid}.tmp`;
+      await writeFile(temp, `${snapshot}\n`, { mode: 0o600 });
+      await rename(temp, this.file);
+    });
+    return this.#writes;
+  }
+
+  async remove(): Promise<void> {
+    await this.#writes;
+    await rm(this.file, { force: true });
+  }
+}

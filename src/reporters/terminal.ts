@@ -1,0 +1,136 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Action } from '../config/index.js';
+import type { Diagnostic } from '../errors.js';
+import { secrets } from '../transport/index.js';
+import type { HostResult, HostStatus, VerifyStepResult } from '../steps/run.js';
+import { formatDiagnostics } from './diagnostics.js';
+import type { ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+export interface TerminalOptions {
+  write(text: string): void;
+  /** Colour (a terminal, not CI). */
+  color: boolean;
+}
+
+/**
+ * A line per step per host, a recap per host and a summary of the actions:
+ * what a person reads at a glance, coloured on a terminal and plain in CI.
+ */
+export class TerminalReporter implements Reporter {
+  readonly #write: (text: string) => void;
+  readonly #c: ChalkInstance;
+  readonly #recap = new Map<string, Record<HostStatus, number>>();
+  #action: Action | undefined;
+
+  constructor(options: TerminalOptions) {
+    this.#write = (text) => options.write(secrets.mask(text));
+    this.#c = new Chalk({ level: options.color ? 1 : 0 });
+  }
+
+  #line(text = ''): void {
+    this.#write(`${text}\n`);
+  }
+
+  #status(status: string): string {
+    const c = this.#c;
+    const padded = status.padEnd(8);
+    switch (status) {
+      case 'ok':
+      case 'passed':
+        return c.green(padded);
+      case 'changed':
+        return c.yellow(padded);
+      case 'failed':
+        return c.red(padded);
+      default:
+        return c.cyan(padded);
+    }
+  }
+
+  runStart(info: RunInfo): void {
+    const c = this.#c;
+    this.#line(c.bold(`swarm-molecule ${info.command}`) + c.dim(`  scenario ${info.scenario} · driver ${info.driver}`));
+    this.#line(c.dim(`  ${info.actions.join(' → ')}`));
+  }
+
+  actionStart(action: Action): void {
+    this.#action = action;
+    this.#line();
+    this.#line(this.#c.bold.blue(`── ${action}`));
+  }
+
+  driverLog(line: string, node?: string): void {
+    this.#line(`   ${node ? `${node.padEnd(16)} ` : ''}${this.#c.dim(line)}`);
+  }
+
+  stepStart(_section: 'converge' | 'verify', name: string): void {
+    if (_section === 'converge') this.#line(`   ${this.#c.bold(name)}`);
+  }
+
+  hostResult(_step: string, result: HostResult): void {
+    const counts = this.#recap.get(result.host) ?? { ok: 0, changed: 0, failed: 0, skipped: 0 };
+    counts[result.status]++;
+    this.#recap.set(result.host, counts);
+    const detail = result.status === 'changed' ? result.changes.join('; ') : (result.message ?? '');
+    this.#line(`     ${this.#status(result.status)} ${result.host.padEnd(16)} ${this.#c.dim(seconds(result.durationMs).padStart(6))}  ${detail}`);
+  }
+
+  log(line: string, step: string): void {
+    if (this.#action === 'verify') this.#line(`            ${this.#c.dim(`${step}: ${line}`)}`);
+  }
+
+  verifyResult(result: VerifyStepResult): void {
+    const c = this.#c;
+    this.#line(`   ${this.#status(result.status)} ${result.name.padEnd(26)} ${c.dim(seconds(result.durationMs).padStart(6))}`);
+    if (result.message) this.#line(`            ${result.status === 'failed' ? c.red(result.message) : result.message}`);
+    if (result.status === 'failed' && result.expected !== undefined) {
+      this.#line(`            expected:\n${indent(result.expected, 14)}`);
+      this.#line(`            observed:\n${indent(result.observed ?? '', 14)}`);
+    }
+  }
+
+  diagnostics(_action: Action, diagnostics: Diagnostic[]): void {
+    if (diagnostics.length === 0) return;
+    this.#line(indent(formatDiagnostics(diagnostics, { format: 'text', color: this.#c.level > 0 }), 3));
+  }
+
+  actionEnd(result: ActionResult): void {
+    const c = this.#c;
+    if (result.status === 'failed' && result.message) {
+      this.#line(`   ${c.red(result.message)}`);
+      if (result.hint) this.#line(`   ${c.dim(`→ ${result.hint}`)}`);
+    } else if (result.status === 'skipped' && result.message) {
+      this.#line(`   ${c.dim(result.message)}`);
+    }
+  }
+
+  runEnd(summary: RunSummary): void {
+    const c = this.#c;
+    if (this.#recap.size > 0) {
+      this.#line();
+      this.#line(c.bold('RECAP'));
+      for (const [host, n] of this.#recap) {
+        const part = (label: HostStatus, color: (s: string) => string) => (n[label] > 0 ? color(`${label}=${n[label]}`) : `${label}=0`);
+        this.#line(`  ${host.padEnd(18)} ${part('ok', c.green)}  ${part('changed', c.yellow)}  ${part('failed', c.red)}  ${part('skipped', c.cyan)}`);
+      }
+    }
+    this.#line();
+    this.#line(c.bold('SUMMARY'));
+    for (const result of summary.actions) {
+      this.#line(`  ${result.action.padEnd(13)} ${this.#status(result.status)} ${seconds(result.durationMs).padStart(7)}`);
+    }
+    const verdict = summary.status === 'passed' ? c.green.bold('passed') : c.red.bold(summary.status);
+    this.#line(`  ${c.bold(summary.info.command.padEnd(13))} ${verdict}${' '.repeat(Math.max(1, 9 - summary.status.length))}${seconds(summary.durationMs).padStart(7)}  (exit ${summary.exitCode})`);
+    if (summary.leftover) this.#line(c.red(summary.leftover));
+  }
+}
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text
+    .split('\n')
+    .map((line) => (line ? pad + line : line))
+    .join('\n');
+}

@@ -1,0 +1,68 @@
+import type { Action } from '../config/index.js';
+import type { Diagnostic } from '../errors.js';
+import type { ConvergeStepResult, StepEvents, VerifyStepResult } from '../steps/run.js';
+
+export interface RunInfo {
+  scenario: string;
+  command: string;
+  driver: string;
+  actions: Action[];
+}
+
+export type ActionStatus = 'passed' | 'failed' | 'skipped';
+
+export interface ActionResult {
+  action: Action;
+  status: ActionStatus;
+  durationMs: number;
+  /** Why it failed or was skipped. */
+  message?: string;
+  hint?: string;
+  converge?: ConvergeStepResult[];
+  verify?: VerifyStepResult[];
+}
+
+export interface RunSummary {
+  info: RunInfo;
+  actions: ActionResult[];
+  status: 'passed' | 'failed' | 'interrupted';
+  exitCode: number;
+  durationMs: number;
+  /** What is left on the machine when the run could not clean up. */
+  leftover?: string;
+}
+
+/**
+ * Receives the events of a run. A reporter implements only the hooks it needs;
+ * every reporter gets the same events (terminal now; JUnit and JSON alike).
+ */
+export interface Reporter extends StepEvents {
+  runStart?(info: RunInfo): void;
+  actionStart?(action: Action): void;
+  actionEnd?(result: ActionResult): void;
+  /** A driver's progress line. */
+  driverLog?(line: string, node?: string): void;
+  diagnostics?(action: Action, diagnostics: Diagnostic[]): void;
+  runEnd?(summary: RunSummary): void;
+}
+
+/** Fan events out to several reporters. */
+export function combineReporters(reporters: Reporter[]): Reporter {
+  const fan =
+    <K extends keyof Reporter>(key: K) =>
+    (...args: Parameters<NonNullable<Reporter[K]>>) => {
+      for (const reporter of reporters) (reporter[key] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    };
+  return {
+    runStart: fan('runStart'),
+    actionStart: fan('actionStart'),
+    actionEnd: fan('actionEnd'),
+    driverLog: fan('driverLog'),
+    diagnostics: fan('diagnostics'),
+    runEnd: fan('runEnd'),
+    stepStart: fan('stepStart'),
+    hostResult: fan('hostResult'),
+    verifyResult: fan('verifyResult'),
+    log: fan('log'),
+  };
+}

@@ -1,0 +1,161 @@
+import type { z } from 'zod';
+import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
+import type { CommandResult, RunOptions } from '../transport/index.js';
+
+/** A node as steps see it: its platform facts and a way to run commands on it. */
+export interface Host {
+  readonly name: string;
+  /** The node's own address on the node network (use it for `--advertise-addr`). */
+  readonly address: string;
+  readonly groups: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** Run a command (an argument array, never a shell string); resolves whatever the exit code. */
+  run(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
+  /** Run a command and return its trimmed stdout; rejects with stderr when it exits non-zero. */
+  check(argv: readonly string[], options?: RunOptions): Promise<string>;
+  /** `check(['docker', ...args])`. */
+  docker(args: readonly string[], options?: RunOptions): Promise<string>;
+}
+
+/** Control of the nodes themselves, for steps that test failures. */
+export interface NodeControl {
+  /** Stop a node as a crash would; its disk is kept. */
+  stop(node: string): Promise<void>;
+  /** Start a stopped node and wait until it answers SSH and Docker. */
+  start(node: string): Promise<void>;
+}
+
+/** The scenario as steps see it. */
+export interface ScenarioInfo {
+  readonly name: string;
+  readonly platforms: readonly PlatformConfig[];
+  /** The converge entries, so a verify step can tell what converge was asked to do. */
+  readonly converge: readonly StepConfig[];
+}
+
+/** What every step gets. */
+export interface StepContext<Options> {
+  readonly options: Options;
+  readonly scenario: ScenarioInfo;
+  /** Every node of the scenario. */
+  readonly hosts: readonly Host[];
+  host(name: string): Host;
+  /** Hosts of a group (a platform name also works, for one host). */
+  group(name: string): Host[];
+  /** The one host in `swarm-leader`. */
+  leader(): Host;
+  /** Hosts in `swarm-leader` or `swarm-manager`. */
+  managers(): Host[];
+  /** Hosts in `swarm-worker`. */
+  workers(): Host[];
+  /** A progress line under the step. */
+  log(message: string): void;
+  /** Never show this value (a token, a password): it is masked in all output. */
+  secret(value: string): void;
+  /**
+   * Compute a value once per run of the step and share it between its hosts
+   * (e.g. a join token read from the leader).
+   */
+  shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  readonly signal: AbortSignal;
+}
+
+/** What a converge step did on one host. */
+export type HostOutcome =
+  | { status: 'ok'; message?: string }
+  | { status: 'changed'; changes: string[] }
+  | { status: 'skipped'; reason: string };
+
+export const ok = (message?: string): HostOutcome => (message ? { status: 'ok', message } : { status: 'ok' });
+/** Each change as `what: before → after`, e.g. `swarm: inactive → worker`. */
+export const changed = (...changes: string[]): HostOutcome => ({ status: 'changed', changes });
+export const skipped = (reason: string): HostOutcome => ({ status: 'skipped', reason });
+
+/** A problem a step finds in the scenario before any node exists (shown by `syntax`). */
+export interface StepRequirementProblem {
+  message: string;
+  /** Path under the step entry, e.g. `['with', 'replicas']`; the entry itself when absent. */
+  path?: PropertyKey[];
+}
+
+interface StepDefinitionBase<Options> {
+  /** `area/verb-thing`, e.g. `swarm/join-workers`. */
+  name: string;
+  description: string;
+  /** Options given under `with:`; validated by `syntax`. */
+  options?: z.ZodType<Options>;
+  /**
+   * What the step needs from the scenario (groups, numbers of managers); checked
+   * by `syntax` with the options already validated.
+   */
+  requirements?(scenario: Scenario, options: Options): StepRequirementProblem[];
+}
+
+export interface ConvergeStepDefinition<Options = Record<string, unknown>> extends StepDefinitionBase<Options> {
+  kind: 'converge';
+  /**
+   * Default hosts: a group or platform name, `all`, or a function of the
+   * context (e.g. every manager). The scenario's `hosts:` overrides it.
+   */
+  hosts: string | ((ctx: StepContext<Options>) => readonly Host[]);
+  /** Apply to one host at a time, in platform order (e.g. manager joins). */
+  serial?: boolean;
+  /**
+   * Bring one host to the wanted state. Read the real state first and return
+   * `ok()` when nothing was to be done, `changed(...)` with what changed
+   * otherwise; throw to fail.
+   */
+  apply(ctx: StepContext<Options>, host: Host): Promise<HostOutcome>;
+}
+
+/** A measured duration or count reported with a verify step (e.g. leader election time). */
+export interface Measurement {
+  name: string;
+  value: number;
+  unit: 'ms' | 's' | 'count';
+}
+
+export interface EventuallyOptions {
+  /** Give up after this long; default 60 s. */
+  timeout?: number;
+  /** Wait this long between tries; default 500 ms. */
+  interval?: number;
+  /** What is awaited, for the failure message (e.g. "a new leader"). */
+  description?: string;
+}
+
+export interface VerifyContext<Options> extends StepContext<Options> {
+  /**
+   * Retry `check` until it returns without throwing; on timeout fail with the
+   * last error and the last value `check` observed (via `observe`).
+   */
+  eventually<T>(check: (observe: (value: unknown) => void) => Promise<T>, options?: EventuallyOptions): Promise<T>;
+  /** Report a measured figure with the step's result. */
+  measure(name: string, value: number, unit?: Measurement['unit']): void;
+  /** Stop or start nodes through the scenario's driver. */
+  readonly nodes: NodeControl;
+}
+
+export interface VerifyStepDefinition<Options = Record<string, unknown>> extends StepDefinitionBase<Options> {
+  kind: 'verify';
+  /** Stops nodes or changes the cluster; it must restore what it changed before it returns. */
+  disruptive?: boolean;
+  /** Throw `AssertionFailed` (or any error) to fail; return `{ skipped }` to skip with a reason. */
+  verify(ctx: VerifyContext<Options>): Promise<void | { skipped: string }>;
+}
+
+export type StepDefinition = ConvergeStepDefinition<any> | VerifyStepDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Define a converge step; the default export of a custom step module. */
+export function defineConvergeStep<Options = Record<string, unknown>>(
+  definition: Omit<ConvergeStepDefinition<Options>, 'kind'>,
+): ConvergeStepDefinition<Options> {
+  return { ...definition, kind: 'converge' };
+}
+
+/** Define a verify step; the default export of a custom step module. */
+export function defineVerifyStep<Options = Record<string, unknown>>(
+  definition: Omit<VerifyStepDefinition<Options>, 'kind'>,
+): VerifyStepDefinition<Options> {
+  return { ...definition, kind: 'verify' };
+}

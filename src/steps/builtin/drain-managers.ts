@@ -1,0 +1,14 @@
+import { changed, defineConvergeStep, ok } from '../api.js';
+import { nodeSpecOf } from './swarm-info.js';
+
+export default defineConvergeStep({
+  name: 'swarm/drain-managers',
+  description: 'Set every manager (swarm-leader and swarm-manager hosts) to availability "drain", so services run on workers only.',
+  hosts: (ctx) => ctx.managers(),
+  async apply(ctx, host) {
+    const spec = await nodeSpecOf(ctx, host);
+    if (spec.availability === 'drain') return ok('already drained');
+    await ctx.leader().docker(['node', 'update', '--availability', 'drain', spec.id]);
+    return changed(`availability: ${spec.availability} → drain`);
+  },
+});

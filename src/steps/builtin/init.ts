@@ -1,0 +1,20 @@
+import { changed, defineConvergeStep, ok } from '../api.js';
+import { roleOf, swarmInfo } from './swarm-info.js';
+
+export default defineConvergeStep({
+  name: 'swarm/init',
+  description: 'Initialise the swarm on the swarm-leader host, advertising the node\'s own address.',
+  hosts: 'swarm-leader',
+  async apply(_ctx, host) {
+    const info = await swarmInfo(host);
+    if (info.LocalNodeState === 'active' && info.ControlAvailable) return ok('already a manager of a swarm');
+    if (info.LocalNodeState === 'active') {
+      throw new Error(`${host.name} is a worker of an existing swarm; the swarm-leader host must be a manager. Run "docker swarm leave --force" on it, or recreate the node.`);
+    }
+    if (info.LocalNodeState !== 'inactive') {
+      throw new Error(`${host.name} is in swarm state "${info.LocalNodeState}" ${info.Error}`.trim());
+    }
+    await host.docker(['swarm', 'init', '--advertise-addr', host.address, '--listen-addr', `${host.address}:2377`]);
+    return changed(`swarm: ${roleOf(info)} → manager (leader, ${host.address}:2377)`);
+  },
+});

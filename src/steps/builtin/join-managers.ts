@@ -1,0 +1,23 @@
+import { changed, defineConvergeStep, ok } from '../api.js';
+import { assertSameCluster, joinSwarm, nodeSpecOf, roleOf, swarmInfo } from './swarm-info.js';
+
+export default defineConvergeStep({
+  name: 'swarm/join-managers',
+  description: 'Join every swarm-manager host to the swarm as a manager (one at a time, to keep the raft quorum safe); promote one that is a worker.',
+  hosts: 'swarm-manager',
+  // Raft membership changes one at a time: concurrent manager joins can lose quorum.
+  serial: true,
+  async apply(ctx, host) {
+    if (host.name === ctx.leader().name) return ok('the swarm-leader');
+    const info = await swarmInfo(host);
+    if (info.LocalNodeState === 'active') {
+      await assertSameCluster(ctx, host, info);
+      if (info.ControlAvailable) return ok('already a manager');
+      const spec = await nodeSpecOf(ctx, host);
+      await ctx.leader().docker(['node', 'promote', spec.id]);
+      return changed('role: worker → manager');
+    }
+    await joinSwarm(ctx, host, 'manager');
+    return changed(`swarm: ${roleOf(info)} → manager`);
+  },
+});

@@ -1,0 +1,20 @@
+import { changed, defineConvergeStep, ok } from '../api.js';
+import { assertSameCluster, joinSwarm, nodeSpecOf, roleOf, swarmInfo } from './swarm-info.js';
+
+export default defineConvergeStep({
+  name: 'swarm/join-workers',
+  description: 'Join every swarm-worker host to the swarm as a worker; demote one that is a manager.',
+  hosts: 'swarm-worker',
+  async apply(ctx, host) {
+    const info = await swarmInfo(host);
+    if (info.LocalNodeState === 'active') {
+      await assertSameCluster(ctx, host, info);
+      if (!info.ControlAvailable) return ok('already a worker');
+      const spec = await nodeSpecOf(ctx, host);
+      await ctx.leader().docker(['node', 'demote', spec.id]);
+      return changed('role: manager → worker');
+    }
+    await joinSwarm(ctx, host, 'worker');
+    return changed(`swarm: ${roleOf(info)} → worker`);
+  },
+});

@@ -1,0 +1,17 @@
+import { changed, defineConvergeStep, ok } from '../api.js';
+import { nodeSpecOf } from './swarm-info.js';
+
+export default defineConvergeStep({
+  name: 'swarm/labels',
+  description: 'Add the node labels each platform declares (labels it does not declare are left alone).',
+  hosts: 'all',
+  async apply(ctx, host) {
+    const wanted = Object.entries(host.labels);
+    if (wanted.length === 0) return ok('no labels declared');
+    const spec = await nodeSpecOf(ctx, host);
+    const missing = wanted.filter(([key, value]) => spec.labels[key] !== value);
+    if (missing.length === 0) return ok('labels in place');
+    await ctx.leader().docker(['node', 'update', ...missing.flatMap(([key, value]) => ['--label-add', `${key}=${value}`]), spec.id]);
+    return changed(...missing.map(([key, value]) => `label ${key}: ${spec.labels[key] ?? '(none)'} → ${value}`));
+  },
+});

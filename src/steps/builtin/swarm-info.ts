@@ -1,0 +1,60 @@
+import type { Host, StepContext } from '../api.js';
+
+/** The part of `docker info` that says where a node stands in a swarm. */
+export interface SwarmInfo {
+  NodeID: string;
+  NodeAddr: string;
+  LocalNodeState: 'inactive' | 'pending' | 'active' | 'error' | 'locked';
+  ControlAvailable: boolean;
+  Error: string;
+  Cluster?: { ID: string } | null;
+}
+
+export async function swarmInfo(host: Host): Promise<SwarmInfo> {
+  return JSON.parse(await host.docker(['info', '--format', '{{json .Swarm}}'], { readOnly: true })) as SwarmInfo;
+}
+
+/** `inactive`, `worker` or `manager`: the words used in change lines. */
+export function roleOf(info: SwarmInfo): string {
+  if (info.LocalNodeState !== 'active') return info.LocalNodeState;
+  return info.ControlAvailable ? 'manager' : 'worker';
+}
+
+/** The swarm's cluster ID as the leader host sees it. */
+export function clusterIdOf(info: SwarmInfo): string | undefined {
+  return info.Cluster?.ID || undefined;
+}
+
+/**
+ * Join `host` to the leader's swarm with the token for `role`. The token is
+ * read once per step run, registered as a secret and never logged.
+ */
+export async function joinSwarm(ctx: StepContext<unknown>, host: Host, role: 'manager' | 'worker'): Promise<void> {
+  const leader = ctx.leader();
+  const token = await ctx.shared(`${role}-token`, async () => {
+    const value = await leader.docker(['swarm', 'join-token', '--quiet', role]);
+    ctx.secret(value);
+    return value;
+  });
+  await host.docker(['swarm', 'join', '--token', token, '--advertise-addr', host.address, '--listen-addr', `${host.address}:2377`, `${leader.address}:2377`], {
+    timeoutMs: 90_000,
+  });
+}
+
+/** Fail unless `host` is in the same swarm as the leader. */
+export async function assertSameCluster(ctx: StepContext<unknown>, host: Host, info: SwarmInfo): Promise<void> {
+  const leaderCluster = await ctx.shared('leader-cluster', async () => clusterIdOf(await swarmInfo(ctx.leader())));
+  const cluster = clusterIdOf(info);
+  // Workers do not see the cluster ID; compare where both are known.
+  if (cluster && leaderCluster && cluster !== leaderCluster) {
+    throw new Error(`${host.name} is in another swarm (cluster ${cluster}, the leader's is ${leaderCluster}). Run "docker swarm leave --force" on it, or recreate the node.`);
+  }
+}
+
+/** `docker node inspect` of the host's own node, read from the leader. */
+export async function nodeSpecOf(ctx: StepContext<unknown>, host: Host): Promise<{ id: string; availability: string; role: string; labels: Record<string, string> }> {
+  const { NodeID } = await swarmInfo(host);
+  const json = await ctx.leader().docker(['node', 'inspect', NodeID, '--format', '{{json .Spec}}'], { readOnly: true });
+  const spec = JSON.parse(json) as { Availability: string; Role: string; Labels?: Record<string, string> | null };
+  return { id: NodeID, availability: spec.Availability, role: spec.Role, labels: spec.Labels ?? {} };
+}

@@ -1,0 +1,89 @@
+import type { PlatformConfig } from '../config/index.js';
+import { CheckFailed, UsageError } from '../errors.js';
+import type { ConnectionPool, RunOptions } from '../transport/index.js';
+import { quoteCommand, secrets } from '../transport/index.js';
+import type { Host, ScenarioInfo, StepContext } from './api.js';
+
+/** A command on a node exited non-zero where the step needed it to succeed. */
+export class CommandFailed extends CheckFailed {
+  constructor(
+    readonly host: string,
+    readonly argv: readonly string[],
+    readonly commandExitCode: number,
+    readonly stderr: string,
+  ) {
+    super(`"${secrets.mask(quoteCommand(argv))}" exited ${commandExitCode} on ${host}: ${secrets.mask(stderr.trim()) || '(no output)'}`);
+  }
+}
+
+export interface NodeAddressBook {
+  platforms: readonly PlatformConfig[];
+  /** Address of each node by name. */
+  addressOf(name: string): string;
+  connections: ConnectionPool;
+}
+
+export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
+  const run = (argv: readonly string[], options?: RunOptions) => book.connections.get(platform.name).run(argv, options);
+  const check = async (argv: readonly string[], options?: RunOptions) => {
+    const result = await run(argv, options);
+    if (result.exitCode !== 0) throw new CommandFailed(platform.name, argv, result.exitCode, result.stderr || result.stdout);
+    return result.stdout.trim();
+  };
+  return {
+    name: platform.name,
+    address: book.addressOf(platform.name),
+    groups: platform.groups,
+    labels: platform.labels,
+    run,
+    check,
+    docker: (args, options) => check(['docker', ...args], options),
+  };
+}
+
+export const MANAGER_GROUPS = ['swarm-leader', 'swarm-manager'] as const;
+
+/** The parts of a step context that do not depend on the step. */
+export interface ContextBase {
+  scenario: ScenarioInfo;
+  hosts: readonly Host[];
+  log(message: string): void;
+  signal: AbortSignal;
+}
+
+export function createStepContext<Options>(base: ContextBase, options: Options): StepContext<Options> {
+  const memo = new Map<string, Promise<unknown>>();
+  const host = (name: string): Host => {
+    const found = base.hosts.find((h) => h.name === name);
+    if (!found) throw new UsageError(`There is no platform named "${name}" in scenario "${base.scenario.name}".`);
+    return found;
+  };
+  const inGroup = (name: string) => base.hosts.filter((h) => h.groups.includes(name));
+  return {
+    options,
+    scenario: base.scenario,
+    hosts: base.hosts,
+    host,
+    group: (name) => (name === 'all' ? [...base.hosts] : inGroup(name).length > 0 ? inGroup(name) : base.hosts.filter((h) => h.name === name)),
+    leader: () => {
+      const leaders = inGroup('swarm-leader');
+      if (leaders.length !== 1) {
+        throw new UsageError(`Scenario "${base.scenario.name}" needs exactly one platform in group swarm-leader (found ${leaders.length}).`);
+      }
+      return leaders[0] as Host;
+    },
+    managers: () => base.hosts.filter((h) => MANAGER_GROUPS.some((g) => h.groups.includes(g))),
+    workers: () => inGroup('swarm-worker'),
+    log: base.log,
+    secret: (value) => secrets.add(value),
+    shared: <T>(key: string, compute: () => Promise<T>) => {
+      let value = memo.get(key);
+      if (!value) {
+        value = compute();
+        memo.set(key, value);
+      }
+      return value as Promise<T>;
+    },
+    signal: base.signal,
+  };
+}

@@ -1,0 +1,40 @@
+/** Where and how to reach a node over SSH: the same for every driver. */
+export interface SshTarget {
+  /** Node name, used in messages and logs. */
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  /** Path of the private key file (mode 0600). */
+  identityFile: string;
+  /**
+   * Expected host key, `ssh-ed25519 AAAA...` (as in known_hosts). When set, a
+   * server presenting another key is refused.
+   */
+  hostKey?: string;
+}
+
+export interface RunOptions {
+  /** Kill the command after this long; default 120 s. */
+  timeoutMs?: number;
+  /** Bytes written to the command's stdin, then closed. */
+  stdin?: string | Buffer;
+  signal?: AbortSignal;
+  /**
+   * The command only reads: on a dropped connection it is run again on a new
+   * one instead of failing.
+   */
+  readOnly?: boolean;
+}
+
+export interface CommandResult {
+  /** The command as the user wrote it (arguments, not a shell string). */
+  argv: readonly string[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  durationMs: number;
+}
+
+/** Receives every command run on a node, for the per-node logs and `-v`. */
+export type CommandListener = (node: string, result: CommandResult) => void;

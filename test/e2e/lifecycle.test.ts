@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { repoRoot, swarmMolecule } from './support/cli.js';
+import { findLeftovers, NOTHING_LEFT } from './support/leaks.js';
+
+const fixture = (name: string) => join(repoRoot, 'fixtures', 'projects', name);
+const stateOf = (projectDir: string) =>
+  JSON.parse(readFileSync(join(projectDir, '.swarm-molecule', 'default', 'state.json'), 'utf8')) as Record<string, unknown>;
+
+describe('swarm-molecule test on real nodes (netns driver)', () => {
+  afterEach(() => {
+    // Whatever happened in the test, nothing of ours may remain on the machine.
+    expect(findLeftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it('passes the default scenario: 3 managers and 3 workers through the whole lifecycle', async () => {
+    const result = await swarmMolecule(['test']);
+    const output = result.all;
+    expect(result.exitCode, output).toBe(0);
+    // The whole default sequence ran, in order, each action passed.
+    for (const action of ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify']) {
+      expect(output).toMatch(new RegExp(`^  ${action}\\s+passed`, 'm'));
+    }
+    // Converge changed each node once, with before → after.
+    expect(output).toMatch(/changed\s+manager-01 .*swarm: inactive → manager \(leader/);
+    expect(output).toMatch(/changed\s+manager-03 .*swarm: inactive → manager/);
+    expect(output).toMatch(/changed\s+worker-02 .*swarm: inactive → worker/);
+    expect(output).toMatch(/changed\s+manager-02 .*availability: active → drain/);
+    expect(output).toMatch(/changed\s+worker-03 .*label zone: \(none\) → b/);
+    expect(output).toMatch(/changed\s+manager-01 .*network apps: absent → overlay/);
+    expect(output).toMatch(/passed\s+swarm\/node-roles/);
+    // A recap per host: on the idempotence rerun every step was ok.
+    expect(output).toMatch(/^  worker-01\s+ok=\d+\s+changed=2\s+failed=0/m);
+    // Join tokens never appear.
+    expect(output).not.toMatch(/SWMTKN/);
+    const state = stateOf(repoRoot);
+    expect(state).toMatchObject({ created: false, converged: false, lastAction: 'destroy' });
+    expect(JSON.stringify(state)).not.toMatch(/SWMTKN/);
+  });
+
+  it('fails idempotence naming the step, the host and what changed, and still destroys', async () => {
+    const project = fixture('non-idempotent');
+    const result = await swarmMolecule(['test'], project);
+    const output = result.all;
+    expect(result.exitCode, output).toBe(1);
+    expect(output).toMatch(/^  idempotence\s+failed/m);
+    expect(output).toContain('step "bump-counter" on nonidem-worker: counter: 1 → 2');
+    // Only that host and step changed on the rerun.
+    expect(output).not.toMatch(/step "swarm\/init" on/);
+    expect(output).toMatch(/^  verify\s+skipped/m);
+    expect(output).toMatch(/^  destroy\s+passed/m);
+    expect(stateOf(project)).toMatchObject({ created: false, lastAction: 'destroy' });
+  });
+
+  it('cleans up after an interrupt during converge and leaves a state file the next command trusts', async () => {
+    const project = fixture('small');
+    const run = swarmMolecule(['test'], project);
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      run.all?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('── converge')) resolve();
+      });
+    });
+    run.kill('SIGINT');
+    const result = await run;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.all).toMatch(/^  destroy\s+passed/m);
+    expect(stateOf(project)).toMatchObject({ created: false });
+    const list = await swarmMolecule(['list'], project);
+    expect(list.exitCode, list.all).toBe(0);
+    expect(list.all).toMatch(/default\s+-\s+-\s+not created/);
+  });
+});
