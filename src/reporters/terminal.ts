@@ -101,8 +101,11 @@ export class TerminalReporter implements Reporter {
     if (result.status === 'failed' && result.message) {
       this.#line(`   ${c.red(result.message)}`);
       if (result.hint) this.#line(`   ${c.dim(`→ ${result.hint}`)}`);
-    } else if (result.status === 'skipped' && result.message) {
+    } else if (result.status === 'passed' && result.message) {
       this.#line(`   ${c.dim(result.message)}`);
+    } else if (result.status === 'skipped') {
+      this.#line();
+      this.#line(c.dim(`── ${result.action} (${result.message ?? 'skipped'})`));
     }
   }
 

@@ -1,6 +1,9 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader gives its exports only as the default.
+const { utils } = ssh2;
 
 export interface KeyPair {
   /** OpenSSH private key. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import pRetry, { AbortError } from 'p-retry';
-import { Client, type ClientChannel } from 'ssh2';
+import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
 import { quoteCommand } from './quote.js';
 import { secrets } from './secrets.js';
@@ -167,7 +167,7 @@ export class SshConnection {
     const { host, port, user, hostKey, name } = this.target;
     const expected = hostKey ? Buffer.from(hostKey.trim().split(/\s+/)[1] ?? '', 'base64') : undefined;
     return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       // Every command in flight listens for the connection closing.
       client.setMaxListeners(0);
       let mismatch = false;

@@ -16,7 +16,8 @@ export default defineConvergeStep<Options>({
   hosts: 'swarm-leader',
   async apply(ctx, host) {
     const { network } = ctx.options;
-    const existing = await host.docker(['network', 'ls', '--filter', `name=^${network}$`, '--format', '{{.Driver}}']);
+    const inspect = await host.run(['docker', 'network', 'inspect', network, '--format', '{{.Driver}}']);
+    const existing = inspect.exitCode === 0 ? inspect.stdout.trim() : '';
     if (existing === 'overlay') return ok(`network ${network} exists`);
     if (existing !== '') throw new Error(`A ${existing} network named ${network} exists; remove it or pick another name.`);
     await host.docker(['network', 'create', '--driver', 'overlay', '--attachable', network]);
