@@ -34,9 +34,9 @@ export async function eventually<T>(
       lastError = error;
     }
     if (performance.now() + interval > deadline) {
-      const what = options.description ? `${options.description} ` : '';
+      const what = options.description ?? 'the check to hold';
       const expected = lastError instanceof AssertionFailed ? lastError.expected : messageOf(lastError);
-      throw new AssertionFailed(`Timed out after ${(timeout / 1000).toFixed(0)} s waiting for ${what}: ${messageOf(lastError)}`, {
+      throw new AssertionFailed(`Timed out after ${(timeout / 1000).toFixed(timeout < 10_000 ? 1 : 0)} s waiting for ${what}: ${messageOf(lastError)}`, {
         expected,
         observed: show(observed ?? (lastError instanceof AssertionFailed ? lastError.observed : undefined)),
       });

@@ -1,0 +1,76 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import type { Scenario } from '../config/index.js';
+import type { Driver, DriverState } from '../drivers/index.js';
+import { Interrupted } from '../errors.js';
+import { runSequence, type DestroyPolicy } from './runner.js';
+import { StateStore } from './state.js';
+
+/** A fake driver that records calls; the real ones are tested on real nodes. */
+const calls: string[] = [];
+let createBehaviour: (signal: AbortSignal) => Promise<void> = async () => undefined;
+const fakeDriver: Driver = {
+  name: 'netns',
+  sanityCheck: async () => [],
+  create: async (ctx, platforms) => {
+    calls.push('create');
+    const state: DriverState = { nodes: platforms.map((p) => ({ name: p.name, host: '10.0.0.1', port: 22, user: 'root', identityFile: '/k', data: {} })), data: { run: 1 } };
+    await ctx.record(state);
+    await createBehaviour(ctx.signal);
+    return state;
+  },
+  destroy: async () => {
+    calls.push('destroy');
+  },
+  // The nodes "disappeared": verify must fail as an infrastructure error.
+  status: async (_ctx, state) => new Map(state.nodes.map((n) => [n.name, 'missing' as const])),
+  stop: async (_c, s) => s,
+  start: async (_c, s) => s,
+};
+vi.mock('../drivers/index.js', () => ({ driverFor: async () => fakeDriver }));
+
+const scenario = { name: 'default', driver: { name: 'netns', options: {} }, platforms: [{ name: 'n1', groups: ['swarm-leader'], labels: {} }], converge: [], verify: [] } as unknown as Scenario;
+
+async function run(policy: DestroyPolicy, signals = { signal: new AbortController().signal, cleanupSignal: new AbortController().signal }) {
+  calls.length = 0;
+  const projectDir = mkdtempSync(join(tmpdir(), 'sm-runner-'));
+  const summary = await runSequence(scenario, { projectDir, command: 'test', sequence: ['destroy', 'create', 'verify', 'destroy'], destroy: policy, reporter: {}, ...signals });
+  return { summary, state: await new StateStore(projectDir, 'default').read() };
+}
+
+describe('runSequence', () => {
+  it('after a failure, skips what follows but destroys with --destroy always, and records the error', async () => {
+    const { summary, state } = await run('always');
+    expect(summary.actions.map((a) => `${a.action}:${a.status}`)).toEqual(['destroy:passed', 'create:passed', 'verify:failed', 'destroy:passed']);
+    expect(summary.exitCode).toBe(3);
+    expect(summary.actions[2]?.message).toMatch(/n1 is missing/);
+    expect(calls).toEqual(['create', 'destroy']);
+    expect(state).toMatchObject({ created: false, lastAction: 'destroy' });
+    expect(summary.leftover).toBeUndefined();
+  });
+
+  it('keeps the nodes for inspection with --destroy passing, and says how to remove them', async () => {
+    const { summary, state } = await run('passing');
+    expect(summary.actions.at(-1)).toMatchObject({ action: 'destroy', status: 'skipped', message: 'nodes kept for inspection (--destroy passing)' });
+    expect(state).toMatchObject({ created: true, lastAction: 'verify', lastError: expect.stringMatching(/missing/) });
+    expect(summary.leftover).toMatch(/swarm-molecule destroy -s default/);
+  });
+
+  it('on an interrupt, stops the current action, cleans up, and exits 130', async () => {
+    const interrupt = new AbortController();
+    createBehaviour = async (signal) => {
+      interrupt.abort('SIGINT');
+      if (signal.aborted) throw new Interrupted('SIGINT');
+    };
+    const { summary, state } = await run('always', { signal: interrupt.signal, cleanupSignal: new AbortController().signal });
+    createBehaviour = async () => undefined;
+    expect(summary.status).toBe('interrupted');
+    expect(summary.exitCode).toBe(130);
+    expect(summary.actions.map((a) => `${a.action}:${a.status}`)).toEqual(['destroy:passed', 'create:failed', 'verify:skipped', 'destroy:passed']);
+    // The half-made nodes were recorded, so destroy could remove them.
+    expect(calls).toEqual(['create', 'destroy']);
+    expect(state).toMatchObject({ created: false });
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
+import type { CommandResult } from '../transport/index.js';
+import type { Host } from './api.js';
+import { ConvergeFailed, runConvergeSteps, type HostResult } from './run.js';
+
+/**
+ * A fake transport: a tiny model of what `docker` answers on each node, enough
+ * to test the built-in join logic. Real nodes are tested end to end.
+ */
+class FakeSwarm {
+  readonly roles = new Map<string, 'inactive' | 'worker' | 'manager'>();
+  readonly commands: string[] = [];
+
+  host(platform: PlatformConfig): Host {
+    const run = async (argv: readonly string[]): Promise<CommandResult> => {
+      this.commands.push(`${platform.name}: ${argv.join(' ')}`);
+      const reply = (stdout: string, exitCode = 0): CommandResult => ({ argv, stdout, stderr: exitCode ? stdout : '', exitCode, durationMs: 1 });
+      const [, command, sub] = argv;
+      const role = this.roles.get(platform.name) ?? 'inactive';
+      if (command === 'info') {
+        return reply(JSON.stringify({ NodeID: `id-${platform.name}`, LocalNodeState: role === 'inactive' ? 'inactive' : 'active', ControlAvailable: role === 'manager', Error: '', Cluster: role === 'manager' ? { ID: 'c1' } : null }));
+      }
+      if (command === 'swarm' && sub === 'join-token') return reply('SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy');
+      if (command === 'swarm' && sub === 'join') {
+        this.roles.set(platform.name, argv.includes('--token') ? 'worker' : role);
+        return reply('This node joined a swarm as a worker.');
+      }
+      if (command === 'node' && sub === 'inspect') {
+        const target = String(argv[3]).replace('id-', '');
+        return reply(JSON.stringify({ Availability: 'active', Role: this.roles.get(target), Labels: {} }));
+      }
+      if (command === 'node' && sub === 'demote') {
+        this.roles.set(String(argv[3]).replace('id-', ''), 'worker');
+        return reply('');
+      }
+      return reply(`unexpected: ${argv.join(' ')}`, 1);
+    };
+    const check = async (argv: readonly string[]) => {
+      const result = await run(argv);
+      if (result.exitCode !== 0) throw new Error(result.stdout);
+      return result.stdout;
+    };
+    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]) };
+  }
+}
+
+const platforms: PlatformConfig[] = [
+  { name: 'm1', groups: ['swarm-leader', 'swarm-manager'], labels: {} },
+  { name: 'w1', groups: ['swarm-worker'], labels: {} },
+  { name: 'w2', groups: ['swarm-worker'], labels: {} },
+];
+
+function input(swarm: FakeSwarm, converge: Partial<StepConfig>[], results: HostResult[] = []) {
+  const entries = converge.map((e, index) => ({ section: 'converge' as const, index, with: {}, ...e }));
+  const scenario = { name: 'unit', dir: '/nonexistent', platforms, converge: entries, verify: [] } as unknown as Scenario;
+  return {
+    scenario,
+    base: { scenario: { name: 'unit', platforms, converge: entries }, hosts: platforms.map((p) => swarm.host(p)), signal: new AbortController().signal },
+    events: { hostResult: (_step: string, r: HostResult) => results.push(r) },
+    nodes: { stop: async () => undefined, start: async () => undefined },
+  };
+}
+
+describe('runConvergeSteps with the built-in join step', () => {
+  it('reports changed with before → after, then ok on the rerun', async () => {
+    const swarm = new FakeSwarm();
+    swarm.roles.set('m1', 'manager');
+    const first = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }]));
+    expect(first[0]?.hosts.map((h) => [h.host, h.status, h.changes])).toEqual([
+      ['w1', 'changed', ['swarm: inactive → worker']],
+      ['w2', 'changed', ['swarm: inactive → worker']],
+    ]);
+    // The token was read once for both hosts.
+    expect(swarm.commands.filter((c) => c.includes('join-token'))).toHaveLength(1);
+    const second = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }]));
+    expect(second[0]?.hosts.map((h) => h.status)).toEqual(['ok', 'ok']);
+  });
+
+  it('demotes a worker that is a manager, and honours hosts:', async () => {
+    const swarm = new FakeSwarm();
+    swarm.roles.set('m1', 'manager');
+    swarm.roles.set('w2', 'manager');
+    const results = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers', hosts: 'w2', name: 'fix w2' }]));
+    expect(results[0]).toMatchObject({ name: 'fix w2', hosts: [{ host: 'w2', status: 'changed', changes: ['role: manager → worker'] }] });
+  });
+
+  it('fails the step naming the host, stops the converge there, and never shows the token', async () => {
+    const swarm = new FakeSwarm();
+    swarm.roles.set('m1', 'manager');
+    // w1's join is refused, with the token in the daemon's message.
+    const original = swarm.host.bind(swarm);
+    swarm.host = (p) => {
+      const host = original(p);
+      if (p.name !== 'w1') return host;
+      return { ...host, docker: async (args) => (args[1] === 'join' ? Promise.reject(new Error(`join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused`)) : host.docker(args)) };
+    };
+    const seen: HostResult[] = [];
+    const error = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }, { step: 'swarm/labels' }], seen)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConvergeFailed);
+    expect((error as Error).message).toMatch(/Converge step "swarm\/join-workers" failed on w1 \(scenario "unit"\)/);
+    expect((error as Error).message).not.toContain('SWMTKN');
+    expect(seen.find((r) => r.host === 'w1')?.message).not.toContain('SWMTKN');
+    // swarm/labels never ran.
+    expect(seen).toHaveLength(2);
+  });
+});
