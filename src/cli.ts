@@ -89,7 +89,7 @@ async function checkCommand(kind: 'syntax' | 'lint', options: ScenarioOptions & 
         diagnostics.push(...(await checkSyntax(scenario)));
       } else {
         const { lintScenario } = await import('./lint/index.js');
-        diagnostics.push(...(await lintScenario(scenario)));
+        diagnostics.push(...lintScenario(scenario));
       }
     }
   } catch (error) {

@@ -81,7 +81,7 @@ const idempotence: ActionHandler = async (session) => {
 };
 
 const lint: ActionHandler = async (session) => {
-  const findings = await lintScenario(session.scenario);
+  const findings = lintScenario(session.scenario);
   session.reporter.diagnostics?.('lint', findings);
   const errors = findings.filter((d) => d.severity === 'error');
   if (errors.length > 0) {

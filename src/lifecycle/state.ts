@@ -85,7 +85,7 @@ export class StateStore {
       const where = parsed.error.issues[0]?.path.join('.') ?? '';
       throw new StateError(`The state file ${this.file} is damaged (at "${where}").`, { hint: reset });
     }
-    return parsed.data as State;
+    return parsed.data;
   }
 
   /** Save the whole state; writes are serialised so the last one wins. */

@@ -47,7 +47,7 @@ export const MANAGER_GROUPS = ['swarm-leader', 'swarm-manager'] as const;
 export interface ContextBase {
   scenario: ScenarioInfo;
   hosts: readonly Host[];
-  log(message: string): void;
+  log: (message: string) => void;
   signal: AbortSignal;
 }
 

@@ -20,7 +20,7 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     expect(result.exitCode, output).toBe(0);
     // The whole default sequence ran, in order, each action passed.
     for (const action of ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify']) {
-      expect(output).toMatch(new RegExp(`^  ${action}\\s+passed`, 'm'));
+      expect(output).toMatch(new RegExp(`^ {2}${action}\\s+passed`, 'm'));
     }
     // Converge changed each node once, with before → after.
     expect(output).toMatch(/changed\s+manager-01 .*swarm: inactive → manager \(leader/);
@@ -31,7 +31,7 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     expect(output).toMatch(/changed\s+manager-01 .*network apps: absent → overlay/);
     expect(output).toMatch(/passed\s+swarm\/node-roles/);
     // A recap per host: on the idempotence rerun every step was ok.
-    expect(output).toMatch(/^  worker-01\s+ok=\d+\s+changed=2\s+failed=0/m);
+    expect(output).toMatch(/^ {2}worker-01\s+ok=\d+\s+changed=2\s+failed=0/m);
     // Join tokens never appear.
     expect(output).not.toMatch(/SWMTKN/);
     const state = stateOf(repoRoot);
@@ -44,12 +44,12 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     const result = await swarmMolecule(['test'], project);
     const output = result.all;
     expect(result.exitCode, output).toBe(1);
-    expect(output).toMatch(/^  idempotence\s+failed/m);
+    expect(output).toMatch(/^ {2}idempotence\s+failed/m);
     expect(output).toContain('step "bump-counter" on nonidem-worker: counter: 1 → 2');
     // Only that host and step changed on the rerun.
     expect(output).not.toMatch(/step "swarm\/init" on/);
-    expect(output).toMatch(/^  verify\s+skipped/m);
-    expect(output).toMatch(/^  destroy\s+passed/m);
+    expect(output).toMatch(/^ {2}verify\s+skipped/m);
+    expect(output).toMatch(/^ {2}destroy\s+passed/m);
     expect(stateOf(project)).toMatchObject({ created: false, lastAction: 'destroy' });
   });
 
@@ -66,7 +66,7 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     run.kill('SIGINT');
     const result = await run;
     expect(result.exitCode, result.all).toBe(130);
-    expect(result.all).toMatch(/^  destroy\s+passed/m);
+    expect(result.all).toMatch(/^ {2}destroy\s+passed/m);
     expect(stateOf(project)).toMatchObject({ created: false });
     const list = await swarmMolecule(['list'], project);
     expect(list.exitCode, list.all).toBe(0);
