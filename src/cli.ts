@@ -13,6 +13,15 @@ interface ScenarioOptions {
   all?: boolean;
 }
 
+interface ReportOptions {
+  junit?: string;
+  json?: string;
+  verbose?: boolean;
+}
+
+/** CI logs: no TTY or CI=true gives plain, timestamped lines. */
+const inCi = () => !process.stdout.isTTY || Boolean(process.env.CI);
+
 async function scenariosFor(options: ScenarioOptions): Promise<Scenario[]> {
   const { listScenarios, loadScenario } = await import('./config/index.js');
   const projectDir = process.cwd();
@@ -52,10 +61,21 @@ function interruptControllers(): { signal: AbortSignal; cleanupSignal: AbortSign
 }
 
 /** Run a command's sequence on each selected scenario; the exit code is the worst one. */
-async function runCommand(command: 'test' | 'create' | 'converge' | 'destroy' | 'verify' | 'idempotence', options: ScenarioOptions & { destroy?: DestroyPolicy }): Promise<number> {
+async function runCommand(
+  command: 'test' | 'create' | 'converge' | 'destroy' | 'verify' | 'idempotence',
+  options: ScenarioOptions & ReportOptions & { destroy?: DestroyPolicy },
+): Promise<number> {
   const { runSequence } = await import('./lifecycle/runner.js');
-  const { TerminalReporter } = await import('./reporters/terminal.js');
+  const { createReporter } = await import('./reporters/index.js');
   const scenarios = await scenariosFor(options);
+  const reporter = createReporter({
+    write: out,
+    color: color(),
+    timestamps: inCi(),
+    verbose: Boolean(options.verbose),
+    ...(options.junit ? { junit: options.junit } : {}),
+    ...(options.json ? { json: options.json } : {}),
+  });
   const signals = interruptControllers();
   let exitCode: number = ExitCode.passed;
   try {
@@ -66,7 +86,7 @@ async function runCommand(command: 'test' | 'create' | 'converge' | 'destroy' | 
         command,
         sequence: [...sequence],
         ...(options.destroy ? { destroy: options.destroy } : {}),
-        reporter: new TerminalReporter({ write: out, color: color() }),
+        reporter,
         signal: signals.signal,
         cleanupSignal: signals.cleanupSignal,
       });
@@ -115,8 +135,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const scenarioOptions = (cmd: Command) =>
     cmd.option('-s, --scenario-name <name>', 'scenario under scenarios/', 'default').option('--all', 'every scenario under scenarios/');
   const sequenceCommand = (name: 'test' | 'create' | 'converge' | 'destroy' | 'verify' | 'idempotence', description: string) => {
-    const cmd = scenarioOptions(program.command(name).description(description));
-    cmd.action(async (options: ScenarioOptions & { destroy?: DestroyPolicy }) => setExitCode(await runCommand(name, options)));
+    const cmd = scenarioOptions(program.command(name).description(description))
+      .option('--junit <file>', 'write a JUnit XML report (also when the run fails or is interrupted)')
+      .option('--json <file>', 'write the whole run as JSON')
+      .option('-v, --verbose', 'echo every command run on the nodes');
+    cmd.action(async (options: ScenarioOptions & ReportOptions & { destroy?: DestroyPolicy }) => setExitCode(await runCommand(name, options)));
     return cmd;
   };
 

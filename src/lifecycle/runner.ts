@@ -74,6 +74,7 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
           status: 'failed',
           durationMs: performance.now() - actionStarted,
           message: secrets.mask(messageOf(error)),
+          kind: exitCodeOf(error) === ExitCode.checkFailed || exitCodeOf(error) === ExitCode.usage ? 'failure' : 'error',
           ...(error instanceof HarnessError && error.hint ? { hint: error.hint } : {}),
           ...(partial.converge ? { converge: partial.converge } : {}),
           ...(partial.verify ? { verify: partial.verify } : {}),
@@ -104,6 +105,7 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
       action: options.sequence[0] ?? 'destroy',
       status: 'failed',
       durationMs: 0,
+      kind: exitCodeOf(failure) === ExitCode.infrastructure ? 'error' : 'failure',
       message: messageOf(failure),
       ...(failure instanceof HarnessError && failure.hint ? { hint: failure.hint } : {}),
     });

@@ -91,6 +91,7 @@ export class Session {
       result.stderr.trimEnd() ? `[stderr]\n${result.stderr.trimEnd()}` : '',
     ].filter((line) => line !== '');
     appendFileSync(join(dir, `${node}.log`), `${secrets.mask(lines.join('\n'))}\n`);
+    this.reporter.command?.(node, result);
   };
 
   /** What the step runners need: hosts over SSH and node control through the driver. */

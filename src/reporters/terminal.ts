@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Action } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
-import { secrets } from '../transport/index.js';
+import { quoteCommand, secrets, type CommandResult } from '../transport/index.js';
 import type { HostResult, HostStatus, VerifyStepResult } from '../steps/run.js';
 import { formatDiagnostics } from './diagnostics.js';
 import type { ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
@@ -12,6 +12,10 @@ export interface TerminalOptions {
   write(text: string): void;
   /** Colour (a terminal, not CI). */
   color: boolean;
+  /** Wall-clock time on each action header, for CI logs. */
+  timestamps?: boolean;
+  /** Echo every remote command (`-v`). */
+  verbose?: boolean;
 }
 
 /**
@@ -22,11 +26,19 @@ export class TerminalReporter implements Reporter {
   readonly #write: (text: string) => void;
   readonly #c: ChalkInstance;
   readonly #recap = new Map<string, Record<HostStatus, number>>();
+  readonly #options: TerminalOptions;
   #action: Action | undefined;
 
   constructor(options: TerminalOptions) {
+    this.#options = options;
     this.#write = (text) => options.write(secrets.mask(text));
     this.#c = new Chalk({ level: options.color ? 1 : 0 });
+  }
+
+  command(node: string, result: CommandResult): void {
+    if (!this.#options.verbose) return;
+    const status = result.exitCode === 0 ? '' : this.#c.red(` exit ${result.exitCode}`);
+    this.#line(this.#c.dim(`       ${node} $ ${quoteCommand(result.argv)}${status} (${seconds(result.durationMs)})`));
   }
 
   #line(text = ''): void {
@@ -58,7 +70,8 @@ export class TerminalReporter implements Reporter {
   actionStart(action: Action): void {
     this.#action = action;
     this.#line();
-    this.#line(this.#c.bold.blue(`── ${action}`));
+    const clock = this.#options.timestamps ? this.#c.dim(`  ${new Date().toISOString().slice(11, 19)}`) : '';
+    this.#line(this.#c.bold.blue(`── ${action}`) + clock);
   }
 
   driverLog(line: string, node?: string): void {

@@ -1,6 +1,7 @@
 import type { Action } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
 import type { ConvergeStepResult, StepEvents, VerifyStepResult } from '../steps/run.js';
+import type { CommandResult } from '../transport/index.js';
 
 export interface RunInfo {
   scenario: string;
@@ -18,6 +19,11 @@ export interface ActionResult {
   /** Why it failed or was skipped. */
   message?: string;
   hint?: string;
+  /**
+   * For a failed action: `failure` when the code under test is wrong (a check,
+   * the scenario), `error` when the machinery failed or the run was interrupted.
+   */
+  kind?: 'failure' | 'error';
   converge?: ConvergeStepResult[];
   verify?: VerifyStepResult[];
 }
@@ -43,6 +49,8 @@ export interface Reporter extends StepEvents {
   /** A driver's progress line. */
   driverLog?(line: string, node?: string): void;
   diagnostics?(action: Action, diagnostics: Diagnostic[]): void;
+  /** A command run on a node (secrets are masked by the reporter that prints it). */
+  command?(node: string, result: CommandResult): void;
   runEnd?(summary: RunSummary): void;
 }
 
@@ -59,6 +67,7 @@ export function combineReporters(reporters: Reporter[]): Reporter {
     actionEnd: fan('actionEnd'),
     driverLog: fan('driverLog'),
     diagnostics: fan('diagnostics'),
+    command: fan('command'),
     runEnd: fan('runEnd'),
     stepStart: fan('stepStart'),
     hostResult: fan('hostResult'),

@@ -1,17 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from './support/cli.js';
-import { findLeftovers, NOTHING_LEFT } from './support/leaks.js';
+import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
 
 const fixture = (name: string) => join(repoRoot, 'fixtures', 'projects', name);
 const stateOf = (projectDir: string) =>
   JSON.parse(readFileSync(join(projectDir, '.swarm-molecule', 'default', 'state.json'), 'utf8')) as Record<string, unknown>;
 
 describe('swarm-molecule test on real nodes (netns driver)', () => {
+  let before: Leftovers;
+  beforeEach(() => {
+    before = findLeftovers();
+  });
   afterEach(() => {
-    // Whatever happened in the test, nothing of ours may remain on the machine.
-    expect(findLeftovers()).toEqual(NOTHING_LEFT);
+    // Whatever happened in the test, nothing it made may remain on the machine.
+    expect(leftoversSince(before)).toEqual(NOTHING_LEFT);
   });
 
   it('passes the default scenario: 3 managers and 3 workers through the whole lifecycle', async () => {
@@ -41,7 +45,8 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
 
   it('fails idempotence naming the step, the host and what changed, and still destroys', async () => {
     const project = fixture('non-idempotent');
-    const result = await swarmMolecule(['test'], project);
+    const report = join(project, '.swarm-molecule', 'report.xml');
+    const result = await swarmMolecule(['test', '--junit', report], project);
     const output = result.all;
     expect(result.exitCode, output).toBe(1);
     expect(output).toMatch(/^ {2}idempotence\s+failed/m);
@@ -51,11 +56,15 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     expect(output).toMatch(/^ {2}verify\s+skipped/m);
     expect(output).toMatch(/^ {2}destroy\s+passed/m);
     expect(stateOf(project)).toMatchObject({ created: false, lastAction: 'destroy' });
+    const xml = readFileSync(report, 'utf8');
+    expect(xml).toMatch(/<testcase classname="default.action" name="idempotence" time="[\d.]+">\s*<failure message="Idempotence failed/);
+    expect(xml).toMatch(/<testsuite name="default" tests="8" failures="1" errors="0" skipped="2"/);
   });
 
   it('cleans up after an interrupt during converge and leaves a state file the next command trusts', async () => {
     const project = fixture('small');
-    const run = swarmMolecule(['test'], project);
+    const report = join(project, '.swarm-molecule', 'report.xml');
+    const run = swarmMolecule(['test', '--junit', report], project);
     let seen = '';
     await new Promise<void>((resolve) => {
       run.all?.on('data', (chunk: Buffer) => {
@@ -68,6 +77,7 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     expect(result.exitCode, result.all).toBe(130);
     expect(result.all).toMatch(/^ {2}destroy\s+passed/m);
     expect(stateOf(project)).toMatchObject({ created: false });
+    expect(readFileSync(report, 'utf8')).toMatch(/<error message="Interrupted by SIGINT\."/);
     const list = await swarmMolecule(['list'], project);
     expect(list.exitCode, list.all).toBe(0);
     expect(list.all).toMatch(/default\s+-\s+-\s+not created/);

@@ -51,3 +51,21 @@ export function findLeftovers(): Leftovers {
 }
 
 export const NOTHING_LEFT: Leftovers = { namespaces: [], links: [], mounts: [], processes: [], cgroups: [], leases: [], nodeDirs: [] };
+
+/**
+ * What appeared since `before`: the leftovers of the code run in between, even
+ * when other runs (another scenario, another developer's nodes) are live.
+ */
+export function leftoversSince(before: Leftovers): Leftovers {
+  const now = findLeftovers();
+  const added = (key: keyof Leftovers) => now[key].filter((item) => !before[key].includes(item));
+  return {
+    namespaces: added('namespaces'),
+    links: added('links'),
+    mounts: added('mounts'),
+    processes: added('processes'),
+    cgroups: added('cgroups'),
+    leases: added('leases'),
+    nodeDirs: added('nodeDirs'),
+  };
+}
