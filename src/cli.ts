@@ -17,6 +17,14 @@ interface ReportOptions {
   junit?: string;
   json?: string;
   verbose?: boolean;
+  parallel?: number;
+  shard?: string;
+}
+
+function positiveInt(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${option} takes a whole number of at least 1, not "${value}".`);
+  return n;
 }
 
 /** CI logs: no TTY or CI=true gives plain, timestamped lines. */
@@ -66,22 +74,21 @@ async function runCommand(
   options: ScenarioOptions & ReportOptions & { destroy?: DestroyPolicy },
 ): Promise<number> {
   const { runSequence } = await import('./lifecycle/runner.js');
-  const { createReporter } = await import('./reporters/index.js');
-  const scenarios = await scenariosFor(options);
-  const reporter = createReporter({
-    write: out,
-    color: color(),
-    timestamps: inCi(),
-    verbose: Boolean(options.verbose),
-    ...(options.junit ? { junit: options.junit } : {}),
-    ...(options.json ? { json: options.json } : {}),
-  });
+  const { createFileReporters, createReporter } = await import('./reporters/index.js');
+  const { default: pLimit } = await import('p-limit');
+  const scenarios = shardOf(await scenariosFor(options), options.shard);
+  const parallel = options.parallel ?? 1;
+  const files = createFileReporters(options);
   const signals = interruptControllers();
-  let exitCode: number = ExitCode.passed;
-  try {
-    for (const scenario of scenarios) {
-      const sequence = command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command];
-      const summary = await runSequence(scenario, {
+  const limit = pLimit(parallel);
+  const runOne = async (scenario: Scenario) => {
+    // In parallel, each scenario's output is held and printed as one block when it ends.
+    const held: string[] = [];
+    const write = parallel > 1 ? (text: string) => void held.push(text) : out;
+    const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose) }, files);
+    const sequence = command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command];
+    try {
+      return await runSequence(scenario, {
         projectDir: process.cwd(),
         command,
         sequence: [...sequence],
@@ -90,13 +97,31 @@ async function runCommand(
         signal: signals.signal,
         cleanupSignal: signals.cleanupSignal,
       });
-      exitCode = Math.max(exitCode, summary.exitCode);
-      if (signals.signal.aborted) break;
+    } finally {
+      if (held.length > 0) out(`${held.join('')}\n`);
     }
+  };
+  try {
+    const summaries = await Promise.all(scenarios.map((scenario) => limit(() => (signals.signal.aborted ? undefined : runOne(scenario)))));
+    if (scenarios.length > 1) {
+      out(`\n${scenarios.length} scenarios: ${summaries.map((s, i) => `${scenarios[i]?.name ?? '?'} ${s?.status ?? 'not run'}`).join(', ')}\n`);
+    }
+    return Math.max(ExitCode.passed, ...summaries.map((s) => s?.exitCode ?? ExitCode.interrupted));
   } finally {
     signals.dispose();
   }
-  return exitCode;
+}
+
+/** `--shard i/n`: the i-th of n slices of the scenarios (sorted by name), for CI machines. */
+export function shardOf<T extends { name: string }>(scenarios: T[], shard: string | undefined): T[] {
+  if (!shard) return scenarios;
+  const match = /^(\d+)\/(\d+)$/.exec(shard);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`--shard ${shard} is not of the form i/n with 1 ≤ i ≤ n.`, { hint: 'For example --shard 1/3 on the first of three CI machines.' });
+  }
+  return [...scenarios].sort((a, b) => a.name.localeCompare(b.name)).filter((_, i) => i % count === index - 1);
 }
 
 async function checkCommand(kind: 'syntax' | 'lint', options: ScenarioOptions & { format: 'text' | 'json' }): Promise<number> {
@@ -138,7 +163,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     const cmd = scenarioOptions(program.command(name).description(description))
       .option('--junit <file>', 'write a JUnit XML report (also when the run fails or is interrupted)')
       .option('--json <file>', 'write the whole run as JSON')
-      .option('-v, --verbose', 'echo every command run on the nodes');
+      .option('-v, --verbose', 'echo every command run on the nodes')
+      .option('--parallel <n>', 'run up to n scenarios at once, each on its own nodes and subnet', (v) => positiveInt(v, '--parallel'), 1)
+      .option('--shard <i/n>', 'run only the i-th of n slices of the scenarios (with --all)');
     cmd.action(async (options: ScenarioOptions & ReportOptions & { destroy?: DestroyPolicy }) => setExitCode(await runCommand(name, options)));
     return cmd;
   };
@@ -182,6 +209,40 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       out(await reset(process.cwd(), name));
     }
   });
+
+  scenarioOptions(program.command('exec').description('run a command on a node: exec -h NODE -- CMD ARGS...'))
+    .requiredOption('-h, --host <node>', 'the node to run it on')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .action(async (argv: string[], options: ScenarioOptions & { host: string }) => {
+      const { execOnNode } = await import('./lifecycle/inspect.js');
+      const result = await execOnNode(process.cwd(), options.scenarioName, options.host, argv);
+      out(result.stdout);
+      err(result.stderr);
+      setExitCode(result.exitCode);
+    });
+
+  scenarioOptions(program.command('matrix').description('the actions a command would run: matrix test'))
+    .argument('<command>', 'test, create, converge, destroy or verify')
+    .action(async (command: string, options: ScenarioOptions) => {
+      const { SEQUENCE_COMMANDS } = await import('./config/index.js');
+      const sequenceCommand = SEQUENCE_COMMANDS.find((c) => c === command);
+      if (!sequenceCommand) throw new UsageError(`"${command}" has no sequence.`, { hint: `Commands with sequences: ${SEQUENCE_COMMANDS.join(', ')}.` });
+      for (const scenario of await scenariosFor(options)) {
+        out(`${scenario.name}:\n${scenario.sequences[sequenceCommand].map((a) => `  - ${a}`).join('\n')}\n`);
+      }
+    });
+
+  program
+    .command('init')
+    .description('scaffold: init scenario NAME')
+    .argument('<what>', 'what to create: scenario')
+    .argument('<name>', 'the new scenario\'s name')
+    .action(async (what: string, name: string) => {
+      if (what !== 'scenario') throw new UsageError(`"init ${what}" is not something swarm-molecule can create.`, { hint: 'Use "init scenario NAME".' });
+      const { scaffoldScenario } = await import('./lifecycle/scaffold.js');
+      const files = await scaffoldScenario(process.cwd(), name);
+      out(`Created scenario "${name}":\n${files.map((f) => `  ${f}`).join('\n')}\nRun it with: swarm-molecule test -s ${name}\n`);
+    });
 
   program
     .command('schema')

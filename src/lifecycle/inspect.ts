@@ -82,3 +82,18 @@ export async function reset(projectDir: string, scenario: string): Promise<strin
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** `exec`: run one command on a node and pass its output and exit code through. */
+export async function execOnNode(projectDir: string, scenario: string, nodeName: string, argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const state = await new StateStore(projectDir, scenario).read();
+  const node = state?.driverState?.nodes.find((n) => n.name === nodeName);
+  if (!node) {
+    throw new UsageError(`Scenario "${scenario}" has no node named "${nodeName}".`, { hint: `See "swarm-molecule list -s ${scenario}".` });
+  }
+  const connection = new SshConnection(node, { timeoutMs: 15_000 });
+  try {
+    return await connection.run(argv, { timeoutMs: 3_600_000 });
+  } finally {
+    connection.close();
+  }
+}

@@ -12,14 +12,17 @@ export interface ReporterOptions {
   timestamps: boolean;
   /** Echo every remote command (`-v`). */
   verbose: boolean;
-  junit?: string;
-  json?: string;
 }
 
-/** Every reporter a command asked for, fed the same events. */
-export function createReporter(options: ReporterOptions): Reporter {
-  const reporters: Reporter[] = [new TerminalReporter(options)];
+/** The report files a command asked for; one set is shared by every scenario of the command. */
+export function createFileReporters(options: { junit?: string; json?: string }): Reporter {
+  const reporters: Reporter[] = [];
   if (options.junit) reporters.push(new JunitReporter(options.junit));
   if (options.json) reporters.push(new JsonReporter(options.json));
   return combineReporters(reporters);
+}
+
+/** One scenario's reporters: its terminal output, plus the shared report files. */
+export function createReporter(options: ReporterOptions, files: Reporter): Reporter {
+  return combineReporters([new TerminalReporter(options), files]);
 }
