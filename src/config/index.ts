@@ -1,0 +1,4 @@
+export * from './types.js';
+export { loadScenario, listScenarios } from './load.js';
+export { DEFAULT_SEQUENCES } from './schema.js';
+export { scenarioJsonSchema, scenarioJsonSchemaText, SCENARIO_JSON_SCHEMA_PATH } from './jsonschema.js';

@@ -1,0 +1,236 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_SEQUENCES, listScenarios, loadScenario } from './index.js';
+
+let project: string;
+
+async function scenario(name: string, text: string): Promise<void> {
+  await mkdir(join(project, 'scenarios', name), { recursive: true });
+  await writeFile(join(project, 'scenarios', name, 'scenario.yml'), text);
+}
+
+async function problems(name: string): Promise<ConfigError> {
+  const error = await loadScenario(project, name).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`);
+  return error;
+}
+
+const short = (error: ConfigError) => error.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
+
+beforeAll(async () => {
+  project = await mkdtemp(join(tmpdir(), 'swarm-molecule-load-'));
+  await scenario(
+    'full',
+    `driver:
+  name: existing
+  options: { timeout: 30 }
+platforms:
+  - name: manager-01
+    groups: [swarm-leader]
+    labels: { zone: a }
+    address: 10.0.0.1
+    port: 2222
+    user: root
+  - name: worker-01
+converge:
+  - step: swarm/init
+    with:
+  - playbook: site.yml
+    extraVars: { a: 1 }
+    tags: [x]
+    limit: all
+verify:
+  - step: swarm/node-roles
+    name: roles
+    hosts: swarm-leader
+sequences:
+  test: [create, converge, verify]
+lint:
+  rules: { yaml-truthy: "off", yaml-tabs: error }
+`,
+  );
+  await scenario('minimal', 'platforms:\n  - name: node-01\n');
+  await mkdir(join(project, 'scenarios', 'not-a-scenario'), { recursive: true });
+});
+
+afterAll(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+describe('loadScenario', () => {
+  it('reads every field', async () => {
+    const s = await loadScenario(project, 'full');
+    expect(s.name).toBe('full');
+    expect(s.dir).toBe(join(project, 'scenarios', 'full'));
+    expect(s.file).toBe(join(project, 'scenarios', 'full', 'scenario.yml'));
+    expect(s.driver).toEqual({ name: 'existing', options: { timeout: 30 } });
+    expect(s.platforms).toEqual([
+      { name: 'manager-01', groups: ['swarm-leader'], labels: { zone: 'a' }, address: '10.0.0.1', port: 2222, user: 'root' },
+      { name: 'worker-01', groups: [], labels: {} },
+    ]);
+    expect(s.converge).toEqual([
+      { section: 'converge', index: 0, step: 'swarm/init', with: {} },
+      { section: 'converge', index: 1, playbook: 'site.yml', with: {}, extraVars: { a: 1 }, tags: ['x'], limit: 'all' },
+    ]);
+    expect(s.verify).toEqual([{ section: 'verify', index: 0, step: 'swarm/node-roles', name: 'roles', hosts: 'swarm-leader', with: {} }]);
+    expect(s.sequences.test).toEqual(['create', 'converge', 'verify']);
+    expect(s.sequences.converge).toEqual(DEFAULT_SEQUENCES.converge);
+    expect(s.lint.rules).toEqual({ 'yaml-truthy': 'off', 'yaml-tabs': 'error' });
+    expect(s.source.positionOf(['platforms', 1, 'name'])).toEqual({ line: 11, col: 11 });
+  });
+
+  it('fills in defaults', async () => {
+    const s = await loadScenario(project, 'minimal');
+    expect(s.driver).toEqual({ name: 'netns', options: {} });
+    expect(s.converge).toEqual([]);
+    expect(s.verify).toEqual([]);
+    expect(s.sequences).toEqual({
+      test: ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify', 'destroy'],
+      create: ['create'],
+      converge: ['create', 'converge'],
+      destroy: ['destroy'],
+      verify: ['verify'],
+    });
+    expect(s.lint).toEqual({ rules: {} });
+    // Each scenario gets its own copy of the defaults.
+    s.sequences.test.push('lint');
+    expect(DEFAULT_SEQUENCES.test).toHaveLength(8);
+  });
+
+  it('names the missing scenario and lists those that exist', async () => {
+    const error = await problems('defualt');
+    expect(error.message).toBe(`Scenario "defualt" not found: ${join(project, 'scenarios', 'defualt', 'scenario.yml')} does not exist.`);
+    expect(error.hint).toContain('full, minimal');
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('says so when there are no scenarios at all', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'swarm-molecule-empty-'));
+    const error = await loadScenario(empty, 'default').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).hint).toContain('There are no scenarios');
+    await rm(empty, { recursive: true });
+  });
+
+  it('refuses a name that is not a directory name', async () => {
+    expect((await problems('../etc')).message).toBe('"../etc" is not a scenario name.');
+  });
+
+  it('collects every schema problem, sorted by position', async () => {
+    await scenario(
+      'broken',
+      `driver:
+  name: netnss
+platforms:
+  - name: Manager_01
+    grups: [swarm-leader]
+    port: "22"
+  - groups: [swarm-worker]
+verify:
+  - step: swarm/node-roles
+    playbook: x.yml
+sequences:
+  test: [convrge]
+`,
+    );
+    const error = await problems('broken');
+    expect(error.message).toBe('Scenario "broken" is not valid (7 problems).');
+    expect(short(error)).toEqual([
+      '2:9 schema driver.name is the string "netnss", not one of netns, vagrant, existing. Did you mean "netns"?',
+      '4:11 schema platforms[0].name must be a valid hostname: 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen (got the string "Manager_01").',
+      '5:5 schema Unknown key "grups" in platforms[0]. Did you mean "groups"?',
+      '6:11 schema platforms[0].port must be a number, got the string "22".',
+      '7:5 schema Missing required key "name" in platforms[1].',
+      '10:5 schema An entry has "step" or "playbook", not both.',
+      '12:10 schema sequences.test[0] is the string "convrge", not one of destroy, syntax, create, converge, idempotence, lint, verify. Did you mean "converge"?',
+    ]);
+    expect(error.diagnostics[0]).toMatchObject({ severity: 'error', hint: 'Write "netns".' });
+    expect(error.diagnostics[1]?.hint).toBe('Try "manager-01".');
+    expect(error.diagnostics[2]?.frame).toContain('>');
+  });
+
+  it('stops at YAML errors', async () => {
+    await scenario('bad-yaml', 'platforms:\n  - name: "a\n    groups: [x]\n');
+    const error = await problems('bad-yaml');
+    expect(error.diagnostics.map((d) => d.code)).toEqual(['yaml']);
+    expect(error.diagnostics[0]).toMatchObject({ line: 2, col: 11, message: 'This quoted value is never closed.' });
+    expect(error.message).toBe('Scenario "bad-yaml" is not valid (1 problem).');
+  });
+
+  it('reports an alias without its anchor at the alias', async () => {
+    await scenario('alias', 'platforms:\n  - name: a\n    labels: *zones\n');
+    expect(short(await problems('alias'))).toEqual(['3:13 yaml Unresolved alias *zones: no anchor &zones before it.']);
+  });
+
+  it('loads duplicate keys, the last one winning', async () => {
+    await scenario('dup', 'platforms:\n  - name: a\n    name: b\n');
+    expect((await loadScenario(project, 'dup')).platforms[0]?.name).toBe('b');
+  });
+
+  it('reads an empty list or mapping as its default', async () => {
+    await scenario('empty-values', 'platforms:\n  - name: a\n    groups:\n    labels:\nconverge:\nverify:\n  - step: x\n    with:\n');
+    const s = await loadScenario(project, 'empty-values');
+    expect(s.platforms[0]).toEqual({ name: 'a', groups: [], labels: {} });
+    expect(s.converge).toEqual([]);
+    expect(s.verify[0]?.with).toEqual({});
+  });
+
+  it('explains an empty file', async () => {
+    await scenario('empty', '# nothing yet\n');
+    expect(short(await problems('empty'))).toEqual(['1:1 schema The scenario file is empty.']);
+  });
+
+  it('explains a file that is not a mapping', async () => {
+    await scenario('list', '- name: a\n');
+    expect(short(await problems('list'))).toEqual(['1:1 schema The scenario file must be a mapping of keys (platforms:, converge:, ...), got a list.']);
+  });
+
+  it('rejects duplicate platform names and empty platform lists', async () => {
+    await scenario('twice', 'platforms:\n  - name: a\n  - name: a\n');
+    expect(short(await problems('twice'))).toEqual(['3:11 schema Platform name "a" is used twice (first by platforms[0]).']);
+    await scenario('none', 'platforms: []\n');
+    expect(short(await problems('none'))).toEqual(['1:12 schema platforms needs at least 1 item, got 0.']);
+  });
+
+  it('rejects unknown lint rules and settings', async () => {
+    await scenario('rules', 'platforms:\n  - name: a\nlint:\n  rules:\n    yaml-truty: off\n    yaml-tabs: warn\n');
+    expect(short(await problems('rules'))).toEqual([
+      '5:5 schema Unknown key "yaml-truty" in lint.rules. Did you mean "yaml-truthy"?',
+      '6:16 schema lint.rules.yaml-tabs is the string "warn", not one of off, warning, error. Did you mean "warning"?',
+    ]);
+  });
+
+  it('keeps playbook options off steps and step options off playbooks', async () => {
+    await scenario('mixed', 'platforms:\n  - name: a\nconverge:\n  - step: swarm/init\n    tags: [x]\n  - playbook: p.yml\n    with: { a: 1 }\n  - name: nothing\n');
+    expect(short(await problems('mixed'))).toEqual([
+      '5:5 schema "tags" is for playbook entries; this entry is a step.',
+      '7:5 schema A playbook entry takes no "with" options.',
+      '8:5 schema This entry has neither "step" nor "playbook".',
+    ]);
+  });
+
+  it('is fast', async () => {
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) await loadScenario(project, 'full');
+    expect((performance.now() - start) / 20).toBeLessThan(50);
+  });
+});
+
+describe('listScenarios', () => {
+  it('lists directories with a scenario.yml, sorted', async () => {
+    const names = await listScenarios(project);
+    expect(names).toContain('full');
+    expect(names).not.toContain('not-a-scenario');
+    expect(names).toEqual([...names].sort());
+  });
+
+  it('is empty without a scenarios directory', async () => {
+    expect(await listScenarios(join(project, 'nowhere'))).toEqual([]);
+  });
+});

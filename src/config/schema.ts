@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { lintRules } from '../lint/registry.js';
+import { ACTIONS, type Action, type SequenceCommand } from './types.js';
+
+/** What each command runs when the scenario does not override it (as in Molecule). */
+export const DEFAULT_SEQUENCES: Readonly<Record<SequenceCommand, readonly Action[]>> = {
+  test: ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify', 'destroy'],
+  create: ['create'],
+  converge: ['create', 'converge'],
+  destroy: ['destroy'],
+  verify: ['verify'],
+};
+
+/** An RFC 1123 label: the platform name becomes the node's hostname. */
+export const HOSTNAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const hostname = z
+  .string()
+  .regex(HOSTNAME, {
+    error: 'must be a valid hostname: 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen.',
+  })
+  .meta({ title: 'Name', description: 'The node\'s hostname and its name in "docker node ls".', examples: ['manager-01'] });
+
+const optionsRecord = z.record(z.string(), z.unknown());
+
+export const driverSchema = z
+  .strictObject({
+    name: z
+      .enum(['netns', 'vagrant', 'existing'])
+      .default('netns')
+      .meta({
+        title: 'Driver',
+        description: 'netns: real nodes on this Linux machine (one dockerd per network namespace); vagrant: VMs; existing: hosts you already have, over SSH.',
+      }),
+    options: optionsRecord.default({}).meta({ description: 'Driver-specific options.' }),
+  })
+  .meta({ title: 'Driver', description: 'What creates and destroys the nodes.' });
+
+export const platformSchema = z
+  .strictObject({
+    name: hostname,
+    groups: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({
+        description: 'Inventory groups: exactly one platform in swarm-leader; swarm-manager for more managers, swarm-worker for workers.',
+        examples: [['swarm-leader', 'swarm-manager']],
+      }),
+    labels: z
+      .record(z.string(), z.string())
+      .default({})
+      .meta({ description: 'Swarm node labels, applied by the swarm/labels step; use them in placement constraints.' }),
+    address: z.string().min(1).optional().meta({ description: 'existing driver: the host to connect to.' }),
+    port: z.number().int().min(1).max(65535).optional().meta({ description: 'existing driver: SSH port (default 22).' }),
+    user: z.string().min(1).optional().meta({ description: 'existing/vagrant driver: SSH user.' }),
+    identityFile: z.string().min(1).optional().meta({ description: 'existing driver: SSH private key file.' }),
+    box: z.string().min(1).optional().meta({ description: 'vagrant driver: box (VM providers) or image (docker provider).' }),
+    memory: z.number().int().positive().optional().meta({ description: 'vagrant driver: memory in MiB.' }),
+    cpus: z.number().int().positive().optional().meta({ description: 'vagrant driver: number of CPUs.' }),
+  })
+  .meta({ title: 'Platform', description: 'A node of the cluster.' });
+
+/** Where a custom issue points and what to do about it; read back by the issue formatter. */
+export interface IssueParams {
+  hint?: string;
+  at?: 'key' | 'value';
+}
+
+const PLAYBOOK_ONLY = ['extraVars', 'tags', 'limit'] as const;
+
+export const stepEntrySchema = z
+  .strictObject({
+    step: z.string().min(1).optional().meta({
+      description: 'A built-in step (swarm/init) or a TypeScript/JavaScript module path relative to the scenario directory (./steps/motd.ts).',
+      examples: ['swarm/init', './steps/motd.ts'],
+    }),
+    playbook: z.string().min(1).optional().meta({ description: 'An Ansible playbook, relative to the scenario directory.' }),
+    name: z.string().min(1).optional().meta({ description: 'Display name; defaults to the step\'s own name.' }),
+    hosts: z.string().min(1).optional().meta({ description: 'A group or platform name (or all) to run on instead of the step\'s default.' }),
+    with: optionsRecord.default({}).meta({ description: 'The step\'s options.' }),
+    extraVars: optionsRecord.optional().meta({ description: 'Playbook only: extra variables.' }),
+    tags: z.array(z.string().min(1)).optional().meta({ description: 'Playbook only: run only these tags.' }),
+    limit: z.string().min(1).optional().meta({ description: 'Playbook only: limit to these hosts (an Ansible pattern).' }),
+  })
+  .superRefine((entry, ctx) => {
+    if (entry.step !== undefined && entry.playbook !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['playbook'],
+        message: 'An entry has "step" or "playbook", not both.',
+        params: { at: 'key', hint: 'Split it into two entries.' } satisfies IssueParams,
+      });
+    } else if (entry.step === undefined && entry.playbook === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'This entry has neither "step" nor "playbook".',
+        params: { hint: 'Add "step: <built-in name or ./module.ts>" or "playbook: <file.yml>".' } satisfies IssueParams,
+      });
+    }
+    if (entry.step !== undefined) {
+      for (const key of PLAYBOOK_ONLY) {
+        if (entry[key] === undefined) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" is for playbook entries; this entry is a step.`,
+          params: { at: 'key', hint: 'Give a step its options under "with".' } satisfies IssueParams,
+        });
+      }
+    }
+    if (entry.playbook !== undefined && Object.keys(entry.with).length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['with'],
+        message: 'A playbook entry takes no "with" options.',
+        params: { at: 'key', hint: 'Pass variables to the playbook under "extraVars".' } satisfies IssueParams,
+      });
+    }
+  })
+  .meta({
+    title: 'Step',
+    description: 'A step (built-in or module) with options, or an Ansible playbook.',
+    // Editors can tell the two shapes apart; loading checks the same with a clearer message.
+    oneOf: [{ required: ['step'] }, { required: ['playbook'] }],
+  });
+
+const action = z.enum(ACTIONS);
+
+function sequence(command: SequenceCommand) {
+  return z
+    .array(action)
+    .optional()
+    .meta({ description: `Actions of "swarm-molecule ${command}"; default: ${DEFAULT_SEQUENCES[command].join(', ')}.` });
+}
+
+export const sequencesSchema = z
+  .strictObject({
+    test: sequence('test'),
+    create: sequence('create'),
+    converge: sequence('converge'),
+    destroy: sequence('destroy'),
+    verify: sequence('verify'),
+  })
+  .meta({ title: 'Sequences', description: 'Override the actions a command runs, as in Molecule.' });
+
+const ruleSetting = z.enum(['off', 'warning', 'error']);
+
+export const lintSchema = z
+  .strictObject({
+    rules: z
+      .strictObject(
+        Object.fromEntries(
+          Object.values(lintRules).map((rule) => [
+            rule.id,
+            ruleSetting.optional().meta({ description: `${rule.reason} Default: ${rule.severity}.` }),
+          ]),
+        ),
+      )
+      .default({})
+      .meta({ description: 'Rule id → off, warning or error.' }),
+  })
+  .meta({ title: 'Lint', description: 'Lint settings.' });
+
+export const scenarioSchema = z
+  .strictObject({
+    driver: driverSchema.default({ name: 'netns', options: {} }),
+    platforms: z
+      .array(platformSchema)
+      .min(1)
+      .superRefine((platforms, ctx) => {
+        const seen = new Map<string, number>();
+        platforms.forEach((platform, i) => {
+          const first = seen.get(platform.name);
+          if (first === undefined) {
+            seen.set(platform.name, i);
+            return;
+          }
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'name'],
+            message: `Platform name "${platform.name}" is used twice (first by platforms[${first}]).`,
+            params: { hint: 'Give each platform its own name: it becomes the hostname.' } satisfies IssueParams,
+          });
+        });
+      })
+      .meta({ title: 'Platforms', description: 'The nodes of the cluster; at least one.' }),
+    converge: z.array(stepEntrySchema).default([]).meta({ title: 'Converge', description: 'Steps that build the cluster; run again by the idempotence check.' }),
+    verify: z.array(stepEntrySchema).default([]).meta({ title: 'Verify', description: 'Steps that check the cluster.' }),
+    sequences: sequencesSchema.optional(),
+    lint: lintSchema.default({ rules: {} }),
+  })
+  .meta({
+    title: 'swarm-molecule scenario',
+    description: 'A Docker Swarm test scenario: scenarios/<name>/scenario.yml.',
+  });
+
+/** The scenario file as the schema reads it (before positions and defaults of sequences). */
+export type ScenarioFile = z.output<typeof scenarioSchema>;

@@ -1,0 +1,26 @@
+import { DISRUPTIVE_STEPS } from '../topology.js';
+import type { LintFinding, LintRule } from '../types.js';
+
+export const verifyDisruptiveWithoutRestore: LintRule = {
+  id: 'verify-disruptive-without-restore',
+  severity: 'error',
+  reason: 'A step that stops nodes with restore: false leaves the next verify steps a broken cluster.',
+  check({ scenario, builtin, optionsOf }) {
+    const findings: LintFinding[] = [];
+    const last = scenario.verify.length - 1;
+    for (const entry of scenario.verify) {
+      if (entry.index === last || entry.step === undefined) continue;
+      const definition = builtin(entry);
+      const disruptive = (DISRUPTIVE_STEPS as readonly string[]).includes(entry.step) || (definition?.kind === 'verify' && definition.disruptive === true);
+      if (!disruptive || optionsOf(entry)?.restore !== false) continue;
+      const next = scenario.verify[entry.index + 1];
+      const following = last - entry.index;
+      findings.push({
+        path: ['verify', entry.index, 'with', 'restore'],
+        message: `${entry.step} does not restore the nodes it stops, and ${following === 1 ? '1 verify step follows' : `${following} verify steps follow`} it (first ${next?.step ?? next?.playbook ?? 'another'}).`,
+        hint: 'Remove "restore: false", or move this step to the end of verify.',
+      });
+    }
+    return findings;
+  },
+};

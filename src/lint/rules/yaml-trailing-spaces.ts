@@ -1,0 +1,21 @@
+import type { LintFinding, LintRule } from '../types.js';
+
+export const yamlTrailingSpaces: LintRule = {
+  id: 'yaml-trailing-spaces',
+  severity: 'warning',
+  reason: 'Trailing whitespace is invisible noise in diffs.',
+  check({ lines }) {
+    const findings: LintFinding[] = [];
+    lines.forEach((text, i) => {
+      const match = /[ \t]+$/.exec(text);
+      if (match) {
+        findings.push({
+          position: { line: i + 1, col: match.index + 1 },
+          message: 'Trailing whitespace.',
+          hint: 'Remove the spaces at the end of the line.',
+        });
+      }
+    });
+    return findings;
+  },
+};

@@ -1,0 +1,95 @@
+import type { PlatformConfig, Scenario, StepConfig } from '../config/types.js';
+
+export const LEADER_GROUP = 'swarm-leader';
+export const MANAGER_GROUP = 'swarm-manager';
+export const WORKER_GROUP = 'swarm-worker';
+export const SWARM_GROUPS = [LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP] as const;
+
+/** Verify steps that run a service and need nodes to schedule its tasks on. */
+export const SERVICE_STEPS = ['swarm/rolling-update', 'swarm/failover-workers', 'swarm/published-port'] as const;
+/** Verify steps that stop nodes; they restore them unless `restore: false`. */
+export const DISRUPTIVE_STEPS = ['swarm/failover-leader', 'swarm/failover-workers'] as const;
+/** Where a service step places its tasks when the scenario does not say. */
+export const DEFAULT_CONSTRAINTS = ['node.role==worker'] as const;
+
+export const isManager = (p: PlatformConfig): boolean => p.groups.includes(LEADER_GROUP) || p.groups.includes(MANAGER_GROUP);
+/** A worker joins the swarm as a worker: in `swarm-worker` and in no manager group. */
+export const isWorker = (p: PlatformConfig): boolean => !isManager(p) && p.groups.includes(WORKER_GROUP);
+
+export const managersOf = (s: Scenario): PlatformConfig[] => s.platforms.filter(isManager);
+export const workersOf = (s: Scenario): PlatformConfig[] => s.platforms.filter(isWorker);
+
+/** Platforms a `hosts:` value names: a group, a platform, or all. */
+export function platformsOf(s: Scenario, hosts: string): PlatformConfig[] {
+  return s.platforms.filter((p) => hosts === 'all' || p.name === hosts || p.groups.includes(hosts));
+}
+
+/**
+ * Names of the nodes the converge drains. Only `swarm/drain-managers` drains:
+ * the managers, or the hosts its entry names.
+ */
+export function drainedNodes(s: Scenario): Set<string> {
+  return new Set(
+    s.converge
+      .filter((e) => e.step === 'swarm/drain-managers')
+      .flatMap((e) => (e.hosts === undefined ? managersOf(s) : platformsOf(s, e.hosts)))
+      .map((p) => p.name),
+  );
+}
+
+/** Swarm members that can run tasks after the converge. */
+export function schedulableNodes(s: Scenario): PlatformConfig[] {
+  const drained = drainedNodes(s);
+  return s.platforms.filter((p) => (isWorker(p) || isManager(p)) && !drained.has(p.name));
+}
+
+/** A placement constraint, e.g. `node.labels.zone==a`. */
+export interface Constraint {
+  attribute: string;
+  operator: '==' | '!=';
+  value: string;
+}
+
+export function parseConstraint(text: string): Constraint | undefined {
+  const match = /^\s*([\w.-]+)\s*(==|!=)\s*(.*?)\s*$/.exec(text);
+  if (!match) return undefined;
+  const [, attribute = '', operator, value = ''] = match;
+  return { attribute, operator: operator === '!=' ? '!=' : '==', value };
+}
+
+/** The label key of a `node.labels.<key>` constraint. */
+export function labelKeyOf(constraint: Constraint): string | undefined {
+  return constraint.attribute.startsWith('node.labels.') ? constraint.attribute.slice('node.labels.'.length) : undefined;
+}
+
+/** Whether a node satisfies a constraint; attributes this tool does not model count as satisfied. */
+export function satisfies(node: PlatformConfig, constraint: Constraint): boolean {
+  let actual: string | undefined;
+  const label = labelKeyOf(constraint);
+  if (constraint.attribute === 'node.role') actual = isManager(node) ? 'manager' : 'worker';
+  else if (constraint.attribute === 'node.hostname') actual = node.name;
+  else if (label !== undefined) actual = node.labels[label];
+  else return true;
+  const equal = actual === constraint.value;
+  return constraint.operator === '==' ? equal : !equal;
+}
+
+/** A string list option, or `undefined` when the entry has something else there. */
+export function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+/** The `constraints` an entry's options give, else the service steps' default. */
+export function constraintsOf(options: Record<string, unknown>): string[] {
+  return stringList(options.constraints) ?? [...DEFAULT_CONSTRAINTS];
+}
+
+/** Verify entries that name one of `steps`, with their index. */
+export function verifyEntries(s: Scenario, steps: readonly string[]): StepConfig[] {
+  return s.verify.filter((e) => e.step !== undefined && steps.includes(e.step));
+}
+
+/** `with.<key>` of an entry when the scenario sets it, else the entry's step. */
+export function optionPath(entry: StepConfig, key: string): PropertyKey[] {
+  return key in entry.with ? [entry.section, entry.index, 'with', key] : [entry.section, entry.index, 'step'];
+}

@@ -1,0 +1,41 @@
+import type { Document, LineCounter } from 'yaml';
+import type { Position, Scenario, StepConfig } from '../config/types.js';
+import type { StepDefinition } from '../steps/api.js';
+
+/** What every rule sees. */
+export interface LintContext {
+  scenario: Scenario;
+  /** The raw lines of the scenario file, without line ends. */
+  lines: string[];
+  /** The file parsed again with every duplicate key kept, for the YAML style rules. */
+  document: Document.Parsed;
+  lineCounter: LineCounter;
+  /** The built-in definition of an entry's step, if it names one. */
+  builtin: (entry: StepConfig) => StepDefinition | undefined;
+  /**
+   * An entry's options with the built-in's defaults filled in; `undefined`
+   * when they do not validate (the syntax check reports that).
+   */
+  optionsOf: (entry: StepConfig) => Record<string, unknown> | undefined;
+}
+
+/** Where a finding points: a path in the scenario (its value, or its key) or a raw position. */
+export type FindingLocation = { path: readonly PropertyKey[]; at?: 'key' | 'value' } | { position: Position };
+
+/** One problem a rule found; the rule's id and severity are added by `lintScenario`. */
+export type LintFinding = FindingLocation & {
+  message: string;
+  /** What to do about it. */
+  hint: string;
+};
+
+/** A lint rule: data for the docs, and a check. */
+export interface LintRule {
+  /** Kebab-case id, used in `lint.rules` and disable comments. */
+  id: string;
+  /** Severity unless the scenario's `lint.rules` says otherwise. */
+  severity: 'error' | 'warning';
+  /** One line: why the rule exists (shown in the README and the JSON schema). */
+  reason: string;
+  check(context: LintContext): LintFinding[];
+}

@@ -1,0 +1,148 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { loadScenario } from '../config/index.js';
+import { defineConvergeStep, defineVerifyStep, ok } from '../steps/api.js';
+import { checkSyntax } from './index.js';
+
+// The real built-ins, plus two with options and requirements to exercise those checks.
+vi.mock('../steps/builtin/index.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../steps/builtin/index.js')>();
+  const withOptions = defineVerifyStep({
+    name: 'test/with-options',
+    description: 'Options and requirements.',
+    options: z.strictObject({ replicas: z.number().int().min(1).default(3), parallelism: z.number().int().default(1) }),
+    requirements: (scenario, options) =>
+      options.replicas > scenario.platforms.length ? [{ message: `replicas (${options.replicas}) above the number of nodes.`, path: ['with', 'replicas'] }] : [],
+    verify: () => Promise.resolve(),
+  });
+  const needsWorkers = defineConvergeStep({
+    name: 'test/needs-workers',
+    description: 'A requirement on the whole entry.',
+    hosts: 'all',
+    requirements: (scenario) => (scenario.platforms.some((p) => p.groups.includes('swarm-worker')) ? [] : [{ message: 'No workers.' }]),
+    apply: () => Promise.resolve(ok()),
+  });
+  return { builtinSteps: { ...original.builtinSteps, [withOptions.name]: withOptions, [needsWorkers.name]: needsWorkers } };
+});
+
+const project = await mkdtemp(join(tmpdir(), 'swarm-molecule-syntax-'));
+let count = 0;
+
+async function check(text: string, files: Record<string, string> = {}): Promise<string[]> {
+  const name = `s${count++}`;
+  const dir = join(project, 'scenarios', name);
+  await mkdir(join(dir, 'steps'), { recursive: true });
+  await writeFile(join(dir, 'scenario.yml'), text);
+  for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content);
+  const diagnostics = await checkSyntax(await loadScenario(project, name));
+  for (const d of diagnostics) {
+    expect(d.code).toBe('syntax');
+    expect(d.severity).toBe('error');
+    expect(d.hint).toBeTruthy();
+    expect(d.frame).toContain('^');
+  }
+  return diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`);
+}
+
+const PLATFORMS = `platforms:
+  - name: manager-01
+    groups: [swarm-leader]
+  - name: worker-01
+    groups: [swarm-worker]
+`;
+
+describe('checkSyntax', () => {
+  it('passes a scenario of built-in steps', async () => {
+    expect(await check(`${PLATFORMS}converge:\n  - step: swarm/init\n  - step: swarm/join-workers\nverify:\n  - step: swarm/node-roles\n`)).toEqual([]);
+  });
+
+  it('reports an unknown built-in at its name', async () => {
+    const [problem] = await check(`${PLATFORMS}converge:\n  - step: swarm/inti\n`);
+    expect(problem).toBe('7:11 Unknown built-in step "swarm/inti".');
+  });
+
+  it('reports a step listed in the wrong section', async () => {
+    expect(await check(`${PLATFORMS}verify:\n  - step: swarm/init\n`)).toEqual(['7:11 "swarm/init" is a converge step, listed under verify.']);
+  });
+
+  it('reports options given to a built-in that takes none, at the key', async () => {
+    expect(await check(`${PLATFORMS}converge:\n  - step: swarm/init\n    with: { force: true }\n`)).toEqual([
+      '8:13 swarm/init takes no options, but "with" sets "force".',
+    ]);
+  });
+
+  it('validates options against the step\'s schema', async () => {
+    const text = `${PLATFORMS}verify:\n  - step: test/with-options\n    with:\n      replicas: "2"\n      paralelism: 1\n`;
+    expect(await check(text)).toEqual([
+      '9:17 verify[0].with.replicas must be a number, got the string "2".',
+      '10:7 Unknown key "paralelism" in verify[0].with. Did you mean "parallelism"?',
+    ]);
+  });
+
+  it('checks requirements with the parsed options, at the path they give', async () => {
+    expect(await check(`${PLATFORMS}verify:\n  - step: test/with-options\n    with: { replicas: 5 }\n`)).toEqual([
+      '8:23 replicas (5) above the number of nodes.',
+    ]);
+    // The default replicas (3) is above 2 nodes too: the problem points at the entry.
+    expect(await check(`${PLATFORMS}verify:\n  - step: test/with-options\n`)).toEqual(['7:5 replicas (3) above the number of nodes.']);
+    expect(await check(`platforms:\n  - name: a\n    groups: [swarm-leader]\nconverge:\n  - step: test/needs-workers\n`)).toEqual(['5:5 No workers.']);
+  });
+
+  it('skips requirements when the options are invalid', async () => {
+    expect(await check(`${PLATFORMS}verify:\n  - step: test/with-options\n    with: { replicas: 0 }\n`)).toEqual([
+      '8:23 verify[0].with.replicas must be at least 1, got the integer 0.',
+    ]);
+  });
+
+  it('needs exactly one swarm-leader', async () => {
+    expect(await check('platforms:\n  - name: a\n    groups: [swarm-manager]\n')).toEqual(['1:1 No platform is in group swarm-leader.']);
+    expect(await check('platforms:\n  - name: a\n    groups: [swarm-leader]\n  - name: b\n    groups: [swarm-manager, swarm-leader]\n  - name: c\n    groups: [swarm-leader]\n')).toEqual([
+      '5:29 b is a second swarm-leader (the first is a).',
+      '7:14 c is a second swarm-leader (the first is a).',
+    ]);
+  });
+
+  it('checks that hosts names a group or platform', async () => {
+    const entry = (hosts: string) => `${PLATFORMS}converge:\n  - step: swarm/init\n    hosts: ${hosts}\n`;
+    expect(await check(entry('swarm-workers'))).toEqual(['8:12 No group or platform is named "swarm-workers". Did you mean "swarm-worker"?']);
+    expect(await check(entry('swarm-worker'))).toEqual([]);
+    expect(await check(entry('worker-01'))).toEqual([]);
+    expect(await check(entry('all'))).toEqual([]);
+  });
+
+  it('checks that playbooks exist', async () => {
+    const text = `${PLATFORMS}converge:\n  - playbook: converge.yml\n  - playbook: missing.yml\n`;
+    const [problem, ...rest] = await check(text, { 'converge.yml': '- hosts: all\n' });
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(/^8:15 Playbook missing\.yml does not exist \(looked for .*missing\.yml\)\.$/);
+  });
+
+  it('loads module steps and passes their options through when they have no schema', async () => {
+    const module = `import { defineConvergeStep, ok } from 'swarm-molecule';
+export default defineConvergeStep({ name: 'motd', description: 'x', hosts: 'all', apply: async () => ok() });
+`;
+    expect(await check(`${PLATFORMS}converge:\n  - step: ./steps/motd.ts\n    with: { text: hi }\n`, { 'steps/motd.ts': module })).toEqual([]);
+  });
+
+  it('reports module steps that are missing, broken or not steps', async () => {
+    const text = `${PLATFORMS}converge:\n  - step: ./steps/missing.ts\n  - step: ./steps/broken.ts\n  - step: ./steps/other.ts\n`;
+    const problems = await check(text, {
+      'steps/broken.ts': 'export default {\n  name: "x",,\n};\n',
+      'steps/other.ts': 'export default { hello: "world" };\n',
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^7:11 Step module \.\/steps\/missing\.ts does not exist/);
+    expect(problems[1]).toMatch(/^8:11 Step module \.\/steps\/broken\.ts failed to load: /);
+    expect(problems[2]).toBe('9:11 Step module ./steps/other.ts does not export a step as its default export.');
+  });
+
+  it('takes well under a second', async () => {
+    const entries = Array.from({ length: 40 }, () => '  - step: test/with-options\n    with: { replicas: 1 }\n').join('');
+    const start = performance.now();
+    expect(await check(`${PLATFORMS}verify:\n${entries}`)).toEqual([]);
+    expect(performance.now() - start).toBeLessThan(500);
+  });
+});

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { issueDiagnostics } from '../config/issues.js';
+import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
+import { didYouMean } from '../config/suggest.js';
+import type { Scenario, StepConfig } from '../config/types.js';
+import { messageOf, type Diagnostic } from '../errors.js';
+import type { StepDefinition } from '../steps/api.js';
+import { isModuleReference, resolveStep, StepLoadError } from '../steps/loader.js';
+
+const LEADER_GROUP = 'swarm-leader';
+
+type Report = (path: readonly PropertyKey[], message: string, hint: string, at?: 'key' | 'value') => void;
+
+function reporter(scenario: Scenario, diagnostics: Diagnostic[]): Report {
+  return (path, message, hint, at = 'value') => {
+    const { source } = scenario;
+    const position = at === 'key' ? source.keyPositionOf(path) : source.positionOf(path);
+    diagnostics.push(diagnosticAt(source, position, { severity: 'error', code: 'syntax', message, hint }));
+  };
+}
+
+/** Exactly one platform initialises the swarm. */
+function checkLeader(scenario: Scenario, report: Report): void {
+  const leaders = scenario.platforms.flatMap((platform, i) => (platform.groups.includes(LEADER_GROUP) ? [i] : []));
+  const [first, ...extra] = leaders;
+  if (first === undefined) {
+    report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
+    return;
+  }
+  const firstName = scenario.platforms[first]?.name ?? '';
+  for (const i of extra) {
+    const platform = scenario.platforms[i];
+    if (!platform) continue;
+    report(
+      ['platforms', i, 'groups', platform.groups.indexOf(LEADER_GROUP)],
+      `${platform.name} is a second ${LEADER_GROUP} (the first is ${firstName}).`,
+      `Keep ${LEADER_GROUP} on ${firstName} only; make ${platform.name} a swarm-manager.`,
+    );
+  }
+}
+
+function checkHosts(scenario: Scenario, entry: StepConfig, report: Report): void {
+  if (entry.hosts === undefined || entry.hosts === 'all') return;
+  const platforms = scenario.platforms.map((p) => p.name);
+  const groups = [...new Set(scenario.platforms.flatMap((p) => p.groups))];
+  if (platforms.includes(entry.hosts) || groups.includes(entry.hosts)) return;
+  report(
+    [entry.section, entry.index, 'hosts'],
+    `No group or platform is named "${entry.hosts}".${didYouMean(entry.hosts, [...groups, ...platforms])}`,
+    `Use "all", a group (${groups.join(', ') || 'none yet'}) or a platform (${platforms.join(', ')}).`,
+  );
+}
+
+function checkOptions(scenario: Scenario, entry: StepConfig, definition: StepDefinition, report: Report, diagnostics: Diagnostic[]): unknown {
+  const base = [entry.section, entry.index, 'with'];
+  if (!definition.options) {
+    // A custom step without a schema takes its options as they are; a built-in without one takes none.
+    if (entry.step !== undefined && isModuleReference(entry.step)) return entry.with;
+    for (const key of Object.keys(entry.with)) {
+      report([...base, key], `${definition.name} takes no options, but "with" sets "${key}".`, 'Remove it.', 'key');
+    }
+    return entry.with;
+  }
+  const parsed = definition.options.safeParse(entry.with);
+  if (parsed.success) return parsed.data;
+  diagnostics.push(
+    ...issueDiagnostics(parsed.error.issues, { source: scenario.source, code: 'syntax', basePath: base, schema: definition.options, input: entry.with }),
+  );
+  return undefined;
+}
+
+function checkRequirements(scenario: Scenario, entry: StepConfig, definition: StepDefinition, options: unknown, report: Report): void {
+  if (!definition.requirements) return;
+  try {
+    for (const problem of definition.requirements(scenario, options)) {
+      report([entry.section, entry.index, ...(problem.path ?? [])], problem.message, `${definition.name} cannot run in this scenario as written.`);
+    }
+  } catch (error) {
+    report([entry.section, entry.index, 'step'], `${definition.name}: its requirements check failed: ${messageOf(error)}`, 'Fix the step\'s requirements().');
+  }
+}
+
+async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, diagnostics: Diagnostic[]): Promise<void> {
+  let definition: StepDefinition;
+  try {
+    definition = await resolveStep(scenario, entry);
+  } catch (error) {
+    // A module's own error may span lines (a parser's frame); a diagnostic is one line.
+    if (error instanceof StepLoadError) report([entry.section, entry.index, 'step'], error.message.replace(/\s*\n\s*/g, ' ').trim(), error.hint);
+    else report([entry.section, entry.index, 'step'], `Step ${entry.step ?? ''} cannot be loaded: ${messageOf(error)}`, 'Fix the step module.');
+    return;
+  }
+  const options = checkOptions(scenario, entry, definition, report, diagnostics);
+  // Requirements are only meaningful with options that validated.
+  if (options !== undefined) checkRequirements(scenario, entry, definition, options, report);
+}
+
+function checkPlaybook(scenario: Scenario, entry: StepConfig, playbook: string, report: Report): void {
+  const path = resolve(scenario.dir, playbook);
+  if (existsSync(path)) return;
+  report([entry.section, entry.index, 'playbook'], `Playbook ${playbook} does not exist (looked for ${path}).`, 'Fix the path: it is relative to the scenario directory.');
+}
+
+/**
+ * Everything that can be checked before any node exists: step references
+ * resolve, options validate, each step's requirements hold, groups and hosts
+ * make sense, playbooks exist. Sorted by position.
+ */
+export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  const report = reporter(scenario, diagnostics);
+  checkLeader(scenario, report);
+  const entries = [...scenario.converge, ...scenario.verify];
+  for (const entry of entries) checkHosts(scenario, entry, report);
+  for (const entry of entries) {
+    if (entry.playbook !== undefined) checkPlaybook(scenario, entry, entry.playbook, report);
+    else await checkStep(scenario, entry, report, diagnostics);
+  }
+  return sortDiagnostics(diagnostics);
+}
