@@ -138,7 +138,8 @@ async function checkCommand(kind: 'syntax' | 'lint', options: ScenarioOptions & 
       }
     }
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    // A scenario that is not there has no positions to report: say so, exit 2.
+    if (!(error instanceof ConfigError) || error.diagnostics.length === 0) throw error;
     diagnostics.push(...error.diagnostics);
   }
   if (options.format === 'json' || diagnostics.length > 0) out(`${formatDiagnostics(diagnostics, { format: options.format, color: color() })}\n`);
@@ -275,7 +276,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof ConfigError) {
       const { formatDiagnostics } = await import('./reporters/diagnostics.js');
-      err(`${error.message}\n${formatDiagnostics(error.diagnostics, { format: 'text', color: color() })}\n`);
+      err(`${error.message}\n`);
+      if (error.diagnostics.length > 0) err(`${formatDiagnostics(error.diagnostics, { format: 'text', color: color() })}\n`);
+      if (error.hint) err(`→ ${error.hint}\n`);
     } else {
       err(`${messageOf(error)}\n`);
       if (error instanceof HarnessError && error.hint) err(`→ ${error.hint}\n`);

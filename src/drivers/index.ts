@@ -7,6 +7,7 @@ export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, Sanity
 /** Drivers by the name a scenario gives under `driver.name`; each is loaded only when used. */
 const drivers: Record<string, () => Promise<Driver>> = {
   netns: () => Promise.resolve(new NetnsDriver()),
+  existing: () => import('./existing/index.js').then((m) => new m.ExistingDriver()),
 };
 
 export async function driverFor(name: string): Promise<Driver> {

@@ -13,6 +13,17 @@ export interface ConnectOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onCommand?: CommandListener;
+  /**
+   * Called with the server's host key (`ssh-ed25519 AAAA...`) when the target
+   * has none recorded: trust on first use, then record it.
+   */
+  onFirstHostKey?: (hostKey: string) => void;
+}
+
+/** A host key blob as a known_hosts entry: its type (the blob's first string) and base64. */
+export function hostKeyLine(blob: Buffer): string {
+  const length = blob.readUInt32BE(0);
+  return `${blob.subarray(4, 4 + length).toString('ascii')} ${blob.toString('base64')}`;
 }
 
 /** The connection to a node was lost or never made. */
@@ -185,7 +196,11 @@ export class SshConnection {
         keepaliveInterval: 5000,
         keepaliveCountMax: 3,
         hostVerifier: (key: Buffer) => {
-          if (!expected || key.equals(expected)) return true;
+          if (!expected) {
+            this.#options.onFirstHostKey?.(hostKeyLine(key));
+            return true;
+          }
+          if (key.equals(expected)) return true;
           mismatch = true;
           return false;
         },

@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import pMap from 'p-map';
+import { z } from 'zod';
+import type { PlatformConfig } from '../../config/index.js';
+import { InfraError, messageOf, UsageError } from '../../errors.js';
+import { SshConnection } from '../../transport/index.js';
+import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+
+const argv = z.array(z.string()).min(1);
+
+const optionsSchema = z.object({
+  /** Commands run on each host by `create` (after it answers) and by `destroy`, as argument arrays. */
+  createCommands: z.array(argv).default([]),
+  destroyCommands: z.array(argv).default([]),
+  /** Opt in: `destroy` makes each host leave the swarm (`docker swarm leave --force`). */
+  leaveSwarmOnDestroy: z.boolean().default(false),
+  /** How failover steps stop and start a host; default: stop and start its Docker service. */
+  stopCommand: argv.default(['systemctl', 'stop', 'docker.socket', 'docker.service']),
+  startCommand: argv.default(['systemctl', 'start', 'docker.service']),
+  connectTimeoutSeconds: z.number().int().positive().default(30),
+});
+type ExistingOptions = z.infer<typeof optionsSchema>;
+
+/**
+ * Hosts that exist already (a staging fleet, CI machines): `create` and
+ * `destroy` only check that they answer (and run the commands the scenario
+ * gives). Host keys are trusted on first use and checked from then on.
+ */
+export class ExistingDriver implements Driver {
+  readonly name = 'existing';
+
+  #options(ctx: DriverContext): ExistingOptions {
+    return optionsSchema.parse(ctx.scenario.driver.options);
+  }
+
+  async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
+    const problems: SanityProblem[] = [];
+    for (const platform of ctx.scenario.platforms) {
+      if (!platform.address) {
+        problems.push({ problem: `Platform ${platform.name} has no address.`, fix: `Add "address: HOST" to ${platform.name} in ${ctx.scenario.file}.` });
+      }
+      const key = this.#identityFile(ctx, platform);
+      if (!existsSync(key)) {
+        problems.push({ problem: `The SSH key ${key} for ${platform.name} does not exist.`, fix: `Set "identityFile" of ${platform.name} to a private key that the host accepts.` });
+      }
+    }
+    return problems;
+  }
+
+  #identityFile(ctx: DriverContext, platform: PlatformConfig): string {
+    const file = platform.identityFile ?? join(homedir(), '.ssh', 'id_ed25519');
+    if (file.startsWith('~/')) return join(homedir(), file.slice(2));
+    return isAbsolute(file) ? file : resolve(ctx.scenario.dir, file);
+  }
+
+  /** `host:port` → host key, kept beside the state so it outlives `destroy`. */
+  async #knownHosts(ctx: DriverContext): Promise<Record<string, string>> {
+    try {
+      return JSON.parse(await readFile(join(ctx.stateDir, 'known_hosts.json'), 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+
+  async create(ctx: DriverContext, platforms: PlatformConfig[]): Promise<DriverState> {
+    const options = this.#options(ctx);
+    const state: DriverState = { nodes: [], data: {} };
+    const knownHosts = await this.#knownHosts(ctx);
+    const nodes = await pMap(platforms, async (platform) => {
+      if (!platform.address) throw new UsageError(`Platform ${platform.name} has no address.`);
+      const hostPort = `${platform.address}:${platform.port ?? 22}`;
+      let hostKey = knownHosts[hostPort];
+      const target: NodeRecord = {
+        name: platform.name,
+        host: platform.address,
+        port: platform.port ?? 22,
+        user: platform.user ?? 'root',
+        identityFile: this.#identityFile(ctx, platform),
+        ...(hostKey ? { hostKey } : {}),
+        data: {},
+      };
+      const connection = new SshConnection(target, {
+        timeoutMs: options.connectTimeoutSeconds * 1000,
+        signal: ctx.signal,
+        onFirstHostKey: (key) => {
+          hostKey = key;
+          knownHosts[hostPort] = key;
+          ctx.log(`trusting host key on first use: ${key.slice(0, 40)}…`, platform.name);
+        },
+      });
+      try {
+        await connection.connect();
+        const docker = await connection.run(['docker', 'version', '--format', '{{.Server.Version}}'], { timeoutMs: 30_000 });
+        if (docker.exitCode !== 0) {
+          throw new InfraError(`Docker does not answer on ${platform.name} (${platform.address}): ${docker.stderr.trim()}`, {
+            hint: 'Install Docker on the host and make sure the SSH user may run "docker".',
+          });
+        }
+        for (const command of options.createCommands) await this.#runChecked(connection, platform.name, command);
+        ctx.log(`reachable, Docker ${docker.stdout.trim()}`, platform.name);
+      } finally {
+        connection.close();
+      }
+      return { ...target, ...(hostKey ? { hostKey } : {}) };
+    });
+    await writeFile(join(ctx.stateDir, 'known_hosts.json'), `${JSON.stringify(knownHosts, null, 2)}\n`, { mode: 0o600 });
+    state.nodes = nodes;
+    await ctx.record(state);
+    return state;
+  }
+
+  async #runChecked(connection: SshConnection, node: string, command: string[]): Promise<void> {
+    const result = await connection.run(command, { timeoutMs: 600_000 });
+    if (result.exitCode !== 0) {
+      throw new InfraError(`"${command.join(' ')}" exited ${result.exitCode} on ${node}: ${result.stderr.trim() || result.stdout.trim()}`);
+    }
+  }
+
+  async destroy(ctx: DriverContext, state: DriverState): Promise<void> {
+    const options = this.#options(ctx);
+    const commands = [...(options.leaveSwarmOnDestroy ? [['docker', 'swarm', 'leave', '--force']] : []), ...options.destroyCommands];
+    if (commands.length === 0) return;
+    const failures: string[] = [];
+    await pMap(state.nodes, async (node) => {
+      const connection = new SshConnection(node, { timeoutMs: options.connectTimeoutSeconds * 1000, signal: ctx.signal });
+      try {
+        for (const command of commands) {
+          const result = await connection.run(command, { timeoutMs: 120_000 });
+          // Leaving a swarm the host is not in is fine.
+          if (result.exitCode !== 0 && !/not part of a swarm/.test(result.stderr)) failures.push(`${node.name}: ${result.stderr.trim()}`);
+        }
+        ctx.log('cleaned up', node.name);
+      } catch (error) {
+        failures.push(`${node.name}: ${messageOf(error)}`);
+      } finally {
+        connection.close();
+      }
+    });
+    if (failures.length > 0) throw new InfraError(`Could not clean up every host: ${failures.join('; ')}`);
+  }
+
+  async status(ctx: DriverContext, state: DriverState): Promise<Map<string, NodeStatus>> {
+    const statuses = new Map<string, NodeStatus>();
+    await pMap(state.nodes, async (node) => {
+      const connection = new SshConnection(node, { timeoutMs: 5000, signal: ctx.signal });
+      try {
+        const result = await connection.run(['docker', 'info', '--format', '{{.ID}}'], { timeoutMs: 10_000 });
+        statuses.set(node.name, result.exitCode === 0 ? 'running' : 'stopped');
+      } catch {
+        statuses.set(node.name, 'stopped');
+      } finally {
+        connection.close();
+      }
+    });
+    return statuses;
+  }
+
+  async stop(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+    await this.#onNode(ctx, state, name, this.#options(ctx).stopCommand);
+    return state;
+  }
+
+  async start(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+    await this.#onNode(ctx, state, name, this.#options(ctx).startCommand);
+    return state;
+  }
+
+  async #onNode(ctx: DriverContext, state: DriverState, name: string, command: string[]): Promise<void> {
+    const node = state.nodes.find((n) => n.name === name);
+    if (!node) throw new InfraError(`There is no node named ${name} in this scenario's state.`);
+    const connection = new SshConnection(node, { timeoutMs: this.#options(ctx).connectTimeoutSeconds * 1000, signal: ctx.signal });
+    try {
+      await this.#runChecked(connection, name, command);
+    } finally {
+      connection.close();
+    }
+  }
+}
