@@ -22,6 +22,29 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // Slow fault suites: interrupts at every action, node deaths, bad state, leaks.
+        test: {
+          name: 'faults',
+          include: ['test/e2e/faults/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
+      {
+        // Real Vagrant with its docker provider. The first run on a machine builds
+        // the node image (about a minute; cached under /var/cache/swarm-molecule).
+        test: {
+          name: 'vagrant',
+          include: ['test/e2e/vagrant/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 1_200_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
     ],
   },
 });

@@ -7,8 +7,13 @@ export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, Sanity
 /** Drivers by the name a scenario gives under `driver.name`; each is loaded only when used. */
 const drivers: Record<string, () => Promise<Driver>> = {
   netns: () => Promise.resolve(new NetnsDriver()),
+  vagrant: () => import('./vagrant/index.js').then((m) => new m.VagrantDriver()),
   existing: () => import('./existing/index.js').then((m) => new m.ExistingDriver()),
 };
+
+export function knownDrivers(): string[] {
+  return Object.keys(drivers);
+}
 
 export async function driverFor(name: string): Promise<Driver> {
   const load = drivers[name];

@@ -57,4 +57,9 @@ export interface Driver {
   stop(ctx: DriverContext, state: DriverState, node: string): Promise<DriverState>;
   /** Start a stopped node again, with the disk it had, and wait until it answers. */
   start(ctx: DriverContext, state: DriverState, node: string): Promise<DriverState>;
+  /**
+   * Find and remove everything this driver made for the scenario without
+   * trusting the state file (it may be lost or damaged); say what was removed.
+   */
+  sweep?(ctx: DriverContext): Promise<string[]>;
 }

@@ -17,8 +17,10 @@ export class NotIdempotent extends CheckFailed {}
 const destroy: ActionHandler = async (session, signal) => {
   const driverState = session.state.driverState;
   if (!driverState || (driverState.nodes.length === 0 && Object.keys(driverState.data).length === 0)) {
+    // The state knows of nothing, but a crash may have lost track of a run: look.
+    const swept = (await session.driver.sweep?.(session.driverContext(signal))) ?? [];
     await session.save({ created: false, converged: false });
-    return { message: 'nothing to destroy' };
+    return { message: swept.length > 0 ? `swept what an earlier run left: ${swept.join('; ')}` : 'nothing to destroy' };
   }
   session.close();
   await session.driver.destroy(session.driverContext(signal), driverState);

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { driverFor } from '../drivers/index.js';
+import { driverFor, knownDrivers } from '../drivers/index.js';
 import { messageOf, UsageError } from '../errors.js';
 import { SshConnection } from '../transport/index.js';
 import { acquireLock } from './lock.js';
@@ -64,15 +64,20 @@ export async function reset(projectDir: string, scenario: string): Promise<strin
     } catch (error) {
       lines.push(`${scenario}: the state file could not be read (${messageOf(error)}); forgetting it.`);
     }
+    const ctx = { scenario: undefined as never, stateDir: store.dir, signal: new AbortController().signal, log: () => undefined, record: async () => undefined };
     if (state?.driverState) {
       try {
         const driver = await driverFor(state.driver);
-        const ctx = { scenario: undefined as never, stateDir: store.dir, signal: new AbortController().signal, log: () => undefined, record: async () => undefined };
         await driver.destroy(ctx, state.driverState);
         lines.push(`${scenario}: destroyed ${state.driverState.nodes.length} node(s).`);
       } catch (error) {
         lines.push(`${scenario}: could not destroy everything: ${messageOf(error)}`);
       }
+    }
+    // Whatever the state file lost track of: every driver that can find its own leftovers looks.
+    for (const name of knownDrivers()) {
+      const driver = await driverFor(name);
+      for (const line of (await driver.sweep?.(ctx)) ?? []) lines.push(`${scenario}: swept ${line}`);
     }
     await store.remove();
     await rm(`${store.dir}/logs`, { recursive: true, force: true });

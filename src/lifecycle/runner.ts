@@ -50,6 +50,8 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
     options.reporter.runStart?.({ scenario: scenario.name, command: options.command, driver: driver.name, actions: options.sequence });
 
     for (const [index, action] of options.sequence.entries()) {
+      // An interrupt that landed between two actions (or as one finished) stops the run here.
+      if (failure === undefined && options.signal.aborted) failure = new Interrupted(String(options.signal.reason ?? 'signal'));
       const trailingDestroy = action === 'destroy' && index === options.sequence.length - 1 && index > 0;
       const skip = skipReason(action, trailingDestroy, failure, options);
       if (skip) {
@@ -101,14 +103,16 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
   };
   if (failure !== undefined && results.length === 0) {
     // Failed before any action (lock, state file): say why.
-    summary.actions.push({
+    const result: ActionResult = {
       action: options.sequence[0] ?? 'destroy',
       status: 'failed',
       durationMs: 0,
       kind: exitCodeOf(failure) === ExitCode.infrastructure ? 'error' : 'failure',
-      message: messageOf(failure),
+      message: secrets.mask(messageOf(failure)),
       ...(failure instanceof HarnessError && failure.hint ? { hint: failure.hint } : {}),
-    });
+    };
+    summary.actions.push(result);
+    options.reporter.actionEnd?.(result);
   }
   options.reporter.runEnd?.(summary);
   return summary;

@@ -131,6 +131,8 @@ export class Session {
       },
       events: this.reporter,
       nodes,
+      targets: () => this.nodes().nodes,
+      stateDir: this.store.dir,
     };
   }
 

@@ -1,5 +1,5 @@
 import type { PlatformConfig } from '../config/index.js';
-import { CheckFailed, UsageError } from '../errors.js';
+import { CheckFailed, InfraError, UsageError } from '../errors.js';
 import type { ConnectionPool, RunOptions } from '../transport/index.js';
 import { quoteCommand, secrets } from '../transport/index.js';
 import type { Host, ScenarioInfo, StepContext } from './api.js';
@@ -23,11 +23,23 @@ export interface NodeAddressBook {
   connections: ConnectionPool;
 }
 
+/** The node's Docker daemon is not there: the machinery failed, not the code under test. */
+export class DockerUnavailable extends InfraError {}
+
+const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
+
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
   const run = (argv: readonly string[], options?: RunOptions) => book.connections.get(platform.name).run(argv, options);
   const check = async (argv: readonly string[], options?: RunOptions) => {
     const result = await run(argv, options);
-    if (result.exitCode !== 0) throw new CommandFailed(platform.name, argv, result.exitCode, result.stderr || result.stdout);
+    if (result.exitCode !== 0) {
+      if (DOCKER_DOWN.test(result.stderr)) {
+        throw new DockerUnavailable(`dockerd on ${platform.name} does not answer (while running "${secrets.mask(quoteCommand(argv))}").`, {
+          hint: `The node's Docker daemon died; see "swarm-molecule list" and the node's dockerd.log.`,
+        });
+      }
+      throw new CommandFailed(platform.name, argv, result.exitCode, result.stderr || result.stdout);
+    }
     return result.stdout.trim();
   };
   return {

@@ -1,7 +1,8 @@
 import pMap from 'p-map';
 import type { Scenario, StepConfig } from '../config/index.js';
 import { CheckFailed, HarnessError, InfraError, Interrupted, messageOf } from '../errors.js';
-import { secrets } from '../transport/index.js';
+import { secrets, type SshTarget } from '../transport/index.js';
+import { playbookStepName, runPlaybookEntry, verifyWithPlaybook } from './ansible/index.js';
 import type { ConvergeStepDefinition, EventuallyOptions, Host, Measurement, NodeControl, VerifyContext, VerifyStepDefinition } from './api.js';
 import { AssertionFailed } from './assert.js';
 import { createStepContext, type ContextBase } from './context.js';
@@ -55,6 +56,10 @@ export interface StepRunInput {
   base: Omit<ContextBase, 'log'>;
   events: StepEvents;
   nodes: NodeControl;
+  /** The nodes as the driver recorded them now (address, port, user, key, host key): for playbook steps. */
+  targets?: () => readonly SshTarget[];
+  /** `.swarm-molecule/<scenario>/`: playbook steps keep their inventory there and append to its logs. */
+  stateDir?: string;
 }
 
 const displayName = (entry: StepConfig, definitionName: string) => entry.name ?? definitionName;
@@ -67,6 +72,10 @@ function rethrowIfFatal(error: unknown): void {
   if (error instanceof Interrupted) throw error;
 }
 
+function throwIfInterrupted(signal: AbortSignal): void {
+  if (signal.aborted) throw new Interrupted(String(signal.reason ?? 'signal'));
+}
+
 /** A converge step failed: the code under test did not do what it should. */
 export class ConvergeFailed extends CheckFailed {}
 
@@ -77,8 +86,16 @@ export class ConvergeFailed extends CheckFailed {}
 export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeStepResult[]> {
   const results: ConvergeStepResult[] = [];
   for (const entry of input.scenario.converge) {
+    throwIfInterrupted(input.base.signal);
     if (entry.playbook !== undefined) {
-      throw new InfraError(`Playbook steps are not supported yet (${entry.playbook}).`);
+      const name = playbookStepName(entry);
+      input.events.stepStart?.('converge', name, entry.index);
+      const started = performance.now();
+      const hostResults = await runPlaybookEntry(input, entry);
+      results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
+      const failed = hostResults.filter((r) => r.status === 'failed');
+      if (failed.length > 0) throw convergeFailure(input.scenario.name, name, failed, false);
+      continue;
     }
     const definition = (await resolveStep(input.scenario, entry)) as ConvergeStepDefinition<unknown>;
     const name = displayName(entry, definition.name);
@@ -107,6 +124,7 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
         };
       } catch (error) {
         rethrowIfFatal(error);
+        throwIfInterrupted(input.base.signal);
         failures.push(error);
         result = { host: host.name, status: 'failed', changes: [], message: secrets.mask(messageOf(error)), durationMs: performance.now() - hostStarted };
       }
@@ -119,15 +137,37 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
     results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
     if (failures.length > 0) {
       const failed = hostResults.filter((r) => r.status === 'failed');
-      const summary = failed.map((r) => `${r.host}: ${r.message ?? ''}`).join('; ');
-      const message = `Converge step "${name}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${input.scenario.name}"): ${summary}`;
-      const hint = `Run "swarm-molecule login -s ${input.scenario.name} -h ${failed[0]?.host ?? ''}" to inspect.`;
       // A node that stopped answering is the machinery's fault, not the code under test.
-      if (failures.some((e) => e instanceof InfraError)) throw new InfraError(message, { hint });
-      throw new ConvergeFailed(message, { hint });
+      throw convergeFailure(input.scenario.name, name, failed, failures.some((e) => e instanceof InfraError));
     }
   }
   return results;
+}
+
+function convergeFailure(scenario: string, name: string, failed: readonly HostResult[], infra: boolean): HarnessError {
+  const summary = failed.map((r) => `${r.host}: ${r.message ?? ''}`).join('; ');
+  const message = `Converge step "${name}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`;
+  const hint = `Run "swarm-molecule login -s ${scenario} -h ${failed[0]?.host ?? ''}" to inspect.`;
+  return infra ? new InfraError(message, { hint }) : new ConvergeFailed(message, { hint });
+}
+
+/** A verify entry that is a playbook: a failed task on any host fails it. */
+async function verifyPlaybookEntry(input: StepRunInput, entry: StepConfig): Promise<VerifyStepResult> {
+  const name = playbookStepName(entry);
+  input.events.stepStart?.('verify', name, entry.index);
+  const started = performance.now();
+  try {
+    await verifyWithPlaybook(input, entry);
+    const result: VerifyStepResult = { name, index: entry.index, status: 'passed', measurements: [], durationMs: performance.now() - started };
+    input.events.verifyResult?.(result);
+    return result;
+  } catch (error) {
+    rethrowIfFatal(error);
+    const result: VerifyStepResult = { name, index: entry.index, status: 'failed', message: secrets.mask(messageOf(error)), measurements: [], durationMs: performance.now() - started };
+    input.events.verifyResult?.(result);
+    if (!(error instanceof CheckFailed)) throw error;
+    return result;
+  }
 }
 
 /**
@@ -137,6 +177,11 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
 export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepResult[]> {
   const results: VerifyStepResult[] = [];
   for (const entry of input.scenario.verify) {
+    throwIfInterrupted(input.base.signal);
+    if (entry.playbook !== undefined) {
+      results.push(await verifyPlaybookEntry(input, entry));
+      continue;
+    }
     const definition = (await resolveStep(input.scenario, entry)) as VerifyStepDefinition<unknown>;
     const name = displayName(entry, definition.name);
     input.events.stepStart?.('verify', name, entry.index);
@@ -162,6 +207,7 @@ export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepRes
           : { name, index: entry.index, status: 'passed', measurements, durationMs: performance.now() - started };
     } catch (error) {
       rethrowIfFatal(error);
+      throwIfInterrupted(input.base.signal);
       result = {
         name,
         index: entry.index,

@@ -50,7 +50,10 @@ export class SshConnection {
     await this.#ready();
   }
 
-  async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+  async run(argv: readonly string[], runOptions: RunOptions = {}): Promise<CommandResult> {
+    // A command stops with the run unless the caller gives its own signal.
+    const signal = runOptions.signal ?? this.#options.signal;
+    const options: RunOptions = signal ? { ...runOptions, signal } : runOptions;
     const attempts = options.readOnly ? 2 : 1;
     for (let attempt = 1; ; attempt++) {
       const client = await this.#ready();

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pMap from 'p-map';
 import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, SshConnection, writeKeyPair } from '../../transport/index.js';
-import { hasProgram } from '../../util/host-command.js';
+import { hasProgram, runOnHost } from '../../util/host-command.js';
 import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
+  allLeases,
   bridgeName,
+  linksStartingWith,
   createBridge,
   createNodeNetwork,
   leaseSubnet,
@@ -25,7 +27,7 @@ import {
   vethName,
   type Subnet,
 } from './network.js';
-import { cgroupParent, isAlive, killNodeProcess, removeCgroups, startNodeProcess, type NodeProcess } from './node-process.js';
+import { cgroupParent, isAlive, killNodeProcess, nodeProcessesOf, removeCgroups, startNodeProcess, waitGone, type NodeProcess } from './node-process.js';
 
 const optionsSchema = z.object({
   /** A /16 from which each run leases a /24. */
@@ -36,6 +38,22 @@ const optionsSchema = z.object({
   readyTimeoutSeconds: z.number().int().positive().default(90),
 });
 type NetnsOptions = z.infer<typeof optionsSchema>;
+
+/** What a netns lease's owner file says. */
+interface LeaseOwner {
+  stateDir: string;
+  runId: string;
+  runDir: string;
+}
+
+function parseOwner(text: string): LeaseOwner | undefined {
+  try {
+    const owner = JSON.parse(text) as Partial<LeaseOwner>;
+    return typeof owner.stateDir === 'string' && typeof owner.runId === 'string' && typeof owner.runDir === 'string' ? (owner as LeaseOwner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface RunData {
   runId: string;
@@ -109,7 +127,9 @@ export class NetnsDriver implements Driver {
       const runId = randomBytes(3).toString('hex');
       const runDir = join(options.dataDir, runId);
       // Record the lease before anything else exists, so destroy can release it.
-      const subnet = await leaseSubnet(options.subnetPool, runDir);
+      // The lease names its owner, so that `sweep` finds the run even without the state file.
+      const owner: LeaseOwner = { stateDir: ctx.stateDir, runId, runDir };
+      const subnet = await leaseSubnet(options.subnetPool, JSON.stringify(owner));
       run = { runId, subnet, runDir };
       state.data = { ...run };
       await ctx.record(state);
@@ -222,6 +242,35 @@ export class NetnsDriver implements Driver {
     await removeBridge(run.runId);
     await rm(run.runDir, { recursive: true, force: true, maxRetries: 3 });
     await releaseSubnet(run.subnet);
+  }
+
+  async sweep(ctx: DriverContext): Promise<string[]> {
+    const removed: string[] = [];
+    for (const lease of await allLeases()) {
+      const owner = parseOwner(lease.owner);
+      if (owner?.stateDir !== ctx.stateDir) continue;
+      const { runId, runDir } = owner;
+      // Node processes are ours by construction: their arguments name this run's netns.
+      const pids = nodeProcessesOf(runDir);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await waitGone(pids);
+      const namespaces = existsSync('/run/netns') ? (await readdir('/run/netns')).filter((n) => n.startsWith(netnsName(runId, ''))) : [];
+      for (const ns of namespaces) await runOnHost('ip', ['netns', 'delete', ns], { allowFailure: true });
+      for (const link of await linksStartingWith(vethName(runId, 0).replace(/0$/, ''))) await runOnHost('ip', ['link', 'delete', link], { allowFailure: true });
+      await removeBridge(runId);
+      for (const ns of namespaces) removeCgroups(cgroupParent(runId, ns.slice(netnsName(runId, '').length)));
+      await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
+      await releaseSubnet(lease.subnet);
+      removed.push(`run ${runId}: ${pids.length} node process(es), ${namespaces.length} namespace(s), bridge, subnet ${lease.subnet.base}.0/24`);
+      ctx.log(`swept ${removed.at(-1) ?? ''}`);
+    }
+    return removed;
   }
 
   async status(_ctx: DriverContext, state: DriverState): Promise<Map<string, NodeStatus>> {

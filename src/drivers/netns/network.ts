@@ -79,15 +79,25 @@ export async function releaseSubnet(subnet: Subnet): Promise<void> {
   await rm(join(LEASE_DIR, `${subnet.base}.0`), { recursive: true, force: true });
 }
 
-/** Leases whose owner file names `owner` (to release after a crash). */
-export async function leasesOf(owner: string): Promise<string[]> {
+/** Every lease with what its owner wrote, to find a run's objects without its state file. */
+export async function allLeases(): Promise<{ subnet: Subnet; owner: string }[]> {
   if (!existsSync(LEASE_DIR)) return [];
-  const found: string[] = [];
+  const leases: { subnet: Subnet; owner: string }[] = [];
   for (const entry of await readdir(LEASE_DIR)) {
-    const text = await readFile(join(LEASE_DIR, entry, 'owner'), 'utf8').catch(() => '');
-    if (text.trim() === owner) found.push(entry);
+    const owner = (await readFile(join(LEASE_DIR, entry, 'owner'), 'utf8').catch(() => '')).trim();
+    const base = entry.replace(/\.0$/, '');
+    leases.push({ subnet: { base, gateway: `${base}.1`, prefixLength: 24 }, owner });
   }
-  return found;
+  return leases;
+}
+
+/** Names of links that start with `prefix`. */
+export async function linksStartingWith(prefix: string): Promise<string[]> {
+  const { stdout } = await runOnHost('ip', ['-o', 'link', 'show']);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(':')[1]?.trim().split('@')[0] ?? '')
+    .filter((name) => name.startsWith(prefix));
 }
 
 export async function linkExists(name: string): Promise<boolean> {

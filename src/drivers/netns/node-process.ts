@@ -135,6 +135,41 @@ export async function killNodeProcess(process_: NodeProcess | undefined, timeout
 }
 
 /**
+ * PIDs of a run's node processes: the node's PID 1 (unshare) and dockerd take
+ * the node's directory under the run directory as an argument.
+ */
+export function nodeProcessesOf(runDir: string): number[] {
+  const marker = `${runDir}/`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(marker))) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+/** Wait until none of `pids` runs (zombies count as gone). */
+export async function waitGone(pids: number[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const running = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  while (pids.some(running)) {
+    if (Date.now() > deadline) throw new InfraError(`Node processes ${pids.filter(running).join(', ')} did not exit after SIGKILL.`);
+    await sleep(50);
+  }
+}
+
+/**
  * dockerd leaves empty cgroup directories under its --cgroup-parent; remove
  * them (deepest first) in every hierarchy. Directories still in use stay.
  */
