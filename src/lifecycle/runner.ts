@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Action, Scenario } from '../config/index.js';
 import { driverFor } from '../drivers/index.js';
 import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, UsageError } from '../errors.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
  */
 export async function runSequence(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
+  // Every command in flight on every node listens for the interrupt.
+  setMaxListeners(0, options.signal, options.cleanupSignal);
   const store = new StateStore(options.projectDir, scenario.name);
   const release = await acquireLock(store.dir, scenario.name);
   const results: ActionResult[] = [];

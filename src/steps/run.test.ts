@@ -26,9 +26,15 @@ class FakeSwarm {
         this.roles.set(platform.name, argv.includes('--token') ? 'worker' : role);
         return reply('This node joined a swarm as a worker.');
       }
+      if (command === 'node' && sub === 'ls') {
+        return reply([...this.roles].filter(([, r]) => r !== 'inactive').map(([name]) => `id-${name}`).join('\n'));
+      }
       if (command === 'node' && sub === 'inspect') {
-        const target = String(argv[3]).replace('id-', '');
-        return reply(JSON.stringify({ Availability: 'active', Role: this.roles.get(target), Labels: {} }));
+        const nodes = argv.slice(3).map((id) => {
+          const name = id.replace('id-', '');
+          return { ID: id, Description: { Hostname: name }, Spec: { Availability: 'active', Role: this.roles.get(name), Labels: {} } };
+        });
+        return reply(JSON.stringify(nodes));
       }
       if (command === 'node' && sub === 'demote') {
         this.roles.set(String(argv[3]).replace('id-', ''), 'worker');

@@ -1,12 +1,10 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, joinSwarm, nodeSpecOf, roleOf, swarmInfo } from './swarm-info.js';
+import { assertSameCluster, joinSwarm, nodeSpecOf, oneAtATime, roleOf, swarmInfo } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-managers',
-  description: 'Join every swarm-manager host to the swarm as a manager (one at a time, to keep the raft quorum safe); promote one that is a worker.',
+  description: 'Join every swarm-manager host to the swarm as a manager (reads in parallel, joins one at a time to keep the raft quorum safe); promote one that is a worker.',
   hosts: 'swarm-manager',
-  // Raft membership changes one at a time: concurrent manager joins can lose quorum.
-  serial: true,
   async apply(ctx, host) {
     if (host.name === ctx.leader().name) return ok('the swarm-leader');
     const info = await swarmInfo(host);
@@ -14,10 +12,11 @@ export default defineConvergeStep({
       await assertSameCluster(ctx, host, info);
       if (info.ControlAvailable) return ok('already a manager');
       const spec = await nodeSpecOf(ctx, host);
-      await ctx.leader().docker(['node', 'promote', spec.id]);
+      await oneAtATime(ctx, () => ctx.leader().docker(['node', 'promote', spec.id]));
       return changed('role: worker → manager');
     }
-    await joinSwarm(ctx, host, 'manager');
+    // Raft membership changes one at a time: concurrent manager joins can lose quorum.
+    await oneAtATime(ctx, () => joinSwarm(ctx, host, 'manager'));
     return changed(`swarm: ${roleOf(info)} → manager`);
   },
 });

@@ -51,10 +51,44 @@ export async function assertSameCluster(ctx: StepContext<unknown>, host: Host, i
   }
 }
 
-/** `docker node inspect` of the host's own node, read from the leader. */
-export async function nodeSpecOf(ctx: StepContext<unknown>, host: Host): Promise<{ id: string; availability: string; role: string; labels: Record<string, string> }> {
-  const { NodeID } = await swarmInfo(host);
-  const json = await ctx.leader().docker(['node', 'inspect', NodeID, '--format', '{{json .Spec}}'], { readOnly: true });
-  const spec = JSON.parse(json) as { Availability: string; Role: string; Labels?: Record<string, string> | null };
-  return { id: NodeID, availability: spec.Availability, role: spec.Role, labels: spec.Labels ?? {} };
+export interface NodeSpec {
+  id: string;
+  availability: string;
+  role: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Every node's spec by hostname, read from the leader in two commands and
+ * shared by all hosts of one step run (one read per host would be 2n commands).
+ */
+async function nodeSpecs(ctx: StepContext<unknown>): Promise<Map<string, NodeSpec>> {
+  return ctx.shared('node-specs', async () => {
+    const leader = ctx.leader();
+    const ids = (await leader.docker(['node', 'ls', '--format', '{{.ID}}'], { readOnly: true })).split('\n').filter(Boolean);
+    const nodes = JSON.parse(await leader.docker(['node', 'inspect', ...ids], { readOnly: true })) as {
+      ID: string;
+      Description: { Hostname: string };
+      Spec: { Availability: string; Role: string; Labels?: Record<string, string> | null };
+    }[];
+    return new Map(nodes.map((n) => [n.Description.Hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }]));
+  });
+}
+
+/** The host's node as the leader sees it. */
+export async function nodeSpecOf(ctx: StepContext<unknown>, host: Host): Promise<NodeSpec> {
+  const spec = (await nodeSpecs(ctx)).get(host.name);
+  if (!spec) throw new Error(`${host.name} is not in the swarm (the leader does not list it). Run swarm/join-managers or swarm/join-workers first.`);
+  return spec;
+}
+
+/**
+ * Run membership changes one at a time (raft safety) while the reads before
+ * them run in parallel: a lock shared by the hosts of one step run.
+ */
+export async function oneAtATime<T>(ctx: StepContext<unknown>, change: () => Promise<T>): Promise<T> {
+  const lock = await ctx.shared('membership-lock', async () => ({ tail: Promise.resolve() as Promise<unknown> }));
+  const run = lock.tail.then(change, change);
+  lock.tail = run.catch(() => undefined);
+  return run;
 }

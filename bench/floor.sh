@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The floor: the same docker commands the built-in steps issue, from a plain
+# shell over plain ssh (one connection per command), hosts in parallel where
+# Swarm allows. Usage: floor.sh converge|idempotence|node-roles|leave KEY LEADER "MANAGERS" "WORKERS"
+set -euo pipefail
+action=$1 key=$2 leader=$3 managers=$4 workers=$5
+s() { ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes "root@$1" "${@:2}"; }
+case "$action" in
+  converge)
+    s "$leader" docker swarm init --advertise-addr "$leader" --listen-addr "$leader:2377" >/dev/null
+    mt=$(s "$leader" docker swarm join-token -q manager) && wt=$(s "$leader" docker swarm join-token -q worker)
+    for m in $managers; do s "$m" docker swarm join --token "$mt" --advertise-addr "$m" --listen-addr "$m:2377" "$leader:2377" >/dev/null; done
+    for w in $workers; do s "$w" docker swarm join --token "$wt" --advertise-addr "$w" --listen-addr "$w:2377" "$leader:2377" >/dev/null & done; wait
+    for id in $(s "$leader" docker node ls --filter role=manager --format '{{.ID}}'); do s "$leader" docker node update --availability drain "$id" >/dev/null & done; wait
+    ;;
+  idempotence)
+    for n in $leader $managers $workers; do s "$n" docker info --format '{{json .Swarm}}' >/dev/null & done; wait
+    ;;
+  node-roles)
+    s "$leader" docker node ls >/dev/null
+    ;;
+  leave)
+    for n in $workers $managers $leader; do s "$n" docker swarm leave --force >/dev/null 2>&1 || true; done
+    ;;
+esac

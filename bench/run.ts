@@ -1,0 +1,173 @@
+/**
+ * npm run bench: what users wait for, on real nodes, against the shell floor.
+ * Prints tables and writes bench/results.json. Runs the harness in-process (the
+ * same runner the CLI uses) so its memory can be read. BENCH_RUNS sets the runs.
+ */
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+// The built harness, as users run it (npm run bench builds it first).
+import { loadScenario, type Action, type Scenario } from '../dist/config/index.js';
+import { runSequence } from '../dist/lifecycle/runner.js';
+import { StateStore } from '../dist/lifecycle/state.js';
+import type { ActionResult, Reporter } from '../dist/reporters/types.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const project = (name: string) => join(root, 'bench', 'projects', name);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const s = (ms: number) => (ms / 1000).toFixed(2);
+
+/** Peak RSS of the harness, sampled while it works. */
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+async function act(scenario: Scenario, dir: string, sequence: Action[]): Promise<Map<string, number>> {
+  const durations = new Map<string, number>();
+  const reporter: Reporter = {
+    actionEnd: (r: ActionResult) => {
+      if (r.status === 'failed') throw new Error(`${r.action} failed: ${r.message ?? ''}`);
+      durations.set(r.action, r.durationMs);
+    },
+    verifyResult: (r) => durations.set(`verify ${r.name}`, r.durationMs),
+  };
+  const summary = await runSequence(scenario, {
+    projectDir: dir,
+    command: 'bench',
+    sequence,
+    reporter,
+    signal: new AbortController().signal,
+    cleanupSignal: new AbortController().signal,
+  });
+  if (summary.status !== 'passed') throw new Error(`bench ${sequence.join(',')} did not pass: ${JSON.stringify(summary.actions.at(-1))}`);
+  return durations;
+}
+
+/** Memory of each node: the RSS of every process in its PID namespace, in MiB. */
+function nodeMemory(dir: string): number[] {
+  const state = JSON.parse(readFileSync(join(dir, '.swarm-molecule', 'default', 'state.json'), 'utf8')) as {
+    driverState: { nodes: { data: { process?: { pid: number } } }[] };
+  };
+  const rssOf = (pid: string) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  return state.driverState.nodes.map((node) => {
+    const unshare = node.data.process?.pid;
+    if (!unshare) return 0;
+    const init = readFileSync(`/proc/${unshare}/task/${unshare}/children`, 'utf8').trim().split(' ')[0];
+    if (!init) return 0;
+    let ns: string;
+    try {
+      ns = readlinkSync(`/proc/${init}/ns/pid`);
+    } catch {
+      return 0;
+    }
+    let total = 0;
+    for (const pid of pids) {
+      try {
+        if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) total += rssOf(pid);
+      } catch {
+        // gone
+      }
+    }
+    return total;
+  });
+}
+
+async function floor(dir: string, action: 'converge' | 'idempotence' | 'node-roles' | 'leave'): Promise<number> {
+  const state = await new StateStore(dir, 'default').read();
+  const nodes = state?.driverState?.nodes ?? [];
+  const ip = (prefix: string) => nodes.filter((n) => n.name.includes(prefix)).map((n) => n.host);
+  const [leader, ...managers] = ip('-m');
+  const started = performance.now();
+  await execa(join(root, 'bench', 'floor.sh'), [action, nodes[0]?.identityFile ?? '', leader ?? '', managers.join(' '), ip('-w').join(' ')]);
+  return performance.now() - started;
+}
+
+interface Row {
+  action: string;
+  ours: number[];
+  floor?: number[];
+}
+
+async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
+  const dir = project('six');
+  rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
+  const scenario = await loadScenario(dir, 'default');
+  const rows: Record<string, Row> = {};
+  const add = (action: string, value: number, kind: 'ours' | 'floor' = 'ours') => {
+    rows[action] ??= { action, ours: [] };
+    (rows[action][kind] ??= []).push(value);
+  };
+  let nodeMiB: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    process.stderr.write(`6 nodes, run ${run + 1}/${runs}\n`);
+    const created = await act(scenario, dir, ['create']);
+    add('create', created.get('create') ?? NaN);
+    const converged = await act(scenario, dir, ['converge', 'idempotence', 'verify']);
+    add('converge', converged.get('converge') ?? NaN);
+    add('idempotence', converged.get('idempotence') ?? NaN);
+    add('verify swarm/node-roles', converged.get('verify swarm/node-roles') ?? NaN);
+    nodeMiB = nodeMemory(dir);
+    // The floor on the same nodes, from the same starting point.
+    await floor(dir, 'leave');
+    add('converge', await floor(dir, 'converge'), 'floor');
+    add('idempotence', await floor(dir, 'idempotence'), 'floor');
+    add('verify swarm/node-roles', await floor(dir, 'node-roles'), 'floor');
+    const destroyed = await act(scenario, dir, ['destroy']);
+    add('destroy', destroyed.get('destroy') ?? NaN);
+  }
+  return { rows: Object.values(rows), nodeMiB };
+}
+
+async function twenty(): Promise<Row[]> {
+  const dir = project('twenty');
+  rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
+  const scenario = await loadScenario(dir, 'default');
+  process.stderr.write('20 nodes\n');
+  const created = await act(scenario, dir, ['create']);
+  const converged = await act(scenario, dir, ['converge', 'idempotence']);
+  const destroyed = await act(scenario, dir, ['destroy']);
+  return [
+    { action: 'create', ours: [created.get('create') ?? NaN] },
+    { action: 'converge', ours: [converged.get('converge') ?? NaN] },
+    { action: 'idempotence', ours: [converged.get('idempotence') ?? NaN] },
+    { action: 'destroy', ours: [destroyed.get('destroy') ?? NaN] },
+  ];
+}
+
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+const small = await six();
+const scale = await twenty();
+clearInterval(sampler);
+
+const table = (rows: string[][]) => {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
+};
+const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
+console.log(`\nswarm-molecule bench · ${machine} · ${runs} runs\n`);
+console.log('6 nodes (3 managers + 3 workers), seconds');
+console.log(
+  table([
+    ['action', 'median', 'spread', 'floor', 'ours/floor'],
+    ...small.rows.map((r) => [r.action, s(median(r.ours)), spread(r.ours), r.floor ? s(median(r.floor)) : '-', r.floor ? `${(median(r.ours) / median(r.floor)).toFixed(2)}×` : '-']),
+  ]),
+);
+const sixBy = (a: string) => median(small.rows.find((r) => r.action === a)?.ours ?? []);
+console.log('\nscale, seconds');
+console.log(
+  table([
+    ['action', '6 nodes', '20 nodes', 'growth'],
+    ...scale.map((r) => [r.action, s(sixBy(r.action)), s(r.ours[0] ?? NaN), `${((r.ours[0] ?? NaN) / sixBy(r.action)).toFixed(1)}×`]),
+  ]),
+);
+const peakMiB = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
+console.log(`\nmemory: harness peak ${peakMiB.toFixed(0)} MiB; per node after converge ${small.nodeMiB.map((m) => m.toFixed(0)).join(', ')} MiB`);
+
+writeFileSync(
+  join(root, 'bench', 'results.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, six: small.rows, twenty: scale, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
+);
