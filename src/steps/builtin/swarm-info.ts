@@ -43,10 +43,11 @@ export async function joinSwarm(ctx: StepContext<unknown>, host: Host, role: 'ma
 
 /** Fail unless `host` is in the same swarm as the leader. */
 export async function assertSameCluster(ctx: StepContext<unknown>, host: Host, info: SwarmInfo): Promise<void> {
-  const leaderCluster = await ctx.shared('leader-cluster', async () => clusterIdOf(await swarmInfo(ctx.leader())));
   const cluster = clusterIdOf(info);
-  // Workers do not see the cluster ID; compare where both are known.
-  if (cluster && leaderCluster && cluster !== leaderCluster) {
+  // Workers do not see the cluster ID: nothing to compare, so do not ask the leader.
+  if (!cluster) return;
+  const leaderCluster = await ctx.shared('leader-cluster', async () => clusterIdOf(await swarmInfo(ctx.leader())));
+  if (leaderCluster && cluster !== leaderCluster) {
     throw new Error(`${host.name} is in another swarm (cluster ${cluster}, the leader's is ${leaderCluster}). Run "docker swarm leave --force" on it, or recreate the node.`);
   }
 }
