@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
 import type { Position, Scenario, StepConfig } from '../config/types.js';
 import type { Diagnostic } from '../errors.js';
+import { lintPlaybooks } from '../steps/ansible/index.js';
 import type { StepDefinition } from '../steps/api.js';
 import { builtinSteps } from '../steps/builtin/index.js';
 import { isModuleReference } from '../steps/loader.js';
@@ -10,6 +11,7 @@ import { lintRules } from './registry.js';
 import type { LintContext, LintFinding } from './types.js';
 
 export { lintRules } from './registry.js';
+export { lintPlaybooks } from '../steps/ansible/index.js';
 export type { LintContext, LintFinding, LintRule } from './types.js';
 
 function builtinOf(entry: StepConfig): StepDefinition | undefined {
@@ -53,4 +55,12 @@ export function lintScenario(scenario: Scenario): Diagnostic[] {
     }
   }
   return sortDiagnostics(diagnostics);
+}
+
+/**
+ * `lintScenario` and ansible-lint on the scenario's playbook steps (or a warning
+ * that it is not installed): what the `lint` command and action report.
+ */
+export async function lintScenarioAndPlaybooks(scenario: Scenario): Promise<Diagnostic[]> {
+  return sortDiagnostics([...lintScenario(scenario), ...(await lintPlaybooks(scenario))]);
 }

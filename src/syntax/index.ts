@@ -5,6 +5,7 @@ import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
 import { didYouMean } from '../config/suggest.js';
 import type { Scenario, StepConfig } from '../config/types.js';
 import { messageOf, type Diagnostic } from '../errors.js';
+import { checkPlaybookSyntax } from '../steps/ansible/index.js';
 import type { StepDefinition } from '../steps/api.js';
 import { isModuleReference, resolveStep, StepLoadError } from '../steps/loader.js';
 
@@ -105,7 +106,8 @@ function checkPlaybook(scenario: Scenario, entry: StepConfig, playbook: string, 
 /**
  * Everything that can be checked before any node exists: step references
  * resolve, options validate, each step's requirements hold, groups and hosts
- * make sense, playbooks exist. Sorted by position.
+ * make sense, playbooks exist and pass `ansible-playbook --syntax-check`
+ * (errors point into the playbook). Sorted by position.
  */
 export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
@@ -117,5 +119,6 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
     if (entry.playbook !== undefined) checkPlaybook(scenario, entry, entry.playbook, report);
     else await checkStep(scenario, entry, report, diagnostics);
   }
+  diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
   return sortDiagnostics(diagnostics);
 }

@@ -1,0 +1,11 @@
+/**
+ * Ansible playbooks as converge and verify steps: an inventory generated from
+ * the platforms and the driver's node records, ansible-playbook run with
+ * argument arrays, results read per host and task from a JSON callback, and the
+ * offline checks (`--syntax-check`, ansible-lint) for `syntax` and `lint`.
+ */
+export { PlaybookFailed, playbookStepName, runPlaybookEntry, verifyWithPlaybook } from './playbook.js';
+export { checkPlaybookSyntax } from './syntax.js';
+export { lintPlaybooks } from './lint.js';
+export { ansibleSanityProblems, playbookEntries, INSTALL } from './tools.js';
+export { ADDRESS_VAR, LABELS_VAR, buildInventory } from './inventory.js';

@@ -1,0 +1,187 @@
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import type { StepConfig } from '../../config/index.js';
+import { CheckFailed, InfraError, Interrupted } from '../../errors.js';
+import { quoteCommand, secrets } from '../../transport/index.js';
+import type { HostResult, StepRunInput } from '../run.js';
+import { EVENTS_ENV, writeCallbackPlugin } from './callback.js';
+import { logLines, parseEvents, summarize, type HostSummary } from './events.js';
+import { buildInventory, limitOf, mergeKnownHosts } from './inventory.js';
+import { INSTALL, which } from './tools.js';
+
+/** A playbook could not run at all (a missing role, an undefined variable in a play): the code under test. */
+export class PlaybookFailed extends CheckFailed {}
+
+/** The display name of a playbook entry: its `name:`, else the playbook's path. */
+export function playbookStepName(entry: StepConfig): string {
+  return entry.name ?? entry.playbook ?? '?';
+}
+
+/**
+ * Environment of every ansible-playbook run. Ansible's screen output goes to the
+ * logs only; results come from the callback's JSON lines.
+ */
+function ansibleEnv(callbackDir: string, eventsFile: string): Record<string, string> {
+  return {
+    [EVENTS_ENV]: eventsFile,
+    ANSIBLE_CALLBACK_PLUGINS: [callbackDir, process.env.ANSIBLE_CALLBACK_PLUGINS ?? '~/.ansible/plugins/callback:/usr/share/ansible/plugins/callback'].join(':'),
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_FORCE_COLOR: '0',
+    ANSIBLE_RETRY_FILES_ENABLED: '0',
+    // Keep group names exactly as the platforms declare them (swarm-leader), without a warning.
+    ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'ignore',
+    ANSIBLE_PIPELINING: '1',
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    // No ControlPersist master: one would outlive the run, holding a connection to
+    // a node that destroy removes, and the next run's node at the same address
+    // would be reached through it.
+    ANSIBLE_SSH_ARGS: '-o ControlMaster=no -o ServerAliveInterval=15 -o ServerAliveCountMax=4',
+  };
+}
+
+/** The `ERROR! ...` paragraph of ansible-playbook's stderr (what went wrong before any task). */
+export function ansibleError(stderr: string): string | undefined {
+  const start = stderr.indexOf('ERROR!');
+  if (start < 0) return undefined;
+  const paragraph = stderr.slice(start + 'ERROR!'.length).split(/\n\s*\n/)[0] ?? '';
+  return paragraph.replace(/\s+/g, ' ').trim() || undefined;
+}
+
+async function appendLog(dir: string, node: string, text: string): Promise<void> {
+  await appendFile(join(dir, `${node}.log`), `${secrets.mask(text)}\n`);
+}
+
+/**
+ * Run a playbook entry with ansible-playbook against the scenario's nodes:
+ * the inventory is generated from the platforms and the driver's node records,
+ * results are read per host and task from the JSON callback (never from
+ * Ansible's text), and Ansible's output is kept in `logs/ansible.log` and, per
+ * task, in each node's log. A converge entry reports each host through
+ * `events.hostResult`; a verify entry through `events.log`.
+ *
+ * Throws InfraError when ansible-playbook is missing or a node is unreachable,
+ * PlaybookFailed when the playbook stops before its tasks say why, and
+ * Interrupted on Ctrl-C. Failed tasks are failed host results, not errors.
+ */
+export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): Promise<HostResult[]> {
+  const { scenario } = input;
+  const name = playbookStepName(entry);
+  if (entry.playbook === undefined) throw new InfraError(`Entry ${entry.section}[${entry.index}] has no playbook.`);
+  if (which('ansible-playbook') === undefined) {
+    throw new InfraError(`Scenario "${scenario.name}" has playbook steps, but ansible-playbook is not installed.`, {
+      hint: `Install it: ${INSTALL['ansible-playbook']}`,
+    });
+  }
+  const { targets, stateDir } = input;
+  if (targets === undefined || stateDir === undefined) {
+    throw new InfraError(`Playbook step "${name}" needs the nodes' SSH targets and the state directory, which the runner did not give.`);
+  }
+  const nodes = targets();
+  // Absolute: the inventory names these files, and Ansible runs in the scenario directory.
+  const ansibleDir = resolve(stateDir, 'ansible');
+  const logDir = resolve(stateDir, 'logs');
+  await mkdir(ansibleDir, { recursive: true, mode: 0o700 });
+  await mkdir(logDir, { recursive: true, mode: 0o700 });
+
+  const knownHostsFile = join(ansibleDir, 'known_hosts');
+  const previous = await readFile(knownHostsFile, 'utf8').catch(() => '');
+  await writeFile(knownHostsFile, mergeKnownHosts(previous, nodes), { mode: 0o600 });
+  const inventoryFile = join(ansibleDir, 'inventory.yml');
+  const inventory = buildInventory({ platforms: scenario.platforms, targets: nodes, driver: scenario.driver.name, knownHostsFile });
+  await writeFile(inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`, { mode: 0o600 });
+  const callbackDir = join(ansibleDir, 'callback_plugins');
+  await writeCallbackPlugin(callbackDir);
+
+  const args = ['-i', inventoryFile, '--diff'];
+  if (entry.extraVars !== undefined) {
+    const file = join(ansibleDir, `extra-vars.${entry.section}-${entry.index}.json`);
+    await writeFile(file, `${JSON.stringify(entry.extraVars, null, 2)}\n`, { mode: 0o600 });
+    args.push('--extra-vars', `@${file}`);
+  }
+  if (entry.tags !== undefined && entry.tags.length > 0) args.push('--tags', entry.tags.join(','));
+  const limit = limitOf(entry);
+  if (limit !== undefined) args.push('--limit', limit);
+  const playbook = resolve(scenario.dir, entry.playbook);
+  args.push(playbook);
+
+  // The events may hold what a task printed: keep them out of the state directory.
+  const eventsDir = await mkdtemp(join(tmpdir(), 'swarm-molecule-ansible-'));
+  const eventsFile = join(eventsDir, 'events.jsonl');
+  const started = Date.now();
+  try {
+    const run = await execa('ansible-playbook', args, {
+      cwd: scenario.dir,
+      env: ansibleEnv(callbackDir, eventsFile),
+      stdin: 'ignore',
+      all: true,
+      reject: false,
+      cancelSignal: input.base.signal,
+      // Ansible stops its workers on SIGINT (as on Ctrl-C in a terminal).
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: 5000,
+    });
+    await appendFile(
+      join(logDir, 'ansible.log'),
+      secrets.mask(
+        [
+          `# ${new Date(started).toISOString()} ${entry.section} "${name}" $ ansible-playbook ${quoteCommand(args)}`,
+          (run.all ?? '').trimEnd(),
+          `# exit=${run.exitCode ?? '?'} ${((Date.now() - started) / 1000).toFixed(1)}s`,
+          '',
+        ].join('\n'),
+      ),
+    );
+    const events = parseEvents(await readFile(eventsFile, 'utf8').catch(() => ''));
+    for (const result of events.results) await appendLog(logDir, result.host, logLines(result, entry.playbook).join('\n'));
+    if (run.isCanceled) throw new Interrupted(String(input.base.signal.reason ?? 'signal'));
+    if (run.failed && run.exitCode === undefined) {
+      throw new InfraError(`ansible-playbook could not be run for step "${name}": ${run.shortMessage ?? 'failed to start'}`, { hint: `Install it: ${INSTALL['ansible-playbook']}` });
+    }
+    const summaries = summarize(events, scenario.platforms.map((p) => p.name));
+    const results = summaries.map(hostResultOf);
+    for (const result of results) {
+      if (entry.section === 'converge') input.events.hostResult?.(name, result);
+      else input.events.log?.(`${result.host}: ${result.status}${result.message ? ` — ${result.message}` : ''}`, name);
+    }
+    assertRan(scenario.name, name, run.exitCode ?? 0, run.stderr, summaries);
+    return results;
+  } finally {
+    await rm(eventsDir, { recursive: true, force: true });
+  }
+}
+
+function hostResultOf(summary: HostSummary): HostResult {
+  return {
+    host: summary.host,
+    status: summary.status,
+    changes: summary.changes.map((c) => secrets.mask(c)),
+    ...(summary.message !== undefined ? { message: secrets.mask(summary.message) } : {}),
+    durationMs: summary.durationMs,
+  };
+}
+
+/** Unreachable nodes are the machinery's fault; a run that stopped without a failed task, the playbook's. */
+function assertRan(scenarioName: string, name: string, exitCode: number, stderr: string, summaries: HostSummary[]): void {
+  const unreachable = summaries.filter((s) => s.unreachable);
+  if (unreachable.length > 0) {
+    throw new InfraError(
+      `Ansible could not reach ${unreachable.map((s) => s.host).join(', ')} in step "${name}" (scenario "${scenarioName}"): ${secrets.mask(unreachable[0]?.message ?? '')}`,
+      { hint: `Run "swarm-molecule login -s ${scenarioName} -h ${unreachable[0]?.host ?? ''}" to inspect; see .swarm-molecule/${scenarioName}/logs/ansible.log.` },
+    );
+  }
+  if (exitCode === 0 || summaries.some((s) => s.status === 'failed')) return;
+  const error = ansibleError(stderr) ?? (stderr.trim().split('\n').at(-1) || `ansible-playbook exited ${exitCode}`);
+  throw new PlaybookFailed(`Playbook step "${name}" stopped (scenario "${scenarioName}"): ${secrets.mask(error)}`, {
+    hint: `See .swarm-molecule/${scenarioName}/logs/ansible.log; "swarm-molecule syntax -s ${scenarioName}" checks playbooks offline.`,
+  });
+}
+
+/** Run a verify entry's playbook: a failed task on any host fails the check. */
+export async function verifyWithPlaybook(input: StepRunInput, entry: StepConfig): Promise<void> {
+  const results = await runPlaybookEntry(input, entry);
+  const failed = results.filter((r) => r.status === 'failed');
+  if (failed.length === 0) return;
+  throw new CheckFailed(`Playbook "${playbookStepName(entry)}" failed on ${failed.map((r) => `${r.host}: ${r.message ?? 'a task failed'}`).join('; ')}`);
+}

@@ -1,0 +1,43 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Scenario, StepConfig } from '../../config/index.js';
+import type { SanityProblem } from '../../drivers/index.js';
+
+/** How to get the commands on Debian 12 (ansible-core 2.14, ansible-lint 6.13). */
+export const INSTALL = {
+  'ansible-playbook': 'apt-get install -y ansible-core',
+  'ansible-lint': 'apt-get install -y ansible-lint',
+} as const;
+
+export type AnsibleCommand = keyof typeof INSTALL;
+
+/** The full path of `command` on PATH, or undefined: no process is started. */
+export function which(command: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Every converge and verify entry that runs a playbook. */
+export function playbookEntries(scenario: Pick<Scenario, 'converge' | 'verify'>): StepConfig[] {
+  return [...scenario.converge, ...scenario.verify].filter((entry) => entry.playbook !== undefined);
+}
+
+/** What this machine lacks for the scenario's playbook steps (nothing when it has none). */
+export function ansibleSanityProblems(scenario: Pick<Scenario, 'name' | 'converge' | 'verify'>): SanityProblem[] {
+  if (playbookEntries(scenario).length === 0 || which('ansible-playbook') !== undefined) return [];
+  return [
+    {
+      problem: `ansible-playbook is not installed, and scenario "${scenario.name}" has playbook steps.`,
+      fix: INSTALL['ansible-playbook'],
+    },
+  ];
+}
