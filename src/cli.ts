@@ -133,8 +133,8 @@ async function checkCommand(kind: 'syntax' | 'lint', options: ScenarioOptions & 
         const { checkSyntax } = await import('./syntax/index.js');
         diagnostics.push(...(await checkSyntax(scenario)));
       } else {
-        const { lintScenario } = await import('./lint/index.js');
-        diagnostics.push(...lintScenario(scenario));
+        const { lintScenarioAndPlaybooks } = await import('./lint/index.js');
+        diagnostics.push(...(await lintScenarioAndPlaybooks(scenario)));
       }
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError } from '../errors.js';
-import { lintScenario } from '../lint/index.js';
+import { lintScenarioAndPlaybooks } from '../lint/index.js';
+import { ansibleSanityProblems } from '../steps/ansible/index.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';
@@ -44,10 +45,11 @@ const syntax: ActionHandler = async (session) => {
 
 const create: ActionHandler = async (session) => {
   const ctx = session.driverContext();
-  const problems = await session.driver.sanityCheck(ctx);
+  // Everything the scenario needs, said at once: the driver's prerequisites and Ansible's.
+  const problems = [...(await session.driver.sanityCheck(ctx)), ...ansibleSanityProblems(session.scenario)];
   if (problems.length > 0) {
     throw new InfraError(
-      `This machine cannot run the ${session.driver.name} driver:\n${problems.map((p) => `  - ${p.problem} Fix: ${p.fix}`).join('\n')}`,
+      `This machine cannot run scenario "${session.scenario.name}" with the ${session.driver.name} driver:\n${problems.map((p) => `  - ${p.problem} Fix: ${p.fix}`).join('\n')}`,
     );
   }
   const driverState = await session.driver.create(ctx, session.scenario.platforms, session.state.driverState);
@@ -83,7 +85,7 @@ const idempotence: ActionHandler = async (session) => {
 };
 
 const lint: ActionHandler = async (session) => {
-  const findings = lintScenario(session.scenario);
+  const findings = await lintScenarioAndPlaybooks(session.scenario);
   session.reporter.diagnostics?.('lint', findings);
   const errors = findings.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
