@@ -1,12 +1,19 @@
 import type { StepDefinition } from '../api.js';
 import drainManagers from './drain-managers.js';
+import failoverLeader from './failover-leader.js';
+import failoverWorkers from './failover-workers.js';
 import init from './init.js';
 import joinManagers from './join-managers.js';
 import joinWorkers from './join-workers.js';
 import labels from './labels.js';
 import nodeRoles from './node-roles.js';
+import publishedPort from './published-port.js';
+import rollingUpdate from './rolling-update.js';
 
 /** Every built-in step by the name scenarios use. */
 export const builtinSteps: Record<string, StepDefinition> = Object.fromEntries(
-  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles].map((step) => [step.name, step]),
+  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader].map((step) => [
+    step.name,
+    step,
+  ]),
 );

@@ -1,0 +1,34 @@
+import type { Host } from '../api.js';
+import { nodeList, type NodeRow } from './node-list.js';
+
+/**
+ * Ask the managers in turn until one answers: after a failover check one may
+ * be down, and a follower answers as well as the leader. Pass only managers
+ * that run; a stopped one costs a connection timeout.
+ */
+export async function fromAnyManager<T>(managers: readonly Host[], ask: (manager: Host) => Promise<T>): Promise<T> {
+  let lastError: unknown = new Error('No manager to ask.');
+  for (const manager of managers) {
+    try {
+      return await ask(manager);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+export const nodeListFromAny = (managers: readonly Host[]): Promise<NodeRow[]> => fromAnyManager(managers, nodeList);
+
+/** The Leader's row, if exactly one node is Leader. */
+export function leaderOf(rows: readonly NodeRow[]): NodeRow | undefined {
+  const leaders = rows.filter((r) => r.ManagerStatus === 'Leader');
+  return leaders.length === 1 ? leaders[0] : undefined;
+}
+
+/** A platform is a manager when it is in swarm-leader or swarm-manager. */
+export const isManagerPlatform = (platform: { groups: readonly string[] }): boolean =>
+  platform.groups.includes('swarm-leader') || platform.groups.includes('swarm-manager');
+
+/** A platform is a worker when it is in swarm-worker and in no manager group. */
+export const isWorkerPlatform = (platform: { groups: readonly string[] }): boolean => !isManagerPlatform(platform) && platform.groups.includes('swarm-worker');

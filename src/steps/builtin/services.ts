@@ -1,0 +1,195 @@
+import type { Host } from '../api.js';
+import { STOP_GRACE } from './images.js';
+
+/** One task of a service, from `docker service ps --format '{{json .}}'`. */
+export interface TaskRow {
+  id: string;
+  /** `service.slot`, e.g. `sm-rolling-update.2`. */
+  name: string;
+  image: string;
+  node: string;
+  desiredState: string;
+  /** The first word of CurrentState: `Running`, `Shutdown`, `Failed`, ... */
+  state: string;
+  /** CurrentState as docker shows it, e.g. `Running 3 seconds ago`. */
+  currentState: string;
+  error: string;
+}
+
+interface RawTask {
+  ID: string;
+  Name: string;
+  Image: string;
+  Node: string;
+  DesiredState: string;
+  CurrentState: string;
+  Error: string;
+}
+
+/** Parse `docker service ps --no-trunc --format '{{json .}}'`. */
+export function parseTasks(stdout: string): TaskRow[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const raw = JSON.parse(line) as RawTask;
+      return {
+        id: raw.ID,
+        // History rows of a slot are shown as ` \_ name` by the table format, not by json; trim anyway.
+        name: raw.Name.replace(/^[\s\\_]+/, ''),
+        image: raw.Image,
+        node: raw.Node,
+        desiredState: raw.DesiredState,
+        state: raw.CurrentState.split(' ')[0] ?? '',
+        currentState: raw.CurrentState,
+        // docker quotes the error: "\"task: non-zero exit (1)\"".
+        error: raw.Error.replace(/^"(.*)"$/s, '$1'),
+      };
+    });
+}
+
+export async function serviceTasks(manager: Host, service: string): Promise<TaskRow[]> {
+  return parseTasks(await manager.docker(['service', 'ps', '--no-trunc', '--format', '{{json .}}', service], { readOnly: true }));
+}
+
+/** A task whose container runs (whatever the manager wants next for it). */
+export const isRunning = (task: TaskRow): boolean => task.state === 'Running';
+
+/** Tasks the manager wants running (not the history of replaced or failed ones). */
+export const currentTasks = (tasks: readonly TaskRow[]): TaskRow[] => tasks.filter((t) => t.desiredState === 'Running' || t.desiredState === 'Ready');
+
+/** An image reference without the digest docker may add (`name:tag@sha256:...`). */
+export const imageName = (image: string): string => image.split('@')[0] ?? image;
+
+/** The task list as a small aligned table, for failure messages. */
+export function taskTable(tasks: readonly TaskRow[]): string {
+  if (tasks.length === 0) return '(no tasks)';
+  const header = ['NAME', 'IMAGE', 'NODE', 'DESIRED', 'CURRENT', 'ERROR'];
+  const sorted = [...tasks].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const lines = [header, ...sorted.map((t) => [t.name, imageName(t.image), t.node, t.desiredState, t.currentState, t.error])];
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
+  return lines.map((l) => l.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** `UpdateStatus` of `docker service inspect`; null before the first update. */
+export interface UpdateStatus {
+  /** `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused` or `rollback_completed`. */
+  State?: string;
+  StartedAt?: string;
+  CompletedAt?: string;
+  Message?: string;
+}
+
+export async function updateStatus(manager: Host, service: string): Promise<UpdateStatus | null> {
+  const out = await manager.docker(['service', 'inspect', '--format', '{{json .UpdateStatus}}', service], { readOnly: true });
+  return JSON.parse(out) as UpdateStatus | null;
+}
+
+export const updateStatusText = (status: UpdateStatus | null): string =>
+  status?.State ? `${status.State}${status.Message ? ` (${status.Message})` : ''}` : '(no update yet)';
+
+/** Swarm's own duration of an update (StartedAt → CompletedAt), when it recorded both. */
+export function updateDurationMs(status: UpdateStatus | null): number | undefined {
+  if (!status?.StartedAt || !status.CompletedAt) return undefined;
+  const ms = Date.parse(status.CompletedAt) - Date.parse(status.StartedAt);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** The tasks of a service at one moment during an update. */
+export interface TaskSample {
+  /** Milliseconds since the update started. */
+  atMs: number;
+  tasks: TaskRow[];
+}
+
+export const runningCount = (sample: TaskSample): number => sample.tasks.filter(isRunning).length;
+
+/**
+ * The samples in which fewer than `minimum` tasks were running: a rolling
+ * update with parallelism P may take at most P of R tasks down at once, so
+ * at least R − P must run at every moment.
+ */
+export function availabilityViolations(samples: readonly TaskSample[], minimum: number): TaskSample[] {
+  return samples.filter((sample) => runningCount(sample) < minimum);
+}
+
+/** The sample with the fewest running tasks (the first of them), for reporting. */
+export function fewestRunning(samples: readonly TaskSample[]): TaskSample | undefined {
+  let worst: TaskSample | undefined;
+  for (const sample of samples) if (!worst || runningCount(sample) < runningCount(worst)) worst = sample;
+  return worst;
+}
+
+/** What a test service is: always our small web image, never pulled from a registry. */
+export interface ServiceSpec {
+  name: string;
+  image: string;
+  replicas: number;
+  constraints: readonly string[];
+  /** `--publish` values, e.g. `mode=host,target=8080,published=18080`. */
+  publish?: readonly string[];
+  /** The step that made it, as a label, to tell our services from the user's. */
+  step: string;
+}
+
+/** `docker service create` arguments for a test service. */
+export function createServiceArgs(spec: ServiceSpec): string[] {
+  return [
+    'service',
+    'create',
+    '--detach',
+    // Nodes have no registry: do not ask one for the image's digest.
+    '--no-resolve-image',
+    '--name',
+    spec.name,
+    '--label',
+    `io.swarm-molecule.step=${spec.step}`,
+    '--replicas',
+    String(spec.replicas),
+    '--stop-grace-period',
+    STOP_GRACE,
+    ...spec.constraints.flatMap((constraint) => ['--constraint', constraint]),
+    ...(spec.publish ?? []).flatMap((publish) => ['--publish', publish]),
+    spec.image,
+  ];
+}
+
+/** Remove a service if it exists (a leftover of an interrupted run, or ours when done). */
+export async function removeService(manager: Host, name: string): Promise<void> {
+  const result = await manager.run(['docker', 'service', 'rm', name]);
+  if (result.exitCode !== 0 && !/not found|no such service/i.test(result.stderr)) {
+    throw new Error(`Could not remove service ${name} on ${manager.name}: ${result.stderr.trim()}`);
+  }
+}
+
+/** Create a test service, first removing one left by an interrupted run. */
+export async function createService(manager: Host, spec: ServiceSpec): Promise<void> {
+  await removeService(manager, spec.name);
+  await manager.docker(createServiceArgs(spec));
+}
+
+/** What `waitForTasks` waits for. */
+export interface TaskExpectation {
+  replicas: number;
+  image: string;
+  timeoutMs: number;
+  /** Nodes no task may run on (stopped nodes). */
+  avoid?: readonly string[];
+  /** For the timeout message, e.g. "3 tasks of swarm-molecule/web:v1 running". */
+  description?: string;
+}
+
+/** A problem with the current tasks, or `undefined` when they are as expected. */
+export function taskProblem(tasks: readonly TaskRow[], want: Omit<TaskExpectation, 'timeoutMs' | 'description'>): string | undefined {
+  const current = currentTasks(tasks);
+  const avoid = new Set(want.avoid ?? []);
+  const good = current.filter((t) => isRunning(t) && imageName(t.image) === imageName(want.image) && !avoid.has(t.node));
+  if (good.length === want.replicas && current.length === want.replicas) return undefined;
+  const bad = current.filter((t) => !good.includes(t));
+  const why = bad.map((t) => {
+    if (avoid.has(t.node)) return `${t.name} is on stopped node ${t.node}`;
+    if (imageName(t.image) !== imageName(want.image)) return `${t.name} runs ${imageName(t.image)}`;
+    return `${t.name} is ${t.currentState}${t.error ? ` (${t.error})` : ''}`;
+  });
+  return `${good.length} of ${want.replicas} tasks are Running ${imageName(want.image)}${current.length !== want.replicas ? ` (${current.length} tasks are wanted running)` : ''}${why.length ? `: ${why.join('; ')}` : ''}`;
+}

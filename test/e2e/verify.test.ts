@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { repoRoot, swarmMolecule } from './support/cli.js';
+import { findLeftovers, NOTHING_LEFT } from './support/leaks.js';
+
+const fixture = (name: string) => join(repoRoot, 'fixtures', 'projects', name);
+
+/** Run `commands` in order in `project`, then destroy whatever happened; the results in order. */
+async function session(project: string, commands: string[][], use: (results: { exitCode: number | undefined; all: string }[]) => void): Promise<void> {
+  const results: { exitCode: number | undefined; all: string }[] = [];
+  try {
+    for (const args of commands) {
+      const result = await swarmMolecule(args, project);
+      results.push({ exitCode: result.exitCode, all: result.all });
+    }
+    use(results);
+  } finally {
+    const destroy = await swarmMolecule(['destroy'], project);
+    expect(destroy.exitCode, destroy.all).toBe(0);
+  }
+}
+
+/** The seconds a verify step took, from its result line. */
+function stepSeconds(output: string, status: string, step: string): number {
+  const match = new RegExp(`^\\s+${status}\\s+${step.replace('/', '\\/')}\\s+([\\d.]+)s`, 'm').exec(output);
+  if (!match) throw new Error(`No "${status} ${step}" line in:\n${output}`);
+  return Number(match[1]);
+}
+
+describe('built-in verify steps on real nodes (netns driver)', () => {
+  afterEach(() => {
+    expect(findLeftovers()).toEqual(NOTHING_LEFT);
+  });
+
+  it('swarm/node-roles fails naming a worker that converge promoted, with its observed role', async () => {
+    await session(fixture('promoted-worker'), [['converge'], ['verify']], ([converge, verify]) => {
+      expect(converge?.exitCode, converge?.all).toBe(0);
+      expect(converge?.all).toMatch(/changed\s+promo-worker .*role: worker → manager/);
+      const output = verify?.all ?? '';
+      expect(verify?.exitCode, output).toBe(1);
+      expect(output).toMatch(/failed\s+swarm\/node-roles/);
+      expect(output).toContain('promo-worker should be a worker but is a manager (Reachable)');
+      // Expected and observed, the observed table showing the role it has.
+      expect(output).toMatch(/expected:\n\s+promo-manager: Ready, Leader or Reachable, Active\n\s+promo-worker: Ready, worker, Active/);
+      expect(output).toMatch(/observed:\n\s+HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\n(?:.*\n)*\s+promo-worker\s+Ready\s+Active\s+Reachable/);
+    });
+  });
+
+  it('swarm/rolling-update fails on an update that never starts, showing the update state and task errors within its timeout', async () => {
+    const project = fixture('broken-update');
+    const result = await swarmMolecule(['test'], project);
+    const output = result.all;
+    expect(result.exitCode, output).toBe(1);
+    expect(output).toMatch(/^ {2}verify\s+failed/m);
+    expect(output).toMatch(/^ {2}destroy\s+passed/m);
+    expect(output).toContain('The rolling update of sm-rolling-update to swarm-molecule/web:broken did not complete: the update ended paused');
+    expect(output).toContain('task errors: task: non-zero exit (1)');
+    expect(output).toMatch(/expected:\n\s+UpdateStatus.State completed; 2 tasks Running swarm-molecule\/web:broken/);
+    expect(output).toMatch(/observed:\n\s+UpdateStatus: paused \(update paused due to failure or early termination of task \w+\)/);
+    expect(output).toMatch(/sm-rolling-update\.\d\s+swarm-molecule\/web:broken\s+broken-worker-\d\s+Shutdown\s+Failed .*task: non-zero exit \(1\)/);
+    // Paused is final: the step fails as soon as it is, not at its 60 s timeout.
+    expect(stepSeconds(output, 'failed', 'swarm/rolling-update')).toBeLessThan(60);
+  });
+
+  it('verify passes twice in a row with the failover steps: they restore what they stop', async () => {
+    await session(fixture('failover'), [['converge'], ['verify'], ['verify']], ([converge, first, second]) => {
+      expect(converge?.exitCode, converge?.all).toBe(0);
+      for (const verify of [first, second]) {
+        const output = verify?.all ?? '';
+        expect(verify?.exitCode, output).toBe(0);
+        expect(output).toMatch(/passed\s+swarm\/failover-workers/);
+        expect(output).toMatch(/passed\s+swarm\/failover-leader/);
+        expect(output).toMatch(/passed\s+swarm\/node-roles/);
+        expect(output).toMatch(/swarm\/failover-workers: reschedule time: \d+\.\d s/);
+        expect(output).toMatch(/swarm\/failover-leader: leader election time: \d+\.\d s/);
+        expect(output).toMatch(/swarm\/failover-leader: restarted fo-manager-\d: back in the swarm/);
+      }
+      // The second run stops whichever manager leads now, which may not be the first one.
+      expect(second?.all).toMatch(/swarm\/failover-leader: stopped fo-manager-\d \(Leader\); fo-manager-\d is Leader after/);
+    });
+  });
+});
