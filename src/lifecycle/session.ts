@@ -17,6 +17,7 @@ import { emptyState, type State, type StateStore } from './state.js';
 export class Session {
   state: State;
   #pool: ConnectionPool | undefined;
+  #nodeChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly scenario: Scenario,
@@ -109,18 +110,24 @@ export class Session {
         hint: `Run "swarm-molecule converge -s ${this.scenario.name}" to create it.`,
       });
     }
+    // Each stop or start reads the state the previous one saved: run them one
+    // after another, or two at once would each overwrite the other's record.
+    const change = (apply: () => Promise<DriverState>): Promise<void> => {
+      const run = this.#nodeChanges.then(async () => {
+        const next = await apply();
+        await this.save({ driverState: next });
+        pool.update(next);
+      });
+      this.#nodeChanges = run.catch(() => undefined);
+      return run;
+    };
     const nodes: NodeControl = {
-      stop: async (name) => {
-        pool.drop(name);
-        const next = await this.driver.stop(this.driverContext(), this.nodes(), name);
-        await this.save({ driverState: next });
-        pool.update(next);
-      },
-      start: async (name) => {
-        const next = await this.driver.start(this.driverContext(), this.nodes(), name);
-        await this.save({ driverState: next });
-        pool.update(next);
-      },
+      stop: (name) =>
+        change(() => {
+          pool.drop(name);
+          return this.driver.stop(this.driverContext(), this.nodes(), name);
+        }),
+      start: (name) => change(() => this.driver.start(this.driverContext(), this.nodes(), name)),
     };
     return {
       scenario: this.scenario,

@@ -193,7 +193,7 @@ export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepRes
         eventually(check, { ...options, signal: input.base.signal }),
       measure: (measurement, value, unit = 'ms') => {
         measurements.push({ name: measurement, value, unit });
-        base.log(`${measurement}: ${unit === 'ms' ? `${(value / 1000).toFixed(1)} s` : `${value} ${unit}`}`);
+        base.log(`${measurement}: ${unit === 'ms' ? `${(value / 1000).toFixed(1)} s` : unit === 's' ? `${value} s` : String(value)}`);
       },
       nodes: input.nodes,
     };

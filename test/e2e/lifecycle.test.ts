@@ -33,7 +33,12 @@ describe('swarm-molecule test on real nodes (netns driver)', () => {
     expect(output).toMatch(/changed\s+manager-02 .*availability: active → drain/);
     expect(output).toMatch(/changed\s+worker-03 .*label zone: \(none\) → b/);
     expect(output).toMatch(/changed\s+manager-01 .*network apps: absent → overlay/);
-    expect(output).toMatch(/passed\s+swarm\/node-roles/);
+    // Every built-in verify step ran for real and passed, with its measured figures.
+    for (const step of ['node-roles', 'rolling-update', 'published-port', 'failover-workers', 'failover-leader']) {
+      expect(output).toMatch(new RegExp(`passed\\s+swarm/${step}`));
+    }
+    expect(output).toMatch(/swarm\/failover-leader: .*election.*: \d+\.\d s/i);
+    expect(output).toMatch(/ingress mesh: skipped, no IPVS/);
     // A recap per host: on the idempotence rerun every step was ok.
     expect(output).toMatch(/^ {2}worker-01\s+ok=\d+\s+changed=2\s+failed=0/m);
     // Join tokens never appear.

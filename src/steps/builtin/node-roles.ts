@@ -1,8 +1,9 @@
-import { defineVerifyStep, type Host } from '../api.js';
+import { defineVerifyStep } from '../api.js';
 import { AssertionFailed } from '../assert.js';
 import { MANAGER_GROUPS } from '../context.js';
 import drainManagers from './drain-managers.js';
-import { nodeList, nodeTable, type NodeRow } from './node-list.js';
+import { nodeListFromAny } from './managers.js';
+import { nodeTable } from './node-list.js';
 
 /**
  * Every platform is in the swarm, Ready, with the role and availability the
@@ -29,7 +30,7 @@ export default defineVerifyStep({
       .join('\n');
     await ctx.eventually(
       async (observe) => {
-        const rows = await nodeListFromAnyManager(ctx.managers());
+        const rows = await nodeListFromAny(ctx.managers());
         observe(nodeTable(rows));
         const problems: string[] = [];
         for (const e of expectations) {
@@ -58,16 +59,3 @@ export default defineVerifyStep({
     );
   },
 });
-
-/** Any manager answers `docker node ls`; one may be down (after a failover check). */
-async function nodeListFromAnyManager(managers: readonly Host[]): Promise<NodeRow[]> {
-  let lastError: unknown;
-  for (const manager of managers) {
-    try {
-      return await nodeList(manager);
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  throw lastError;
-}

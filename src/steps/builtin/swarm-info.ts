@@ -88,7 +88,7 @@ export async function nodeSpecOf(ctx: StepContext<unknown>, host: Host): Promise
  * them run in parallel: a lock shared by the hosts of one step run.
  */
 export async function oneAtATime<T>(ctx: StepContext<unknown>, change: () => Promise<T>): Promise<T> {
-  const lock = await ctx.shared('membership-lock', async () => ({ tail: Promise.resolve() as Promise<unknown> }));
+  const lock = await ctx.shared('membership-lock', async (): Promise<{ tail: Promise<unknown> }> => ({ tail: Promise.resolve() }));
   const run = lock.tail.then(change, change);
   lock.tail = run.catch(() => undefined);
   return run;
