@@ -30,7 +30,7 @@ export const driverSchema = z
       .default('netns')
       .meta({
         title: 'Driver',
-        description: 'netns: real nodes on this Linux machine (one dockerd per network namespace); vagrant: VMs; existing: hosts you already have, over SSH.',
+        description: 'netns: real nodes on this Linux machine (one dockerd per network namespace); vagrant: Vagrant machines (VMs, or containers with the docker provider); existing: hosts you already have, over SSH.',
       }),
     options: optionsRecord.default({}).meta({ description: 'Driver-specific options.' }),
   })

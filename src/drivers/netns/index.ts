@@ -6,8 +6,9 @@ import pMap from 'p-map';
 import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError } from '../../errors.js';
-import { ensureKeyPair, generateKeyPair, SshConnection, writeKeyPair } from '../../transport/index.js';
+import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { hasProgram, runOnHost } from '../../util/host-command.js';
+import { waitUntilNodeAnswers } from '../ready.js';
 import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
   allLeases,
@@ -202,25 +203,12 @@ export class NetnsDriver implements Driver {
   }
 
   /** Wait until the node answers SSH and its dockerd answers. */
-  async #waitReady(node: NodeRecord, options: NetnsOptions, ctx: DriverContext): Promise<void> {
-    const timeoutMs = options.readyTimeoutSeconds * 1000;
-    const deadline = Date.now() + timeoutMs;
-    const connection = new SshConnection(node, { timeoutMs, signal: ctx.signal });
-    try {
-      await connection.connect();
-      for (;;) {
-        const result = await connection.run(['docker', 'info', '--format', '{{.ID}}'], { timeoutMs: 10_000, signal: ctx.signal });
-        if (result.exitCode === 0) return;
-        if (Date.now() > deadline) {
-          throw new InfraError(`dockerd on ${node.name} did not answer within ${options.readyTimeoutSeconds} s: ${result.stderr.trim()}`, {
-            hint: `See ${join(nodeDataOf(node).dir, 'dockerd.log')}.`,
-          });
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    } finally {
-      connection.close();
-    }
+  #waitReady(node: NodeRecord, options: NetnsOptions, ctx: DriverContext): Promise<void> {
+    return waitUntilNodeAnswers(node, {
+      timeoutMs: options.readyTimeoutSeconds * 1000,
+      signal: ctx.signal,
+      hint: `See ${join(nodeDataOf(node).dir, 'dockerd.log')}.`,
+    });
   }
 
   async #destroyNode(run: RunData, node: NodeRecord): Promise<void> {

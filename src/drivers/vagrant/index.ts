@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import pMap from 'p-map';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, UsageError } from '../../errors.js';
-import { ensureKeyPair, generateKeyPair, SshConnection, writeKeyPair } from '../../transport/index.js';
+import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { allLeases, leaseSubnet, releaseSubnet } from '../netns/network.js';
 import { waitGone } from '../netns/node-process.js';
+import { waitUntilNodeAnswers } from '../ready.js';
 import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
@@ -284,25 +285,12 @@ export class VagrantDriver implements Driver {
 
   /** Wait until the node answers SSH and its dockerd answers. */
   async #waitReady(ctx: DriverContext, node: NodeRecord, options: VagrantOptions): Promise<void> {
-    const timeoutMs = options.readyTimeoutSeconds * 1000;
-    const deadline = Date.now() + timeoutMs;
-    const connection = new SshConnection(node, { timeoutMs, signal: ctx.signal });
-    try {
-      await connection.connect();
-      for (;;) {
-        const result = await connection.run(['docker', 'info', '--format', '{{.ID}}'], { timeoutMs: 10_000, signal: ctx.signal });
-        if (result.exitCode === 0) break;
-        if (Date.now() > deadline) {
-          throw new InfraError(`dockerd on ${node.name} did not answer within ${options.readyTimeoutSeconds} s: ${result.stderr.trim()}`, {
-            hint: `Run "swarm-molecule login -s ${ctx.scenario.name} -h ${node.name}" and look at /var/log/dockerd.log (docker provider) or "journalctl -u docker".`,
-          });
-        }
-        await new Promise((done) => setTimeout(done, 250));
-      }
-      ctx.log(`up at ${node.host}`, node.name);
-    } finally {
-      connection.close();
-    }
+    await waitUntilNodeAnswers(node, {
+      timeoutMs: options.readyTimeoutSeconds * 1000,
+      signal: ctx.signal,
+      hint: `Run "swarm-molecule login -s ${ctx.scenario.name} -h ${node.name}" and look at /var/log/dockerd.log (docker provider) or "journalctl -u docker".`,
+    });
+    ctx.log(`up at ${node.host}`, node.name);
   }
 
   async destroy(ctx: DriverContext, state: DriverState): Promise<void> {

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { InfraError, Interrupted } from '../../errors.js';
 import { runOnHost } from '../../util/host-command.js';
 import { linkExists, netnsExists, type Subnet } from '../netns/network.js';
-import { isAlive, killNodeProcess, removeCgroups, type NodeProcess } from '../netns/node-process.js';
+import { isAlive, killNodeProcess, removeCgroups, startTimeOf, type NodeProcess } from '../netns/node-process.js';
 
 /**
  * The dockerd the docker provider talks to, one per run. It runs in its own
@@ -102,15 +102,6 @@ dockerd --data-root "$dir/docker" --exec-root /run/docker --host "unix://$dir/do
   --cgroup-parent "$cgroup" --userland-proxy=false --log-level warn >>"$dir/dockerd.log" 2>&1 &
 while :; do wait || true; sleep 1; done
 `;
-
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 /** Start the daemon detached from the harness: it lives from `create` to `destroy`, across commands. */
 export async function startDaemon(daemon: ProviderDaemon): Promise<NodeProcess> {
