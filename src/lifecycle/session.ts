@@ -103,6 +103,7 @@ export class Session {
       platforms: this.scenario.platforms,
       addressOf: (name: string) => this.nodes().nodes.find((n) => n.name === name)?.host ?? '',
       connections: pool,
+      reads: new Map<string, Promise<string>>(),
     };
     const missing = this.scenario.platforms.filter((p) => !driverState.nodes.some((n) => n.name === p.name));
     if (missing.length > 0) {

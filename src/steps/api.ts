@@ -15,6 +15,12 @@ export interface Host {
   check(argv: readonly string[], options?: RunOptions): Promise<string>;
   /** `check(['docker', ...args])`. */
   docker(args: readonly string[], options?: RunOptions): Promise<string>;
+  /**
+   * `check` for a read whose answer several steps need (e.g. the node's swarm
+   * state): answered from the action's cache when the same read ran since the
+   * last command that was not a read, on any node.
+   */
+  read(argv: readonly string[]): Promise<string>;
 }
 
 /** Control of the nodes themselves, for steps that test failures. */
@@ -100,6 +106,12 @@ export interface ConvergeStepDefinition<Options = Record<string, unknown>> exten
   hosts: string | ((ctx: StepContext<Options>) => readonly Host[]);
   /** Apply to one host at a time, in platform order (e.g. manager joins). */
   serial?: boolean;
+  /**
+   * Reads the step will need, done by the runner for every step at once, in
+   * parallel, before the first step runs (as Ansible gathers facts); use
+   * `host.read` for them here and in `apply`.
+   */
+  gather?(ctx: StepContext<Options>, hosts: readonly Host[]): Promise<unknown>;
   /**
    * Bring one host to the wanted state. Read the real state first and return
    * `ok()` when nothing was to be done, `changed(...)` with what changed

@@ -21,6 +21,8 @@ export interface NodeAddressBook {
   /** Address of each node by name. */
   addressOf(name: string): string;
   connections: ConnectionPool;
+  /** Answers of `host.read`, for one action; emptied by any command that is not a read. */
+  reads: Map<string, Promise<string>>;
 }
 
 /** The node's Docker daemon is not there: the machinery failed, not the code under test. */
@@ -29,7 +31,11 @@ export class DockerUnavailable extends InfraError {}
 const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
 
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
-  const run = (argv: readonly string[], options?: RunOptions) => book.connections.get(platform.name).run(argv, options);
+  const run = (argv: readonly string[], options?: RunOptions) => {
+    // Anything but a read may change what earlier reads saw, on any node.
+    if (!options?.readOnly) book.reads.clear();
+    return book.connections.get(platform.name).run(argv, options);
+  };
   const check = async (argv: readonly string[], options?: RunOptions) => {
     const result = await run(argv, options);
     if (result.exitCode !== 0) {
@@ -50,6 +56,17 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
     run,
     check,
     docker: (args, options) => check(['docker', ...args], options),
+    read: (argv) => {
+      const key = `${platform.name}\0${argv.join('\0')}`;
+      let answer = book.reads.get(key);
+      if (!answer) {
+        answer = check(argv, { readOnly: true });
+        // A failed read is not remembered: the next step asks again.
+        answer.catch(() => book.reads.delete(key));
+        book.reads.set(key, answer);
+      }
+      return answer;
+    },
   };
 }
 

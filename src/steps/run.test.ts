@@ -47,7 +47,7 @@ class FakeSwarm {
       if (result.exitCode !== 0) throw new Error(result.stdout);
       return result.stdout;
     };
-    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]) };
+    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]), read: check };
   }
 }
 

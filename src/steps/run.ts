@@ -3,7 +3,7 @@ import type { Scenario, StepConfig } from '../config/index.js';
 import { CheckFailed, HarnessError, InfraError, Interrupted, messageOf } from '../errors.js';
 import { secrets, type SshTarget } from '../transport/index.js';
 import { playbookStepName, runPlaybookEntry, verifyWithPlaybook } from './ansible/index.js';
-import type { ConvergeStepDefinition, EventuallyOptions, Host, Measurement, NodeControl, VerifyContext, VerifyStepDefinition } from './api.js';
+import type { ConvergeStepDefinition, EventuallyOptions, Host, Measurement, NodeControl, StepContext, VerifyContext, VerifyStepDefinition } from './api.js';
 import { AssertionFailed } from './assert.js';
 import { createStepContext, type ContextBase } from './context.js';
 import { eventually } from './eventually.js';
@@ -79,15 +79,45 @@ function throwIfInterrupted(signal: AbortSignal): void {
 /** A converge step failed: the code under test did not do what it should. */
 export class ConvergeFailed extends CheckFailed {}
 
+interface PreparedStep {
+  definition: ConvergeStepDefinition<unknown>;
+  name: string;
+  ctx: StepContext<unknown>;
+  hosts: readonly Host[];
+}
+
+/** Resolve each converge entry (undefined for playbooks): its definition, context and hosts. */
+async function prepareConvergeSteps(input: StepRunInput): Promise<(PreparedStep | undefined)[]> {
+  const prepared: (PreparedStep | undefined)[] = [];
+  for (const entry of input.scenario.converge) {
+    if (entry.playbook !== undefined) {
+      prepared.push(undefined);
+      continue;
+    }
+    const definition = (await resolveStep(input.scenario, entry)) as ConvergeStepDefinition<unknown>;
+    const name = displayName(entry, definition.name);
+    const ctx = createStepContext({ ...input.base, log: (line) => input.events.log?.(line, name) }, optionsOf(definition, entry));
+    const hosts: readonly Host[] =
+      entry.hosts !== undefined ? ctx.group(entry.hosts) : typeof definition.hosts === 'string' ? ctx.group(definition.hosts) : definition.hosts(ctx);
+    prepared.push({ definition, name, ctx, hosts });
+  }
+  return prepared;
+}
+
 /**
  * Run every converge step in order; each host reports ok / changed / failed /
  * skipped. A step with a failed host stops the converge after that step.
  */
 export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeStepResult[]> {
   const results: ConvergeStepResult[] = [];
-  for (const entry of input.scenario.converge) {
+  const prepared = await prepareConvergeSteps(input);
+  // Every step's reads at once, before the first step (as Ansible gathers facts).
+  // A failed read is not fatal here: the step reads again and fails with context.
+  await Promise.all(prepared.map((step) => step?.definition.gather?.(step.ctx, step.hosts).catch(() => undefined)));
+  for (const [position, entry] of input.scenario.converge.entries()) {
     throwIfInterrupted(input.base.signal);
-    if (entry.playbook !== undefined) {
+    const step = prepared[position];
+    if (entry.playbook !== undefined || !step) {
       const name = playbookStepName(entry);
       input.events.stepStart?.('converge', name, entry.index);
       const started = performance.now();
@@ -97,17 +127,9 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
       if (failed.length > 0) throw convergeFailure(input.scenario.name, name, failed, false);
       continue;
     }
-    const definition = (await resolveStep(input.scenario, entry)) as ConvergeStepDefinition<unknown>;
-    const name = displayName(entry, definition.name);
+    const { definition, name, ctx, hosts } = step;
     input.events.stepStart?.('converge', name, entry.index);
     const started = performance.now();
-    const ctx = createStepContext({ ...input.base, log: (line) => input.events.log?.(line, name) }, optionsOf(definition, entry));
-    const hosts: readonly Host[] =
-      entry.hosts !== undefined
-        ? ctx.group(entry.hosts)
-        : typeof definition.hosts === 'string'
-          ? ctx.group(definition.hosts)
-          : definition.hosts(ctx);
     const failures: unknown[] = [];
     const applyOn = async (host: Host): Promise<HostResult> => {
       const hostStarted = performance.now();

@@ -1,10 +1,11 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { nodeSpecOf } from './swarm-info.js';
+import { nodeSpecOf, nodeSpecs } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/drain-managers',
   description: 'Set every manager (swarm-leader and swarm-manager hosts) to availability "drain", so services run on workers only.',
   hosts: (ctx) => ctx.managers(),
+  gather: (ctx) => nodeSpecs(ctx),
   async apply(ctx, host) {
     const spec = await nodeSpecOf(ctx, host);
     if (spec.availability === 'drain') return ok('already drained');

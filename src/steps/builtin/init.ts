@@ -1,10 +1,11 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { roleOf, swarmInfo } from './swarm-info.js';
+import { gatherSwarmInfo, roleOf, swarmInfo } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/init',
   description: 'Initialise the swarm on the swarm-leader host, advertising the node\'s own address.',
   hosts: 'swarm-leader',
+  gather: gatherSwarmInfo,
   async apply(_ctx, host) {
     const info = await swarmInfo(host);
     if (info.LocalNodeState === 'active' && info.ControlAvailable) return ok('already a manager of a swarm');

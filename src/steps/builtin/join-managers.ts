@@ -1,10 +1,11 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, joinSwarm, nodeSpecOf, oneAtATime, roleOf, swarmInfo } from './swarm-info.js';
+import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, oneAtATime, roleOf, swarmInfo } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-managers',
   description: 'Join every swarm-manager host to the swarm as a manager (reads in parallel, joins one at a time to keep the raft quorum safe); promote one that is a worker.',
   hosts: 'swarm-manager',
+  gather: gatherSwarmInfo,
   async apply(ctx, host) {
     if (host.name === ctx.leader().name) return ok('the swarm-leader');
     const info = await swarmInfo(host);

@@ -1,10 +1,11 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, joinSwarm, nodeSpecOf, roleOf, swarmInfo } from './swarm-info.js';
+import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, roleOf, swarmInfo } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-workers',
   description: 'Join every swarm-worker host to the swarm as a worker; demote one that is a manager.',
   hosts: 'swarm-worker',
+  gather: gatherSwarmInfo,
   async apply(ctx, host) {
     const info = await swarmInfo(host);
     if (info.LocalNodeState === 'active') {

@@ -1,10 +1,11 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { nodeSpecOf } from './swarm-info.js';
+import { nodeSpecOf, nodeSpecs } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/labels',
   description: 'Add the node labels each platform declares (labels it does not declare are left alone).',
   hosts: 'all',
+  gather: (ctx) => nodeSpecs(ctx),
   async apply(ctx, host) {
     const wanted = Object.entries(host.labels);
     if (wanted.length === 0) return ok('no labels declared');

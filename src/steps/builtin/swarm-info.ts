@@ -11,7 +11,12 @@ export interface SwarmInfo {
 }
 
 export async function swarmInfo(host: Host): Promise<SwarmInfo> {
-  return JSON.parse(await host.docker(['info', '--format', '{{json .Swarm}}'], { readOnly: true })) as SwarmInfo;
+  return JSON.parse(await host.read(['docker', 'info', '--format', '{{json .Swarm}}'])) as SwarmInfo;
+}
+
+/** The `gather` of the swarm steps: every host's swarm state, read once up front. */
+export async function gatherSwarmInfo(_ctx: StepContext<unknown>, hosts: readonly Host[]): Promise<unknown> {
+  return Promise.all(hosts.map((host) => swarmInfo(host)));
 }
 
 /** `inactive`, `worker` or `manager`: the words used in change lines. */
@@ -60,20 +65,19 @@ export interface NodeSpec {
 }
 
 /**
- * Every node's spec by hostname, read from the leader in two commands and
- * shared by all hosts of one step run (one read per host would be 2n commands).
+ * Every node's spec by hostname, read from the leader in two commands shared
+ * by every host and step until something changes (one read per host would be
+ * 2n commands). Also the `gather` of the steps that use it.
  */
-async function nodeSpecs(ctx: StepContext<unknown>): Promise<Map<string, NodeSpec>> {
-  return ctx.shared('node-specs', async () => {
-    const leader = ctx.leader();
-    const ids = (await leader.docker(['node', 'ls', '--format', '{{.ID}}'], { readOnly: true })).split('\n').filter(Boolean);
-    const nodes = JSON.parse(await leader.docker(['node', 'inspect', ...ids], { readOnly: true })) as {
-      ID: string;
-      Description: { Hostname: string };
-      Spec: { Availability: string; Role: string; Labels?: Record<string, string> | null };
-    }[];
-    return new Map(nodes.map((n) => [n.Description.Hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }]));
-  });
+export async function nodeSpecs(ctx: StepContext<unknown>): Promise<Map<string, NodeSpec>> {
+  const leader = ctx.leader();
+  const ids = (await leader.read(['docker', 'node', 'ls', '--format', '{{.ID}}'])).split('\n').filter(Boolean);
+  const nodes = JSON.parse(await leader.read(['docker', 'node', 'inspect', ...ids])) as {
+    ID: string;
+    Description: { Hostname: string };
+    Spec: { Availability: string; Role: string; Labels?: Record<string, string> | null };
+  }[];
+  return new Map(nodes.map((n) => [n.Description.Hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }]));
 }
 
 /** The host's node as the leader sees it. */
