@@ -1,9 +1,6 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import ssh2 from 'ssh2';
-
-// ssh2 is CommonJS: Node's ESM loader gives its exports only as the default.
-const { utils } = ssh2;
 
 export interface KeyPair {
   /** OpenSSH private key. */
@@ -12,9 +9,41 @@ export interface KeyPair {
   publicKey: string;
 }
 
+const sshString = (value: Buffer | string) => {
+  const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+};
+
+/**
+ * An ed25519 key pair in OpenSSH's own format. Not ssh2's generator: it
+ * encodes the 32-byte key as an integer and drops a leading zero byte, so about
+ * 1 key in 128 is one that OpenSSH (sshd, ssh, Ansible) refuses to load.
+ */
 export function generateKeyPair(comment: string): KeyPair {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  // The raw keys are the last 32 bytes of their DER encodings.
+  const pk = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+  const publicBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pk)]);
+  const check = randomBytes(4);
+  const section = Buffer.concat([check, check, publicBlob, sshString(Buffer.concat([seed, pk])), sshString(comment)]);
+  const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    Buffer.from([0, 0, 0, 1]),
+    sshString(publicBlob),
+    sshString(Buffer.concat([section, padding])),
+  ]).toString('base64');
+  const lines = body.match(/.{1,70}/g) ?? [];
+  return {
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    publicKey: `ssh-ed25519 ${publicBlob.toString('base64')} ${comment}`,
+  };
 }
 
 /** Write a private key with mode 0600 (and its `.pub` beside it). */
