@@ -1,9 +1,38 @@
 import { rm } from 'node:fs/promises';
-import { driverFor, knownDrivers } from '../drivers/index.js';
+import { join } from 'node:path';
+import { DEFAULT_SEQUENCES, loadScenario, type Scenario } from '../config/index.js';
+import { driverFor, knownDrivers, type DriverContext } from '../drivers/index.js';
 import { messageOf, UsageError } from '../errors.js';
 import { SshConnection } from '../transport/index.js';
 import { acquireLock } from './lock.js';
 import { StateStore, stateDirOf, type State } from './state.js';
+
+/**
+ * A driver context for commands that work on what exists (`list`, `reset`):
+ * the scenario as loaded, or, when its file is gone or broken, its name and
+ * the state's driver with default options — enough to find and remove nodes.
+ */
+async function offlineContext(projectDir: string, name: string, driver: string): Promise<DriverContext> {
+  let scenario: Scenario;
+  try {
+    scenario = await loadScenario(projectDir, name);
+  } catch {
+    const dir = join(projectDir, 'scenarios', name);
+    scenario = {
+      name,
+      dir,
+      file: join(dir, 'scenario.yml'),
+      driver: { name: driver as Scenario['driver']['name'], options: {} },
+      platforms: [],
+      converge: [],
+      verify: [],
+      sequences: structuredClone(DEFAULT_SEQUENCES) as Scenario['sequences'],
+      lint: { rules: {} },
+      source: undefined as never,
+    };
+  }
+  return { scenario, stateDir: stateDirOf(projectDir, name), signal: new AbortController().signal, log: () => undefined, record: async () => undefined };
+}
 
 /** `list`: each scenario's nodes with address and real state (not just what the state file says). */
 export async function listNodes(projectDir: string, scenarios: string[]): Promise<string> {
@@ -21,7 +50,7 @@ export async function listNodes(projectDir: string, scenarios: string[]): Promis
       continue;
     }
     const driver = await driverFor(state.driver);
-    const ctx = { scenario: undefined as never, stateDir: stateDirOf(projectDir, name), signal: new AbortController().signal, log: () => undefined, record: async () => undefined };
+    const ctx = await offlineContext(projectDir, name, state.driver);
     const statuses = await driver.status(ctx, state.driverState);
     for (const node of state.driverState.nodes) {
       rows.push([name, node.name, `${node.host}:${node.port}`, statuses.get(node.name) ?? 'missing', state.converged ? 'yes' : 'no', state.driver]);
@@ -64,7 +93,7 @@ export async function reset(projectDir: string, scenario: string): Promise<strin
     } catch (error) {
       lines.push(`${scenario}: the state file could not be read (${messageOf(error)}); forgetting it.`);
     }
-    const ctx = { scenario: undefined as never, stateDir: store.dir, signal: new AbortController().signal, log: () => undefined, record: async () => undefined };
+    const ctx = await offlineContext(projectDir, scenario, state?.driver ?? 'netns');
     if (state?.driverState) {
       try {
         const driver = await driverFor(state.driver);
@@ -76,8 +105,12 @@ export async function reset(projectDir: string, scenario: string): Promise<strin
     }
     // Whatever the state file lost track of: every driver that can find its own leftovers looks.
     for (const name of knownDrivers()) {
-      const driver = await driverFor(name);
-      for (const line of (await driver.sweep?.(ctx)) ?? []) lines.push(`${scenario}: swept ${line}`);
+      try {
+        const driver = await driverFor(name);
+        for (const line of (await driver.sweep?.(ctx)) ?? []) lines.push(`${scenario}: swept ${line}`);
+      } catch (error) {
+        lines.push(`${scenario}: the ${name} driver could not look for leftovers: ${messageOf(error)}`);
+      }
     }
     await store.remove();
     await rm(`${store.dir}/logs`, { recursive: true, force: true });
