@@ -85,7 +85,9 @@ async function runCommand(
     // In parallel, each scenario's output is held and printed as one block when it ends.
     const held: string[] = [];
     const write = parallel > 1 ? (text: string) => void held.push(text) : out;
-    const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose) }, files);
+    // A live line only where one block is printed at a time, on a terminal.
+    const live = !inCi() && parallel === 1;
+    const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose), live }, files);
     const sequence = command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command];
     try {
       return await runSequence(scenario, {

@@ -12,6 +12,8 @@ export interface ReporterOptions {
   timestamps: boolean;
   /** Echo every remote command (`-v`). */
   verbose: boolean;
+  /** A live progress line (a terminal, not CI). */
+  live: boolean;
 }
 
 /** The report files a command asked for; one set is shared by every scenario of the command. */

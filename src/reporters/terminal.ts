@@ -16,7 +16,11 @@ export interface TerminalOptions {
   timestamps?: boolean;
   /** Echo every remote command (`-v`). */
   verbose?: boolean;
+  /** A live line at the bottom: the running action and step, what it waits for, the time (a terminal). */
+  live?: boolean;
 }
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
  * A line per step per host, a recap per host and a summary of the actions:
@@ -41,8 +45,33 @@ export class TerminalReporter implements Reporter {
     this.#line(this.#c.dim(`       ${node} $ ${quoteCommand(result.argv)}${status} (${seconds(result.durationMs)})`));
   }
 
+  #liveText = '';
+  #statusSince = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #frame = 0;
+
   #line(text = ''): void {
-    this.#write(`${text}\n`);
+    // The live line is redrawn below whatever is printed.
+    this.#write(`${this.#options.live && this.#liveText ? '\r\x1b[2K' : ''}${text}\n`);
+    this.#drawStatus();
+  }
+
+  #drawStatus(): void {
+    if (!this.#options.live || !this.#liveText) return;
+    const elapsed = ((performance.now() - this.#statusSince) / 1000).toFixed(0);
+    this.#options.write(`\r\x1b[2K${this.#c.cyan(SPINNER[this.#frame++ % SPINNER.length] ?? '')} ${this.#liveText} ${this.#c.dim(`${elapsed}s`)}`);
+  }
+
+  #setStatus(status: string): void {
+    if (!this.#options.live) return;
+    this.#liveText = status;
+    this.#statusSince = performance.now();
+    this.#timer ??= setInterval(() => this.#drawStatus(), 120).unref();
+    this.#drawStatus();
+  }
+
+  waiting(step: string, description: string): void {
+    this.#setStatus(`${this.#action ?? ''} › ${step} › waiting for ${description}`);
   }
 
   #status(status: string): string {
@@ -69,6 +98,7 @@ export class TerminalReporter implements Reporter {
 
   actionStart(action: Action): void {
     this.#action = action;
+    this.#setStatus(action);
     this.#line();
     const clock = this.#options.timestamps ? this.#c.dim(`  ${new Date().toISOString().slice(11, 19)}`) : '';
     this.#line(this.#c.bold.blue(`── ${action}`) + clock);
@@ -79,6 +109,7 @@ export class TerminalReporter implements Reporter {
   }
 
   stepStart(_section: 'converge' | 'verify', name: string): void {
+    this.#setStatus(`${this.#action ?? _section} › ${name}`);
     if (_section === 'converge') this.#line(`   ${this.#c.bold(name)}`);
   }
 
@@ -124,6 +155,9 @@ export class TerminalReporter implements Reporter {
 
   runEnd(summary: RunSummary): void {
     const c = this.#c;
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#liveText) this.#options.write('\r\x1b[2K');
+    this.#liveText = '';
     if (this.#recap.size > 0) {
       this.#line();
       this.#line(c.bold('RECAP'));

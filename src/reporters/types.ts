@@ -73,5 +73,6 @@ export function combineReporters(reporters: Reporter[]): Reporter {
     hostResult: fan('hostResult'),
     verifyResult: fan('verifyResult'),
     log: fan('log'),
+    waiting: fan('waiting'),
   };
 }

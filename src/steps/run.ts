@@ -49,6 +49,8 @@ export interface StepEvents {
   hostResult?(step: string, result: HostResult): void;
   verifyResult?(result: VerifyStepResult): void;
   log?(line: string, step: string): void;
+  /** A step is waiting for something to hold (e.g. "a new leader"). */
+  waiting?(step: string, description: string): void;
 }
 
 export interface StepRunInput {
@@ -113,7 +115,9 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
   const prepared = await prepareConvergeSteps(input);
   // Every step's reads at once, before the first step (as Ansible gathers facts).
   // A failed read is not fatal here: the step reads again and fails with context.
-  await Promise.all(prepared.map((step) => step?.definition.gather?.(step.ctx, step.hosts).catch(() => undefined)));
+  await Promise.all(
+    prepared.flatMap((step) => (step?.definition.gather ? [step.definition.gather(step.ctx, step.hosts).catch(() => undefined)] : [])),
+  );
   for (const [position, entry] of input.scenario.converge.entries()) {
     throwIfInterrupted(input.base.signal);
     const step = prepared[position];
@@ -211,8 +215,10 @@ export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepRes
     const base = createStepContext({ ...input.base, log: (line) => input.events.log?.(line, name) }, optionsOf(definition, entry));
     const ctx: VerifyContext<unknown> = {
       ...base,
-      eventually: <T>(check: (observe: (value: unknown) => void) => Promise<T>, options?: EventuallyOptions) =>
-        eventually(check, { ...options, signal: input.base.signal }),
+      eventually: <T>(check: (observe: (value: unknown) => void) => Promise<T>, options?: EventuallyOptions) => {
+        if (options?.description) input.events.waiting?.(name, options.description);
+        return eventually(check, { ...options, signal: input.base.signal });
+      },
       measure: (measurement, value, unit = 'ms') => {
         measurements.push({ name: measurement, value, unit });
         base.log(`${measurement}: ${unit === 'ms' ? `${(value / 1000).toFixed(1)} s` : unit === 's' ? `${value} s` : String(value)}`);

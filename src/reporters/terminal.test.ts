@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { TerminalReporter } from './terminal.js';
+import type { RunSummary } from './types.js';
+
+const summary: RunSummary = {
+  info: { scenario: 'default', command: 'verify', driver: 'netns', actions: ['verify'] },
+  actions: [{ action: 'verify', status: 'passed', durationMs: 1200 }],
+  status: 'passed',
+  exitCode: 0,
+  durationMs: 1200,
+};
+
+function drive(options: { live: boolean; timestamps: boolean }) {
+  const written: string[] = [];
+  const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, ...options });
+  reporter.runStart(summary.info);
+  reporter.actionStart('verify');
+  reporter.stepStart('verify', 'swarm/failover-leader');
+  reporter.waiting('swarm/failover-leader', 'a new leader among manager-02, manager-03');
+  reporter.verifyResult({ name: 'swarm/failover-leader', index: 0, status: 'passed', measurements: [], durationMs: 21_000 });
+  reporter.actionEnd(summary.actions[0]!);
+  reporter.runEnd(summary);
+  return written.join('');
+}
+
+describe('TerminalReporter', () => {
+  it('on a terminal, keeps a live line with the running step and what it waits for, and clears it at the end', () => {
+    const out = drive({ live: true, timestamps: false });
+    expect(out).toContain('verify › swarm/failover-leader › waiting for a new leader among manager-02, manager-03');
+    // Printed lines clear the live line first, and the run ends with it cleared.
+    expect(out).toContain('\r\u001b[2K   passed   swarm/failover-leader');
+    expect(out.slice(out.lastIndexOf('\r\x1b[2K'))).not.toMatch(/waiting/);
+  });
+
+  it('in CI, prints plain lines: no control characters, a wall-clock time on each action', () => {
+    const out = drive({ live: false, timestamps: true });
+    expect(out.includes('\r') || out.includes('\u001b')).toBe(false);
+    expect(out).toMatch(/^── verify {2}\d\d:\d\d:\d\d$/m);
+    expect(out).toMatch(/^ {3}passed {3}swarm\/failover-leader +21\.0s$/m);
+  });
+});
