@@ -69,7 +69,8 @@ export class ExistingDriver implements Driver {
     const options = this.#options(ctx);
     const state: DriverState = { nodes: [], data: {} };
     const knownHosts = await this.#knownHosts(ctx);
-    const nodes = await pMap(platforms, async (platform) => {
+    // Every host settles before the outcome is known: no host's lines after the verdict.
+    const settled = await Promise.allSettled(platforms.map(async (platform) => {
       if (!platform.address) throw new UsageError(`Platform ${platform.name} has no address.`);
       const hostPort = `${platform.address}:${platform.port ?? 22}`;
       let hostKey = knownHosts[hostPort];
@@ -105,7 +106,10 @@ export class ExistingDriver implements Driver {
         connection.close();
       }
       return { ...target, ...(hostKey ? { hostKey } : {}) };
-    });
+    }));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const nodes = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     await writeFile(join(ctx.stateDir, 'known_hosts.json'), `${JSON.stringify(knownHosts, null, 2)}\n`, { mode: 0o600 });
     state.nodes = nodes;
     await ctx.record(state);
