@@ -1,8 +1,7 @@
+import { isManager, isWorker, LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP } from '../config/roles.js';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/types.js';
 
-export const LEADER_GROUP = 'swarm-leader';
-export const MANAGER_GROUP = 'swarm-manager';
-export const WORKER_GROUP = 'swarm-worker';
+export { isManager, isWorker, LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP };
 export const SWARM_GROUPS = [LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP] as const;
 
 /** Verify steps that run a service and need nodes to schedule its tasks on. */
@@ -12,12 +11,7 @@ export const DISRUPTIVE_STEPS = ['swarm/failover-leader', 'swarm/failover-worker
 /** Where a service step places its tasks when the scenario does not say. */
 export const DEFAULT_CONSTRAINTS = ['node.role==worker'] as const;
 
-export const isManager = (p: PlatformConfig): boolean => p.groups.includes(LEADER_GROUP) || p.groups.includes(MANAGER_GROUP);
-/** A worker joins the swarm as a worker: in `swarm-worker` and in no manager group. */
-export const isWorker = (p: PlatformConfig): boolean => !isManager(p) && p.groups.includes(WORKER_GROUP);
-
 export const managersOf = (s: Scenario): PlatformConfig[] => s.platforms.filter(isManager);
-export const workersOf = (s: Scenario): PlatformConfig[] => s.platforms.filter(isWorker);
 
 /** Platforms a `hosts:` value names: a group, a platform, or all. */
 export function platformsOf(s: Scenario, hosts: string): PlatformConfig[] {

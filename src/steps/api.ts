@@ -52,7 +52,7 @@ export interface StepContext<Options> {
   leader(): Host;
   /** Hosts in `swarm-leader` or `swarm-manager`. */
   managers(): Host[];
-  /** Hosts in `swarm-worker`. */
+  /** Hosts in `swarm-worker` and in no manager group. */
   workers(): Host[];
   /** A progress line under the step. */
   log(message: string): void;

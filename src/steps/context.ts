@@ -1,4 +1,5 @@
 import type { PlatformConfig } from '../config/index.js';
+import { isManager, isWorker } from '../config/roles.js';
 import { CheckFailed, InfraError, UsageError } from '../errors.js';
 import type { ConnectionPool, RunOptions } from '../transport/index.js';
 import { quoteCommand, secrets } from '../transport/index.js';
@@ -70,8 +71,6 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
   };
 }
 
-export const MANAGER_GROUPS = ['swarm-leader', 'swarm-manager'] as const;
-
 /** The parts of a step context that do not depend on the step. */
 export interface ContextBase {
   scenario: ScenarioInfo;
@@ -101,8 +100,8 @@ export function createStepContext<Options>(base: ContextBase, options: Options):
       }
       return leaders[0] as Host;
     },
-    managers: () => base.hosts.filter((h) => MANAGER_GROUPS.some((g) => h.groups.includes(g))),
-    workers: () => inGroup('swarm-worker'),
+    managers: () => base.hosts.filter(isManager),
+    workers: () => base.hosts.filter(isWorker),
     log: base.log,
     secret: (value) => secrets.add(value),
     shared: <T>(key: string, compute: () => Promise<T>) => {

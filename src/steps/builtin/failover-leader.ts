@@ -3,7 +3,8 @@ import { defineVerifyStep } from '../api.js';
 import { AssertionFailed } from '../assert.js';
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
-import { isManagerPlatform, leaderOf, nodeListFromAny } from './managers.js';
+import { isManager } from '../../config/roles.js';
+import { leaderOf, nodeListFromAny } from './managers.js';
 import { nodeTable } from './node-list.js';
 import { withStoppedNodes } from './restore.js';
 import { removingService, waitForTasks } from './service-checks.js';
@@ -26,7 +27,7 @@ export default defineVerifyStep<Options>({
   options,
   disruptive: true,
   requirements(scenario) {
-    const managers = scenario.platforms.filter(isManagerPlatform);
+    const managers = scenario.platforms.filter(isManager);
     if (managers.length >= 3) return [];
     return [
       {

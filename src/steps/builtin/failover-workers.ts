@@ -3,7 +3,7 @@ import { defineVerifyStep } from '../api.js';
 import { AssertionFailed } from '../assert.js';
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
-import { isWorkerPlatform } from './managers.js';
+import { isWorker } from '../../config/roles.js';
 import { withStoppedNodes } from './restore.js';
 import { removingService, waitForTasks } from './service-checks.js';
 import { createService, serviceTasks, taskTable } from './services.js';
@@ -29,7 +29,7 @@ export default defineVerifyStep<Options>({
   options,
   disruptive: true,
   requirements(scenario) {
-    const workers = scenario.platforms.filter(isWorkerPlatform);
+    const workers = scenario.platforms.filter(isWorker);
     if (workers.length >= 2) return [];
     return [
       {

@@ -26,9 +26,3 @@ export function leaderOf(rows: readonly NodeRow[]): NodeRow | undefined {
   return leaders.length === 1 ? leaders[0] : undefined;
 }
 
-/** A platform is a manager when it is in swarm-leader or swarm-manager. */
-export const isManagerPlatform = (platform: { groups: readonly string[] }): boolean =>
-  platform.groups.includes('swarm-leader') || platform.groups.includes('swarm-manager');
-
-/** A platform is a worker when it is in swarm-worker and in no manager group. */
-export const isWorkerPlatform = (platform: { groups: readonly string[] }): boolean => !isManagerPlatform(platform) && platform.groups.includes('swarm-worker');

@@ -1,6 +1,6 @@
 import { defineVerifyStep } from '../api.js';
 import { AssertionFailed } from '../assert.js';
-import { MANAGER_GROUPS } from '../context.js';
+import { isManager } from '../../config/roles.js';
 import drainManagers from './drain-managers.js';
 import { nodeListFromAny } from './managers.js';
 import { nodeTable } from './node-list.js';
@@ -22,7 +22,7 @@ export default defineVerifyStep({
         .map((host) => host.name),
     );
     const expectations = ctx.hosts.map((host) => {
-      const manager = MANAGER_GROUPS.some((g) => host.groups.includes(g));
+      const manager = isManager(host);
       return { host: host.name, manager, availability: manager && drained.has(host.name) ? 'Drain' : 'Active' };
     });
     const expectedText = expectations

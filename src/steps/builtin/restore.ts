@@ -2,7 +2,8 @@ import { messageOf } from '../../errors.js';
 import type { VerifyContext } from '../api.js';
 import { AssertionFailed } from '../assert.js';
 import { durationMs, elapsedSince, secondsText } from './duration.js';
-import { isManagerPlatform, nodeListFromAny } from './managers.js';
+import { isManager } from '../../config/roles.js';
+import { nodeListFromAny } from './managers.js';
 import { nodeTable, type NodeRow } from './node-list.js';
 
 interface RestoreOptions {
@@ -66,7 +67,7 @@ async function restore(ctx: VerifyContext<RestoreOptions>, names: readonly strin
   const started = performance.now();
   // One at a time: each start records the node's new process in the state file.
   for (const name of names) await ctx.nodes.start(name);
-  const nodes = names.map((name) => ({ name, manager: isManagerPlatform(ctx.host(name)) }));
+  const nodes = names.map((name) => ({ name, manager: isManager(ctx.host(name)) }));
   const expected = nodes.map((n) => `${n.name}: Ready${n.manager ? ', Reachable (or Leader)' : ''}`).join('\n');
   await ctx.eventually(
     async (observe) => {
