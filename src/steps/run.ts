@@ -157,9 +157,7 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
       input.events.hostResult?.(name, result);
       return result;
     };
-    const hostResults = definition.serial
-      ? await pMap(hosts, applyOn, { concurrency: 1, signal: input.base.signal })
-      : await pMap(hosts, applyOn, { signal: input.base.signal });
+    const hostResults = await pMap(hosts, applyOn, { concurrency: definition.serial ? 1 : Infinity, signal: input.base.signal });
     results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
     if (failures.length > 0) {
       const failed = hostResults.filter((r) => r.status === 'failed');
