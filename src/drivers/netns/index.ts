@@ -26,6 +26,7 @@ import {
   removeNodeNetwork,
   setLink,
   vethName,
+  vethPrefix,
   type Subnet,
 } from './network.js';
 import { cgroupParent, isAlive, killNodeProcess, nodeProcessesOf, removeCgroups, startNodeProcess, waitGone, type NodeProcess } from './node-process.js';
@@ -250,7 +251,7 @@ export class NetnsDriver implements Driver {
       await waitGone(pids);
       const namespaces = existsSync('/run/netns') ? (await readdir('/run/netns')).filter((n) => n.startsWith(netnsName(runId, ''))) : [];
       for (const ns of namespaces) await runOnHost('ip', ['netns', 'delete', ns], { allowFailure: true });
-      for (const link of await linksStartingWith(vethName(runId, 0).replace(/0$/, ''))) await runOnHost('ip', ['link', 'delete', link], { allowFailure: true });
+      for (const link of await linksStartingWith(vethPrefix(runId))) await runOnHost('ip', ['link', 'delete', link], { allowFailure: true });
       await removeBridge(runId);
       for (const ns of namespaces) removeCgroups(cgroupParent(runId, ns.slice(netnsName(runId, '').length)));
       await rm(runDir, { recursive: true, force: true, maxRetries: 3 });

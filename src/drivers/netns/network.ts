@@ -25,9 +25,14 @@ export function bridgeName(runId: string): string {
   return `${PREFIX.bridge}${runId}`;
 }
 
+/** What every host-side veth of a run starts with. */
+export function vethPrefix(runId: string): string {
+  return `${PREFIX.veth}${runId}-`;
+}
+
 /** Host end of a node's veth; the other end is `eth0` inside the node. Fits IFNAMSIZ (15). */
 export function vethName(runId: string, index: number): string {
-  return `${PREFIX.veth}${runId}-${index}`;
+  return `${vethPrefix(runId)}${index}`;
 }
 
 export function netnsName(runId: string, node: string): string {
