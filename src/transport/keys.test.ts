@@ -35,5 +35,6 @@ describe('generateKeyPair', () => {
       const loaded = execFileSync('ssh-keygen', ['-y', '-f', file], { encoding: 'utf8' }).trim().split(' ').slice(0, 2);
       expect(loaded).toEqual(pair.publicKey.split(' ').slice(0, 2));
     }
-  });
+    // 400 ssh-keygen processes: seconds on a quiet machine, far more on a busy one.
+  }, 120_000);
 });
