@@ -5,8 +5,8 @@ import type { Driver, DriverContext, DriverState } from '../drivers/index.js';
 import { InfraError, UsageError } from '../errors.js';
 import type { Reporter } from '../reporters/types.js';
 import type { NodeControl } from '../steps/api.js';
-import { createHost } from '../steps/context.js';
-import type { StepRunInput } from '../steps/run.js';
+import { createHost } from '../steps/host.js';
+import type { StepRunInput } from '../steps/types.js';
 import { ConnectionPool, quoteCommand, secrets, type CommandResult } from '../transport/index.js';
 import { emptyState, type State, type StateStore } from './state.js';
 

@@ -1,6 +1,6 @@
 import type { Action } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
-import type { ConvergeStepResult, StepEvents, VerifyStepResult } from '../steps/run.js';
+import type { ConvergeStepResult, StepEvents, VerifyStepResult } from '../steps/types.js';
 import type { CommandResult } from '../transport/index.js';
 
 export interface RunInfo {

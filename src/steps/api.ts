@@ -82,6 +82,8 @@ export interface StepRequirementProblem {
   message: string;
   /** Path under the step entry, e.g. `['with', 'replicas']`; the entry itself when absent. */
   path?: PropertyKey[];
+  /** What to do about it; by default, that the step cannot run as written. */
+  hint?: string;
 }
 
 interface StepDefinitionBase<Options> {

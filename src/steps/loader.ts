@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import type { Scenario, StepConfig } from '../config/index.js';
 import { messageOf } from '../errors.js';
+import { playbookStep } from './ansible/step.js';
 import type { StepDefinition } from './api.js';
 import { builtinSteps } from './builtin/index.js';
+import type { LoadedStep, StepRunInput } from './types.js';
 
 /** Why a step reference cannot be used, with the module's own error where there is one. */
 export class StepLoadError extends Error {
@@ -48,10 +50,12 @@ function isStepDefinition(value: unknown): value is StepDefinition {
 }
 
 /**
- * The definition a step entry refers to: a built-in by name, or the default
- * export of a TypeScript/JavaScript module (loaded with jiti, no build needed).
+ * The step an entry refers to: a built-in by name, the default export of a
+ * TypeScript/JavaScript module (loaded with jiti, no build needed), or a
+ * playbook. `run` is what a playbook needs to run; the offline checks omit it.
  */
-export async function resolveStep(scenario: Scenario, entry: StepConfig): Promise<StepDefinition> {
+export async function resolveStep(scenario: Scenario, entry: StepConfig, run?: StepRunInput): Promise<LoadedStep> {
+  if (entry.playbook !== undefined) return playbookStep(scenario, entry, run);
   const ref = entry.step;
   if (ref === undefined) throw new StepLoadError('This entry has no "step".', 'Name a built-in step or a module path.');
   const expected = entry.section;

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
 import type { CommandResult } from '../transport/index.js';
 import type { Host } from './api.js';
-import { ConvergeFailed, runConvergeSteps, type HostResult } from './run.js';
+import { ConvergeFailed } from './errors.js';
+import { runConvergeSteps } from './run.js';
+import type { HostResult } from './types.js';
 
 /**
  * A fake transport: a tiny model of what `docker` answers on each node, enough

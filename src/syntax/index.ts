@@ -1,15 +1,12 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { issueDiagnostics } from '../config/issues.js';
 import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
+import { LEADER_GROUP } from '../config/roles.js';
 import { didYouMean } from '../config/suggest.js';
 import type { Scenario, StepConfig } from '../config/types.js';
 import { messageOf, type Diagnostic } from '../errors.js';
 import { checkPlaybookSyntax } from '../steps/ansible/index.js';
-import type { StepDefinition } from '../steps/api.js';
 import { isModuleReference, resolveStep, StepLoadError } from '../steps/loader.js';
-
-const LEADER_GROUP = 'swarm-leader';
+import type { LoadedStep } from '../steps/types.js';
 
 type Report = (path: readonly PropertyKey[], message: string, hint: string, at?: 'key' | 'value') => void;
 
@@ -53,7 +50,7 @@ function checkHosts(scenario: Scenario, entry: StepConfig, report: Report): void
   );
 }
 
-function checkOptions(scenario: Scenario, entry: StepConfig, definition: StepDefinition, report: Report, diagnostics: Diagnostic[]): unknown {
+function checkOptions(scenario: Scenario, entry: StepConfig, definition: LoadedStep, report: Report, diagnostics: Diagnostic[]): unknown {
   const base = [entry.section, entry.index, 'with'];
   if (!definition.options) {
     // A custom step without a schema takes its options as they are; a built-in without one takes none.
@@ -71,11 +68,11 @@ function checkOptions(scenario: Scenario, entry: StepConfig, definition: StepDef
   return undefined;
 }
 
-function checkRequirements(scenario: Scenario, entry: StepConfig, definition: StepDefinition, options: unknown, report: Report): void {
+function checkRequirements(scenario: Scenario, entry: StepConfig, definition: LoadedStep, options: unknown, report: Report): void {
   if (!definition.requirements) return;
   try {
     for (const problem of definition.requirements(scenario, options)) {
-      report([entry.section, entry.index, ...(problem.path ?? [])], problem.message, `${definition.name} cannot run in this scenario as written.`);
+      report([entry.section, entry.index, ...(problem.path ?? [])], problem.message, problem.hint ?? `${definition.name} cannot run in this scenario as written.`);
     }
   } catch (error) {
     report([entry.section, entry.index, 'step'], `${definition.name}: its requirements check failed: ${messageOf(error)}`, 'Fix the step\'s requirements().');
@@ -83,7 +80,7 @@ function checkRequirements(scenario: Scenario, entry: StepConfig, definition: St
 }
 
 async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, diagnostics: Diagnostic[]): Promise<void> {
-  let definition: StepDefinition;
+  let definition: LoadedStep;
   try {
     definition = await resolveStep(scenario, entry);
   } catch (error) {
@@ -95,12 +92,6 @@ async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, 
   const options = checkOptions(scenario, entry, definition, report, diagnostics);
   // Requirements are only meaningful with options that validated.
   if (options !== undefined) checkRequirements(scenario, entry, definition, options, report);
-}
-
-function checkPlaybook(scenario: Scenario, entry: StepConfig, playbook: string, report: Report): void {
-  const path = resolve(scenario.dir, playbook);
-  if (existsSync(path)) return;
-  report([entry.section, entry.index, 'playbook'], `Playbook ${playbook} does not exist (looked for ${path}).`, 'Fix the path: it is relative to the scenario directory.');
 }
 
 /**
@@ -115,10 +106,7 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   checkLeader(scenario, report);
   const entries = [...scenario.converge, ...scenario.verify];
   for (const entry of entries) checkHosts(scenario, entry, report);
-  for (const entry of entries) {
-    if (entry.playbook !== undefined) checkPlaybook(scenario, entry, entry.playbook, report);
-    else await checkStep(scenario, entry, report, diagnostics);
-  }
+  for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
   diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
   return sortDiagnostics(diagnostics);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { quoteCommand } from '../../transport/index.js';
-import type { HostStatus } from '../run.js';
+import type { HostStatus } from '../types.js';
 
 // What the swarm_molecule_events callback writes (callback.ts), one JSON object a line.
 

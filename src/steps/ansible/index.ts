@@ -4,7 +4,8 @@
  * argument arrays, results read per host and task from a JSON callback, and the
  * offline checks (`--syntax-check`, ansible-lint) for `syntax` and `lint`.
  */
-export { PlaybookFailed, playbookStepName, runPlaybookEntry, verifyWithPlaybook } from './playbook.js';
+export { PlaybookFailed } from './playbook.js';
+export { playbookStep } from './step.js';
 export { checkPlaybookSyntax } from './syntax.js';
 export { lintPlaybooks } from './lint.js';
 export { ansibleSanityProblems, playbookEntries, INSTALL } from './tools.js';

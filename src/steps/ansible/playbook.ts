@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import type { StepConfig } from '../../config/index.js';
 import { CheckFailed, InfraError, Interrupted } from '../../errors.js';
 import { quoteCommand, secrets } from '../../transport/index.js';
-import type { HostResult, StepRunInput } from '../run.js';
+import type { HostResult, StepRunInput } from '../types.js';
 import { EVENTS_ENV, writeCallbackPlugin } from './callback.js';
 import { logLines, parseEvents, summarize, type HostSummary } from './events.js';
 import { buildInventory, limitOf, mergeKnownHosts } from './inventory.js';

@@ -1,0 +1,57 @@
+import type { PlatformConfig } from '../config/index.js';
+import type { ConnectionPool, RunOptions } from '../transport/index.js';
+import { quoteCommand, secrets } from '../transport/index.js';
+import type { Host } from './api.js';
+import { CommandFailed, DockerUnavailable } from './errors.js';
+
+/** What a host needs to reach its node, and the reads shared by every host of one action. */
+export interface NodeAddressBook {
+  platforms: readonly PlatformConfig[];
+  /** Address of each node by name. */
+  addressOf(name: string): string;
+  connections: ConnectionPool;
+  /** Answers of `host.read`, for one action; emptied by any command that is not a read. */
+  reads: Map<string, Promise<string>>;
+}
+
+const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
+
+export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
+  const run = (argv: readonly string[], options?: RunOptions) => {
+    // Anything but a read may change what earlier reads saw, on any node.
+    if (!options?.readOnly) book.reads.clear();
+    return book.connections.get(platform.name).run(argv, options);
+  };
+  const check = async (argv: readonly string[], options?: RunOptions) => {
+    const result = await run(argv, options);
+    if (result.exitCode !== 0) {
+      if (DOCKER_DOWN.test(result.stderr)) {
+        throw new DockerUnavailable(`dockerd on ${platform.name} does not answer (while running "${secrets.mask(quoteCommand(argv))}").`, {
+          hint: `The node's Docker daemon died; see "swarm-molecule list" and the node's dockerd.log.`,
+        });
+      }
+      throw new CommandFailed(platform.name, argv, result.exitCode, result.stderr || result.stdout);
+    }
+    return result.stdout.trim();
+  };
+  return {
+    name: platform.name,
+    address: book.addressOf(platform.name),
+    groups: platform.groups,
+    labels: platform.labels,
+    run,
+    check,
+    docker: (args, options) => check(['docker', ...args], options),
+    read: (argv) => {
+      const key = `${platform.name}\0${argv.join('\0')}`;
+      let answer = book.reads.get(key);
+      if (!answer) {
+        answer = check(argv, { readOnly: true });
+        // A failed read is not remembered: the next step asks again.
+        answer.catch(() => book.reads.delete(key));
+        book.reads.set(key, answer);
+      }
+      return answer;
+    },
+  };
+}
