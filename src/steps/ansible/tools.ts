@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Scenario, StepConfig } from '../../config/index.js';
-import type { SanityProblem } from '../../drivers/index.js';
+import type { SanityProblem } from '../../drivers/types.js';
 
 /** How to get the commands on Debian 12 (ansible-core 2.14, ansible-lint 6.13). */
 export const INSTALL = {
