@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lintRules } from '../lint/registry.js';
+import { LINT_RULES } from './lint-rules.js';
 import { SCENARIO_JSON_SCHEMA_PATH, scenarioJsonSchema, scenarioJsonSchemaText } from './jsonschema.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,6 +43,6 @@ describe('scenarioJsonSchema', () => {
     const step = schema.properties?.converge?.items;
     expect(step?.oneOf).toEqual([{ required: ['step'] }, { required: ['playbook'] }]);
     expect(schema.properties?.sequences?.properties?.test?.items?.enum).toContain('idempotence');
-    expect(Object.keys(schema.properties?.lint?.properties?.rules?.properties ?? {})).toEqual(Object.keys(lintRules));
+    expect(Object.keys(schema.properties?.lint?.properties?.rules?.properties ?? {})).toEqual(LINT_RULES.map((rule) => rule.id));
   });
 });

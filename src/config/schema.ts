@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lintRules } from '../lint/registry.js';
+import { LINT_RULES } from './lint-rules.js';
 import { ACTIONS, type Action, type SequenceCommand } from './types.js';
 
 /** What each command runs when the scenario does not override it (as in Molecule). */
@@ -151,7 +151,7 @@ export const lintSchema = z
     rules: z
       .strictObject(
         Object.fromEntries(
-          Object.values(lintRules).map((rule) => [
+          LINT_RULES.map((rule) => [
             rule.id,
             ruleSetting.optional().meta({ description: `${rule.reason} Default: ${rule.severity}.` }),
           ]),

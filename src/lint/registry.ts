@@ -13,25 +13,26 @@ import { yamlIndentation } from './rules/yaml-indentation.js';
 import { yamlTabs } from './rules/yaml-tabs.js';
 import { yamlTrailingSpaces } from './rules/yaml-trailing-spaces.js';
 import { yamlTruthy } from './rules/yaml-truthy.js';
-import type { LintRule } from './types.js';
+import { LINT_RULES, type LintRuleId } from '../config/lint-rules.js';
+import type { LintCheck, LintRule } from './types.js';
+
+const checks: Record<LintRuleId, LintCheck> = {
+  'yaml-tabs': yamlTabs,
+  'yaml-trailing-spaces': yamlTrailingSpaces,
+  'yaml-duplicate-keys': yamlDuplicateKeys,
+  'yaml-indentation': yamlIndentation,
+  'yaml-truthy': yamlTruthy,
+  'swarm-even-managers': swarmEvenManagers,
+  'swarm-too-many-managers': swarmTooManyManagers,
+  'swarm-failover-quorum': swarmFailoverQuorum,
+  'swarm-all-nodes-drained': swarmAllNodesDrained,
+  'swarm-no-schedulable-node': swarmNoSchedulableNode,
+  'swarm-rolling-update-parallelism': swarmRollingUpdateParallelism,
+  'verify-disruptive-without-restore': verifyDisruptiveWithoutRestore,
+  'swarm-unknown-label': swarmUnknownLabel,
+  'swarm-unknown-group': swarmUnknownGroup,
+  'swarm-conflicting-roles': swarmConflictingRoles,
+};
 
 /** Every lint rule by id, in the order the docs list them. */
-export const lintRules: Readonly<Record<string, LintRule>> = Object.fromEntries(
-  [
-    yamlTabs,
-    yamlTrailingSpaces,
-    yamlDuplicateKeys,
-    yamlIndentation,
-    yamlTruthy,
-    swarmEvenManagers,
-    swarmTooManyManagers,
-    swarmFailoverQuorum,
-    swarmAllNodesDrained,
-    swarmNoSchedulableNode,
-    swarmRollingUpdateParallelism,
-    verifyDisruptiveWithoutRestore,
-    swarmUnknownLabel,
-    swarmUnknownGroup,
-    swarmConflictingRoles,
-  ].map((rule) => [rule.id, rule]),
-);
+export const lintRules: Readonly<Record<string, LintRule>> = Object.fromEntries(LINT_RULES.map((info) => [info.id, { ...info, ...checks[info.id] }]));

@@ -1,4 +1,5 @@
 import type { Document, LineCounter } from 'yaml';
+import type { LintRuleInfo } from '../config/lint-rules.js';
 import type { Position, Scenario, StepConfig } from '../config/types.js';
 import type { StepDefinition } from '../steps/api.js';
 
@@ -29,13 +30,10 @@ export type LintFinding = FindingLocation & {
   hint: string;
 };
 
-/** A lint rule: data for the docs, and a check. */
-export interface LintRule {
-  /** Kebab-case id, used in `lint.rules` and disable comments. */
-  id: string;
-  /** Severity unless the scenario's `lint.rules` says otherwise. */
-  severity: 'error' | 'warning';
-  /** One line: why the rule exists (shown in the README and the JSON schema). */
-  reason: string;
+/** What a rule checks; its id, severity and reason are data in config/lint-rules.ts. */
+export interface LintCheck {
   check(context: LintContext): LintFinding[];
 }
+
+/** A lint rule: data for the docs, and a check. */
+export type LintRule = LintRuleInfo & LintCheck;

@@ -1,10 +1,7 @@
 import { isManager, isWorker, schedulableNodes } from '../topology.js';
-import type { LintRule } from '../types.js';
+import type { LintCheck } from '../types.js';
 
-export const swarmAllNodesDrained: LintRule = {
-  id: 'swarm-all-nodes-drained',
-  severity: 'warning',
-  reason: 'Draining every node (the managers of a swarm without workers) leaves none to run a service.',
+export const swarmAllNodesDrained: LintCheck = {
   check({ scenario }) {
     const members = scenario.platforms.filter((p) => isManager(p) || isWorker(p));
     if (members.length === 0 || schedulableNodes(scenario).length > 0) return [];

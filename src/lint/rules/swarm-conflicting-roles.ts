@@ -1,10 +1,7 @@
 import { isManager, WORKER_GROUP } from '../topology.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const swarmConflictingRoles: LintRule = {
-  id: 'swarm-conflicting-roles',
-  severity: 'error',
-  reason: 'A node is a manager or a worker, not both: swarm/join-workers would try to join a manager as a worker.',
+export const swarmConflictingRoles: LintCheck = {
   check({ scenario }) {
     const findings: LintFinding[] = [];
     scenario.platforms.forEach((platform, p) => {

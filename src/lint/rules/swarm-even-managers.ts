@@ -1,10 +1,7 @@
 import { managersOf } from '../topology.js';
-import type { LintRule } from '../types.js';
+import type { LintCheck } from '../types.js';
 
-export const swarmEvenManagers: LintRule = {
-  id: 'swarm-even-managers',
-  severity: 'warning',
-  reason: 'An even number of managers tolerates no more failures than one manager fewer.',
+export const swarmEvenManagers: LintCheck = {
   check({ scenario }) {
     const managers = managersOf(scenario);
     const n = managers.length;

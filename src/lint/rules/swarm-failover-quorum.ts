@@ -1,10 +1,7 @@
 import { managersOf, verifyEntries } from '../topology.js';
-import type { LintRule } from '../types.js';
+import type { LintCheck } from '../types.js';
 
-export const swarmFailoverQuorum: LintRule = {
-  id: 'swarm-failover-quorum',
-  severity: 'error',
-  reason: 'swarm/failover-leader needs 3 managers: with fewer, stopping the leader loses the quorum.',
+export const swarmFailoverQuorum: LintCheck = {
   check({ scenario }) {
     const n = managersOf(scenario).length;
     if (n >= 3) return [];

@@ -1,10 +1,7 @@
 import { constraintsOf, optionPath, parseConstraint, satisfies, schedulableNodes, SERVICE_STEPS, verifyEntries, isWorker, type Constraint } from '../topology.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const swarmNoSchedulableNode: LintRule = {
-  id: 'swarm-no-schedulable-node',
-  severity: 'error',
-  reason: 'A service step whose constraints match too few schedulable nodes waits for tasks that never start.',
+export const swarmNoSchedulableNode: LintCheck = {
   check({ scenario, optionsOf }) {
     const findings: LintFinding[] = [];
     const nodes = schedulableNodes(scenario);

@@ -1,10 +1,7 @@
 import { optionPath, verifyEntries } from '../topology.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const swarmRollingUpdateParallelism: LintRule = {
-  id: 'swarm-rolling-update-parallelism',
-  severity: 'error',
-  reason: 'With replicas not above parallelism every task updates at once: nothing rolls.',
+export const swarmRollingUpdateParallelism: LintCheck = {
   check({ scenario, optionsOf }) {
     const findings: LintFinding[] = [];
     for (const entry of verifyEntries(scenario, ['swarm/rolling-update'])) {

@@ -1,12 +1,9 @@
 import { managersOf } from '../topology.js';
-import type { LintRule } from '../types.js';
+import type { LintCheck } from '../types.js';
 
 const MAX_MANAGERS = 7;
 
-export const swarmTooManyManagers: LintRule = {
-  id: 'swarm-too-many-managers',
-  severity: 'warning',
-  reason: 'Docker recommends at most 7 managers: more slow Raft down without useful fault tolerance.',
+export const swarmTooManyManagers: LintCheck = {
   check({ scenario }) {
     const managers = managersOf(scenario);
     const extra = managers[MAX_MANAGERS];

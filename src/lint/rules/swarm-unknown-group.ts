@@ -1,11 +1,8 @@
 import { didYouMean } from '../../config/suggest.js';
 import { SWARM_GROUPS } from '../topology.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const swarmUnknownGroup: LintRule = {
-  id: 'swarm-unknown-group',
-  severity: 'warning',
-  reason: 'A "swarm-" group other than swarm-leader/manager/worker is most likely a typo: the node joins nothing.',
+export const swarmUnknownGroup: LintCheck = {
   check({ scenario }) {
     const findings: LintFinding[] = [];
     scenario.platforms.forEach((platform, p) => {

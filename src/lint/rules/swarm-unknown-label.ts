@@ -1,11 +1,8 @@
 import { didYouMean } from '../../config/suggest.js';
 import { labelKeyOf, parseConstraint, stringList } from '../topology.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const swarmUnknownLabel: LintRule = {
-  id: 'swarm-unknown-label',
-  severity: 'error',
-  reason: 'A placement constraint on a label no platform has matches no node.',
+export const swarmUnknownLabel: LintCheck = {
   check({ scenario }) {
     const findings: LintFinding[] = [];
     const keys = new Set(scenario.platforms.flatMap((p) => Object.keys(p.labels)));

@@ -1,10 +1,7 @@
 import { DISRUPTIVE_STEPS } from '../topology.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const verifyDisruptiveWithoutRestore: LintRule = {
-  id: 'verify-disruptive-without-restore',
-  severity: 'error',
-  reason: 'A step that stops nodes with restore: false leaves the next verify steps a broken cluster.',
+export const verifyDisruptiveWithoutRestore: LintCheck = {
   check({ scenario, builtin, optionsOf }) {
     const findings: LintFinding[] = [];
     const last = scenario.verify.length - 1;

@@ -1,10 +1,7 @@
 import { isScalar, visit, type Node } from 'yaml';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const yamlDuplicateKeys: LintRule = {
-  id: 'yaml-duplicate-keys',
-  severity: 'error',
-  reason: 'With a key given twice only the last value counts; the first is silently ignored.',
+export const yamlDuplicateKeys: LintCheck = {
   check({ document, lineCounter }) {
     const findings: LintFinding[] = [];
     visit(document, {

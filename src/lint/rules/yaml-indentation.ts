@@ -1,6 +1,6 @@
 import { isMap, isSeq, visit, type LineCounter } from 'yaml';
 import type { Position } from '../../config/types.js';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
 /** The first way of indenting seen, which the rest of the file must follow. */
 interface Convention<T> {
@@ -16,10 +16,7 @@ function startOf(node: unknown, lineCounter: LineCounter): Position | undefined 
 
 const isBlockCollection = (node: unknown): boolean => (isMap(node) || isSeq(node)) && !node.flow;
 
-export const yamlIndentation: LintRule = {
-  id: 'yaml-indentation',
-  severity: 'warning',
-  reason: 'Mixed indentation widths make the nesting hard to see and easy to break.',
+export const yamlIndentation: LintCheck = {
   check({ document, lineCounter, lines }) {
     const findings: LintFinding[] = [];
     let width: Convention<number> | undefined;

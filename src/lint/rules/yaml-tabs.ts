@@ -1,9 +1,6 @@
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const yamlTabs: LintRule = {
-  id: 'yaml-tabs',
-  severity: 'warning',
-  reason: 'Tabs are not indentation in YAML and line up differently in every editor.',
+export const yamlTabs: LintCheck = {
   check({ lines }) {
     const findings: LintFinding[] = [];
     lines.forEach((text, i) => {

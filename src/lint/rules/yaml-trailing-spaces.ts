@@ -1,9 +1,6 @@
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
-export const yamlTrailingSpaces: LintRule = {
-  id: 'yaml-trailing-spaces',
-  severity: 'warning',
-  reason: 'Trailing whitespace is invisible noise in diffs.',
+export const yamlTrailingSpaces: LintCheck = {
   check({ lines }) {
     const findings: LintFinding[] = [];
     lines.forEach((text, i) => {

@@ -1,13 +1,10 @@
 import { isScalar, Scalar, visit } from 'yaml';
-import type { LintFinding, LintRule } from '../types.js';
+import type { LintCheck, LintFinding } from '../types.js';
 
 // The YAML 1.1 booleans that YAML 1.2 (and this tool) read as plain strings.
 const TRUTHY = /^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
-export const yamlTruthy: LintRule = {
-  id: 'yaml-truthy',
-  severity: 'warning',
-  reason: 'yes/no/on/off are booleans to YAML 1.1 tools (Ansible) but strings here: say true/false, or quote.',
+export const yamlTruthy: LintCheck = {
   check({ document, lineCounter, scenario }) {
     const findings: LintFinding[] = [];
     // `lint.rules` values are the words off/warning/error, not booleans.

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { lintScenario } from '../lint/index.js';
 import { checkSyntax } from '../syntax/index.js';
-import { loadScenario } from './load.js';
+import { lintScenario } from './index.js';
 
 /** A small deterministic PRNG (mulberry32), so a failing mutant can be reproduced by its number. */
 function random(seed: number): () => number {
