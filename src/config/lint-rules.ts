@@ -19,7 +19,6 @@ export const LINT_RULES = [
   { id: 'yaml-truthy', severity: 'warning', reason: 'yes/no/on/off are booleans to YAML 1.1 tools (Ansible) but strings here: say true/false, or quote.' },
   { id: 'swarm-even-managers', severity: 'warning', reason: 'An even number of managers tolerates no more failures than one manager fewer.' },
   { id: 'swarm-too-many-managers', severity: 'warning', reason: 'Docker recommends at most 7 managers: more slow Raft down without useful fault tolerance.' },
-  { id: 'swarm-failover-quorum', severity: 'error', reason: 'swarm/failover-leader needs 3 managers: with fewer, stopping the leader loses the quorum.' },
   { id: 'swarm-all-nodes-drained', severity: 'warning', reason: 'Draining every node (the managers of a swarm without workers) leaves none to run a service.' },
   { id: 'swarm-no-schedulable-node', severity: 'error', reason: 'A service step whose constraints match too few schedulable nodes waits for tasks that never start.' },
   { id: 'swarm-rolling-update-parallelism', severity: 'error', reason: 'With replicas not above parallelism every task updates at once: nothing rolls.' },

@@ -18,13 +18,24 @@ function builtinOf(entry: StepConfig): StepDefinition | undefined {
   return entry.step === undefined || isModuleReference(entry.step) ? undefined : builtinSteps[entry.step];
 }
 
-function optionsOf(entry: StepConfig): Record<string, unknown> | undefined {
-  const schema = builtinOf(entry)?.options;
-  if (!schema) return entry.with;
-  const parsed = schema.safeParse(entry.with);
+function optionsOf(scenario: Scenario, entry: StepConfig): Record<string, unknown> | undefined {
+  const definition = builtinOf(entry);
+  if (!definition) return entry.with;
+  const parsed = definition.options ? definition.options.safeParse(entry.with) : { success: true as const, data: entry.with };
   if (!parsed.success) return undefined;
+  // The syntax check reports what the step itself requires; a rule that looked again would report it twice.
+  if ((definition.requirements?.(scenario, parsed.data) ?? []).length > 0) return undefined;
   const data: unknown = parsed.data;
   return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : entry.with;
+}
+
+// Several rules ask for the same entry's options: parse and check each once per lint.
+function memoized<T>(compute: (entry: StepConfig) => T): (entry: StepConfig) => T {
+  const answers = new Map<StepConfig, T>();
+  return (entry) => {
+    if (!answers.has(entry)) answers.set(entry, compute(entry));
+    return answers.get(entry) as T;
+  };
 }
 
 function positionOf(scenario: Scenario, finding: LintFinding): Position {
@@ -42,7 +53,7 @@ export function lintScenario(scenario: Scenario): Diagnostic[] {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: false });
   const lines = text.split(/\r?\n/);
-  const context: LintContext = { scenario, lines, document, lineCounter, builtin: builtinOf, optionsOf };
+  const context: LintContext = { scenario, lines, document, lineCounter, builtin: builtinOf, optionsOf: memoized((entry) => optionsOf(scenario, entry)) };
   const disabled = disabledRules(lines);
   const diagnostics: Diagnostic[] = [];
   for (const rule of Object.values(lintRules)) {

@@ -1,7 +1,6 @@
 import { swarmAllNodesDrained } from './rules/swarm-all-nodes-drained.js';
 import { swarmConflictingRoles } from './rules/swarm-conflicting-roles.js';
 import { swarmEvenManagers } from './rules/swarm-even-managers.js';
-import { swarmFailoverQuorum } from './rules/swarm-failover-quorum.js';
 import { swarmNoSchedulableNode } from './rules/swarm-no-schedulable-node.js';
 import { swarmRollingUpdateParallelism } from './rules/swarm-rolling-update-parallelism.js';
 import { swarmTooManyManagers } from './rules/swarm-too-many-managers.js';
@@ -24,7 +23,6 @@ const checks: Record<LintRuleId, LintCheck> = {
   'yaml-truthy': yamlTruthy,
   'swarm-even-managers': swarmEvenManagers,
   'swarm-too-many-managers': swarmTooManyManagers,
-  'swarm-failover-quorum': swarmFailoverQuorum,
   'swarm-all-nodes-drained': swarmAllNodesDrained,
   'swarm-no-schedulable-node': swarmNoSchedulableNode,
   'swarm-rolling-update-parallelism': swarmRollingUpdateParallelism,

@@ -4,13 +4,6 @@ import type { PlatformConfig, Scenario, StepConfig } from '../config/types.js';
 export { isManager, isWorker, LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP };
 export const SWARM_GROUPS = [LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP] as const;
 
-/** Verify steps that run a service and need nodes to schedule its tasks on. */
-export const SERVICE_STEPS = ['swarm/rolling-update', 'swarm/failover-workers', 'swarm/published-port'] as const;
-/** Verify steps that stop nodes; they restore them unless `restore: false`. */
-export const DISRUPTIVE_STEPS = ['swarm/failover-leader', 'swarm/failover-workers'] as const;
-/** Where a service step places its tasks when the scenario does not say. */
-export const DEFAULT_CONSTRAINTS = ['node.role==worker'] as const;
-
 export const managersOf = (s: Scenario): PlatformConfig[] => s.platforms.filter(isManager);
 
 /** Platforms a `hosts:` value names: a group, a platform, or all. */
@@ -71,16 +64,6 @@ export function satisfies(node: PlatformConfig, constraint: Constraint): boolean
 /** A string list option, or `undefined` when the entry has something else there. */
 export function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
-}
-
-/** The `constraints` an entry's options give, else the service steps' default. */
-export function constraintsOf(options: Record<string, unknown>): string[] {
-  return stringList(options.constraints) ?? [...DEFAULT_CONSTRAINTS];
-}
-
-/** Verify entries that name one of `steps`, with their index. */
-export function verifyEntries(s: Scenario, steps: readonly string[]): StepConfig[] {
-  return s.verify.filter((e) => e.step !== undefined && steps.includes(e.step));
 }
 
 /** `with.<key>` of an entry when the scenario sets it, else the entry's step. */

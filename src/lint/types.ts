@@ -15,7 +15,8 @@ export interface LintContext {
   builtin: (entry: StepConfig) => StepDefinition | undefined;
   /**
    * An entry's options with the built-in's defaults filled in; `undefined`
-   * when they do not validate (the syntax check reports that).
+   * when they do not validate or the step's own requirements fail (the syntax
+   * check reports both).
    */
   optionsOf: (entry: StepConfig) => Record<string, unknown> | undefined;
 }

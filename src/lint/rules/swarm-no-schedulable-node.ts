@@ -1,18 +1,18 @@
-import { constraintsOf, optionPath, parseConstraint, satisfies, schedulableNodes, SERVICE_STEPS, verifyEntries, isWorker, type Constraint } from '../topology.js';
+import { isWorker, optionPath, parseConstraint, satisfies, schedulableNodes, stringList, type Constraint } from '../topology.js';
 import type { LintCheck, LintFinding } from '../types.js';
 
 export const swarmNoSchedulableNode: LintCheck = {
-  check({ scenario, optionsOf }) {
+  check({ scenario, builtin, optionsOf }) {
     const findings: LintFinding[] = [];
     const nodes = schedulableNodes(scenario);
-    for (const entry of verifyEntries(scenario, SERVICE_STEPS)) {
-      const options = optionsOf(entry);
-      if (!options) continue;
-      const constraints = constraintsOf(options)
-        .map(parseConstraint)
-        .filter((c): c is Constraint => c !== undefined);
+    for (const entry of scenario.verify) {
+      // A built-in that runs a service has placement constraints among its options (with a default).
+      const options = builtin(entry) ? optionsOf(entry) : undefined;
+      const given = stringList(options?.constraints);
+      if (!options || !given) continue;
+      const constraints = given.map(parseConstraint).filter((c): c is Constraint => c !== undefined);
       const eligible = nodes.filter((node) => constraints.every((c) => satisfies(node, c)));
-      const shown = constraints.length > 0 ? constraintsOf(options).join(', ') : 'no constraints';
+      const shown = constraints.length > 0 ? given.join(', ') : 'no constraints';
       const path = optionPath(entry, 'constraints');
       if (entry.step === 'swarm/failover-workers') {
         const workers = eligible.filter(isWorker);

@@ -1,14 +1,14 @@
-import { optionPath, verifyEntries } from '../topology.js';
+import { optionPath } from '../topology.js';
 import type { LintCheck, LintFinding } from '../types.js';
 
 export const swarmRollingUpdateParallelism: LintCheck = {
   check({ scenario, optionsOf }) {
     const findings: LintFinding[] = [];
-    for (const entry of verifyEntries(scenario, ['swarm/rolling-update'])) {
+    for (const entry of scenario.verify.filter((e) => e.step === 'swarm/rolling-update')) {
       const options = optionsOf(entry);
       if (!options) continue;
-      const replicas = typeof options.replicas === 'number' ? options.replicas : 3;
-      const parallelism = typeof options.parallelism === 'number' ? options.parallelism : 1;
+      // The step's options schema fills in its defaults.
+      const { replicas, parallelism } = options as { replicas: number; parallelism: number };
       if (replicas > parallelism) continue;
       findings.push({
         path: optionPath(entry, 'replicas' in entry.with ? 'replicas' : 'parallelism'),

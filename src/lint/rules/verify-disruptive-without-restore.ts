@@ -1,4 +1,3 @@
-import { DISRUPTIVE_STEPS } from '../topology.js';
 import type { LintCheck, LintFinding } from '../types.js';
 
 export const verifyDisruptiveWithoutRestore: LintCheck = {
@@ -8,8 +7,7 @@ export const verifyDisruptiveWithoutRestore: LintCheck = {
     for (const entry of scenario.verify) {
       if (entry.index === last || entry.step === undefined) continue;
       const definition = builtin(entry);
-      const disruptive = (DISRUPTIVE_STEPS as readonly string[]).includes(entry.step) || (definition?.kind === 'verify' && definition.disruptive === true);
-      if (!disruptive || optionsOf(entry)?.restore !== false) continue;
+      if (definition?.kind !== 'verify' || !definition.disruptive || optionsOf(entry)?.restore !== false) continue;
       const next = scenario.verify[entry.index + 1];
       const following = last - entry.index;
       findings.push({
