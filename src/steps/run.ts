@@ -52,8 +52,9 @@ async function prepareConvergeSteps(input: StepRunInput): Promise<PreparedStep[]
 }
 
 /** Apply a per-host step to each of its hosts; a host that throws is a failed host. */
-async function applyOnEachHost(step: PreparedStep & { definition: ConvergeStepDefinition<unknown> }, input: StepRunInput): Promise<HostResult[]> {
-  const { definition, name, ctx } = step;
+async function applyOnEachHost(definition: ConvergeStepDefinition<unknown>, step: PreparedStep, input: StepRunInput): Promise<HostResult[]> {
+  const { name, ctx } = step;
+  const infraFailures = new Set<string>();
   const applyOn = async (host: Host): Promise<HostResult> => {
     const hostStarted = performance.now();
     let result: HostResult;
@@ -77,7 +78,6 @@ async function applyOnEachHost(step: PreparedStep & { definition: ConvergeStepDe
     input.events.hostResult?.(name, result);
     return result;
   };
-  const infraFailures = new Set<string>();
   const results = await pMap(step.hosts, applyOn, { concurrency: definition.serial ? 1 : Infinity, signal: input.base.signal });
   if (infraFailures.size > 0) throw convergeFailure(input.scenario.name, name, results.filter((r) => r.status === 'failed'), true);
   return results;
@@ -100,7 +100,7 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
     const { definition, entry, name } = step;
     input.events.stepStart?.('converge', name, entry.index);
     const started = performance.now();
-    const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost({ ...step, definition }, input);
+    const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost(definition, step, input);
     results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
     const failed = hostResults.filter((r) => r.status === 'failed');
     if (failed.length > 0) throw convergeFailure(input.scenario.name, name, failed, false);
