@@ -3,7 +3,7 @@ import type { Action, Scenario } from '../config/index.js';
 import { driverFor } from '../drivers/index.js';
 import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, UsageError } from '../errors.js';
 import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
-import { secrets } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
 import { acquireLock } from './lock.js';
 import { Session } from './session.js';
