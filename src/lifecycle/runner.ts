@@ -5,13 +5,12 @@ import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, UsageError 
 import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
 import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
+import type { DestroyPolicy } from './destroy-policy.js';
 import { acquireLock } from './lock.js';
 import { Session } from './session.js';
 import { StateStore } from './state.js';
 
-/** What `test` does with the nodes at the end: Test Kitchen's --destroy. */
-export const DESTROY_POLICIES = ['always', 'never', 'passing'] as const;
-export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
+export type { DestroyPolicy } from './destroy-policy.js';
 
 export interface RunOptions {
   projectDir: string;
