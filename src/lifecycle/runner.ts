@@ -3,15 +3,14 @@ import type { Action, Scenario } from '../config/index.js';
 import { driverFor } from '../drivers/index.js';
 import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, UsageError } from '../errors.js';
 import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
-import { secrets } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
+import type { DestroyPolicy } from './destroy-policy.js';
 import { acquireLock } from './lock.js';
 import { Session } from './session.js';
 import { StateStore } from './state.js';
 
-/** What `test` does with the nodes at the end: Test Kitchen's --destroy. */
-export const DESTROY_POLICIES = ['always', 'never', 'passing'] as const;
-export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
+export type { DestroyPolicy } from './destroy-policy.js';
 
 export interface RunOptions {
   projectDir: string;

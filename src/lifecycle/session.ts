@@ -7,7 +7,8 @@ import type { Reporter } from '../reporters/types.js';
 import type { NodeControl } from '../steps/api.js';
 import { createHost } from '../steps/host.js';
 import type { StepRunInput } from '../steps/types.js';
-import { ConnectionPool, quoteCommand, secrets, type CommandResult } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
+import { ConnectionPool, quoteCommand, type CommandResult } from '../transport/index.js';
 import { emptyState, type State, type StateStore } from './state.js';
 
 /**

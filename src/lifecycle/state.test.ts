@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { secrets } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
 import { emptyState, StateError, StateStore } from './state.js';
 
 const project = () => mkdtempSync(join(tmpdir(), 'sm-state-'));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ACTIONS } from '../config/index.js';
 import type { DriverState } from '../drivers/index.js';
 import { HarnessError, ExitCode } from '../errors.js';
-import { secrets } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
 
 export const STATE_VERSION = 1;
 

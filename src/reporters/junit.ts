@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { secrets } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
 import type { Reporter, RunSummary } from './types.js';
 
 const escape = (text: string) =>

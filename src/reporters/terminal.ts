@@ -1,7 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Action } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
-import { quoteCommand, secrets, type CommandResult } from '../transport/index.js';
+import { secrets } from '../secrets/index.js';
+import { quoteCommand, type CommandResult } from '../transport/index.js';
 import type { HostResult, HostStatus, VerifyStepResult } from '../steps/types.js';
 import { formatDiagnostics } from './diagnostics.js';
 import type { ActionResult, Reporter, RunInfo, RunSummary } from './types.js';

@@ -1,5 +1,6 @@
 export { quoteArg, quoteCommand } from './quote.js';
-export { secrets, Secrets } from './secrets.js';
+// Steps mask what they print through the transport they run commands with.
+export { secrets, Secrets } from '../secrets/index.js';
 export { ConnectionPool } from './pool.js';
 export { hostKeyLine, SshConnection, TransportError, type ConnectOptions } from './ssh.js';
 export { ensureKeyPair, generateKeyPair, writeKeyPair, type KeyPair } from './keys.js';

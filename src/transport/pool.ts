@@ -1,18 +1,22 @@
-import type { DriverState } from '../drivers/types.js';
 import { SshConnection } from './ssh.js';
-import type { CommandListener } from './types.js';
+import type { CommandListener, SshTarget } from './types.js';
+
+/** The nodes to reach: a driver's state is one, but SSH needs only the targets. */
+interface Targets {
+  nodes: readonly SshTarget[];
+}
 
 /** One SSH connection per node for a whole command, opened on first use. */
 export class ConnectionPool {
   readonly #connections = new Map<string, SshConnection>();
 
   constructor(
-    private state: DriverState,
+    private state: Targets,
     private readonly options: { signal: AbortSignal; onCommand?: CommandListener; connectTimeoutMs?: number },
   ) {}
 
   /** Nodes were recreated or restarted: forget connections to nodes that changed. */
-  update(state: DriverState): void {
+  update(state: Targets): void {
     for (const node of state.nodes) {
       const before = this.state.nodes.find((n) => n.name === node.name);
       if (!before || JSON.stringify(before) !== JSON.stringify(node)) this.drop(node.name);

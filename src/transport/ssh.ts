@@ -3,7 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
 import { quoteCommand } from './quote.js';
-import { secrets } from './secrets.js';
+import { secrets } from '../secrets/index.js';
 import type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;

@@ -86,3 +86,10 @@ export async function scaffoldScenario(projectDir: string, name: string): Promis
   for (const [path, text] of files) await writeFile(path, text);
   return files.map(([path]) => path);
 }
+
+/** `init scenario NAME`: what was made, and how to run it. */
+export async function init(projectDir: string, what: string, name: string): Promise<string> {
+  if (what !== 'scenario') throw new UsageError(`"init ${what}" is not something swarm-molecule can create.`, { hint: 'Use "init scenario NAME".' });
+  const files = await scaffoldScenario(projectDir, name);
+  return `Created scenario "${name}":\n${files.map((f) => `  ${f}`).join('\n')}\nRun it with: swarm-molecule test -s ${name}\n`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Secrets } from './secrets.js';
+import { Secrets } from './index.js';
 
 describe('Secrets', () => {
   it('masks registered values everywhere they appear', () => {

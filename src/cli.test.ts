@@ -1,0 +1,48 @@
+import { Option } from 'commander';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from './cli.js';
+import { COMMANDS } from './commands/index.js';
+import { OPTIONS } from './commands/options.js';
+
+const run = (...args: string[]) => main(['node', 'swarm-molecule', ...args]);
+
+describe('the command line', () => {
+  let stderr: string;
+  beforeEach(() => {
+    stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    ['a choice not offered', ['test', '--destroy', 'sometimes'], "argument 'sometimes' is invalid"],
+    ['a format not offered', ['syntax', '--format', 'yaml'], "argument 'yaml' is invalid"],
+    ['a required option missing', ['login'], "required option '-h, --host <node>'"],
+    ['an option the command does not take', ['syntax', '--junit', 'x'], "unknown option '--junit'"],
+    ['an option without its value', ['list', '-s'], 'argument missing'],
+    ['a number that is not one', ['test', '--parallel', '0'], '--parallel takes a whole number'],
+    ['a command that does not exist', ['bogus'], "unknown command 'bogus'"],
+    ['a missing argument', ['matrix'], "missing required argument 'command'"],
+    ['something init cannot make', ['init', 'thing', 'x'], '"init thing" is not something'],
+  ])('exits 2 (usage) on %s', async (_, args, message) => {
+    expect(await run(...args)).toBe(2);
+    expect(stderr).toContain(message);
+  });
+
+  it('exits 0 on --help and --version', async () => {
+    expect(await run('--help')).toBe(0);
+    expect(await run('--version')).toBe(0);
+    expect(await run('test', '--help')).toBe(0);
+  });
+});
+
+describe('the option table', () => {
+  it('names each option as commander does, so a command receives it under its key', () => {
+    for (const [key, spec] of Object.entries(OPTIONS)) expect(new Option(spec.flags).attributeName()).toBe(key);
+  });
+
+  it('gives every command a distinct name', () => {
+    expect(new Set(COMMANDS.map((c) => c.name)).size).toBe(COMMANDS.length);
+  });
+});

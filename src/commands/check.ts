@@ -1,0 +1,33 @@
+import { ConfigError, ExitCode, type Diagnostic } from '../errors.js';
+import { formatDiagnostics } from '../reporters/diagnostics.js';
+import { color, out } from './output.js';
+import { selectedScenarios, type ScenarioSelection } from './scenarios.js';
+
+/** The offline checks: `syntax` (exit 2 on an error) and `lint` (exit 1, or 2 when the file itself is broken). */
+export type CheckKind = 'syntax' | 'lint';
+
+export async function runCheck(kind: CheckKind, options: ScenarioSelection & { format?: 'text' | 'json' }): Promise<number> {
+  const format = options.format ?? 'text';
+  const diagnostics: Diagnostic[] = [];
+  try {
+    for (const scenario of await selectedScenarios(process.cwd(), options)) {
+      if (kind === 'syntax') {
+        const { checkSyntax } = await import('../syntax/index.js');
+        diagnostics.push(...(await checkSyntax(scenario)));
+      } else {
+        const { lintScenarioAndPlaybooks } = await import('../lint/index.js');
+        diagnostics.push(...(await lintScenarioAndPlaybooks(scenario)));
+      }
+    }
+  } catch (error) {
+    // A scenario that is not there has no positions to report: say so, exit 2.
+    if (!(error instanceof ConfigError) || error.diagnostics.length === 0) throw error;
+    diagnostics.push(...error.diagnostics);
+  }
+  if (format === 'json' || diagnostics.length > 0) out(`${formatDiagnostics(diagnostics, { format, color: color() })}\n`);
+  else out(`${kind}: no problems found\n`);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length === 0) return ExitCode.passed;
+  if (kind === 'syntax' || errors.some((d) => d.code === 'yaml' || d.code === 'schema' || d.code === 'syntax')) return ExitCode.usage;
+  return ExitCode.checkFailed;
+}

@@ -1,0 +1,113 @@
+import type { CliOptions, OptionName, OptionTable } from './options.js';
+import { out, err } from './output.js';
+import type { LifecycleCommand } from './sequence.js';
+
+/** One command of the CLI: its words, its options, and the module that runs it (loaded only when it runs). */
+export interface CommandSpec {
+  name: string;
+  description: string;
+  /** Positional arguments as commander writes them (`<what>`, `<command...>`). */
+  arguments?: readonly { name: string; description: string }[];
+  options?: readonly OptionName[];
+  /** This command's wording or default of a shared option. */
+  variants?: { [K in OptionName]?: Partial<OptionTable[K]> };
+  /** Runs the command; a number is the exit code, nothing means it passed. */
+  run(args: string[], options: CliOptions): Promise<number | void>;
+}
+
+const cwd = () => process.cwd();
+const SELECTION = ['scenarioName', 'all'] as const satisfies OptionName[];
+const REPORTS = ['junit', 'json', 'verbose', 'parallel', 'shard'] as const satisfies OptionName[];
+
+function sequenceCommand(name: LifecycleCommand, description: string, extra: OptionName[] = []): CommandSpec {
+  return {
+    name,
+    description,
+    options: [...SELECTION, ...REPORTS, ...extra],
+    run: async (_, options) => (await import('./sequence.js')).runSequenceCommand(name, options),
+  };
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  sequenceCommand('test', 'destroy → syntax → create → converge → idempotence → lint → verify → destroy', ['destroy']),
+  sequenceCommand('create', 'create the nodes (reuses running ones)'),
+  sequenceCommand('converge', 'create the nodes if needed, then run the converge steps'),
+  sequenceCommand('idempotence', 'run converge again and fail if any step changes anything'),
+  sequenceCommand('verify', 'run the verify steps on the converged nodes'),
+  sequenceCommand('destroy', 'destroy the nodes'),
+  {
+    name: 'syntax',
+    description: 'check the scenario offline (exit 2 on an error)',
+    options: [...SELECTION, 'format'],
+    run: async (_, options) => (await import('./check.js')).runCheck('syntax', options),
+  },
+  {
+    name: 'lint',
+    description: 'lint the scenario offline (exit 1 on an error)',
+    options: [...SELECTION, 'format'],
+    run: async (_, options) => (await import('./check.js')).runCheck('lint', options),
+  },
+  {
+    name: 'list',
+    description: 'the nodes of every scenario (or one): address and state',
+    options: ['scenarioName'],
+    variants: { scenarioName: { description: 'only this scenario', default: undefined } },
+    run: async (_, options) => {
+      const { listNodes } = await import('./list.js');
+      const { listScenarios } = await import('../config/index.js');
+      out(await listNodes(cwd(), options.scenarioName ? [options.scenarioName] : await listScenarios(cwd())));
+    },
+  },
+  {
+    name: 'login',
+    description: 'an interactive shell on a node over SSH',
+    options: [...SELECTION, 'host'],
+    variants: { host: { description: 'the node to log in to' } },
+    run: async (_, options) => (await import('./login.js')).login(cwd(), options.scenarioName ?? 'default', options.host ?? ''),
+  },
+  {
+    name: 'reset',
+    description: "destroy what can be found, then forget the scenario's state",
+    options: SELECTION,
+    run: async (_, options) => {
+      const { reset } = await import('./reset.js');
+      const { listScenarios } = await import('../config/index.js');
+      for (const name of options.all ? await listScenarios(cwd()) : [options.scenarioName ?? 'default']) out(await reset(cwd(), name));
+    },
+  },
+  {
+    name: 'exec',
+    description: 'run a command on a node: exec -h NODE -- CMD ARGS...',
+    arguments: [{ name: '<command...>', description: 'the command and its arguments (after --)' }],
+    options: [...SELECTION, 'host'],
+    variants: { host: { description: 'the node to run it on' } },
+    run: async (argv, options) => {
+      const result = await (await import('./exec.js')).execOnNode(cwd(), options.scenarioName ?? 'default', options.host ?? '', argv);
+      out(result.stdout);
+      err(result.stderr);
+      return result.exitCode;
+    },
+  },
+  {
+    name: 'matrix',
+    description: 'the actions a command would run: matrix test',
+    arguments: [{ name: '<command>', description: 'test, create, converge, destroy or verify' }],
+    options: SELECTION,
+    run: async ([command], options) => (await import('./matrix.js')).printMatrix(command ?? '', options),
+  },
+  {
+    name: 'init',
+    description: 'scaffold: init scenario NAME',
+    arguments: [
+      { name: '<what>', description: 'what to create: scenario' },
+      { name: '<name>', description: "the new scenario's name" },
+    ],
+    run: async ([what, name]) => out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '')),
+  },
+  {
+    name: 'schema',
+    description: 'print the JSON Schema of scenario.yml (for editors)',
+    options: ['write'],
+    run: async (_, options) => (await import('./schema.js')).printSchema(options),
+  },
+];

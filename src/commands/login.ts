@@ -1,0 +1,6 @@
+import { recordedNode, withConnection } from './recorded-node.js';
+
+/** `login`: an interactive shell on one node. */
+export async function login(projectDir: string, scenario: string, nodeName: string): Promise<number> {
+  return withConnection(await recordedNode(projectDir, scenario, nodeName), (connection) => connection.shell());
+}

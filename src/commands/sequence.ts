@@ -1,0 +1,61 @@
+import pLimit from 'p-limit';
+import type { Scenario, SequenceCommand } from '../config/index.js';
+import { ExitCode } from '../errors.js';
+import type { DestroyPolicy } from '../lifecycle/destroy-policy.js';
+import { runSequence } from '../lifecycle/runner.js';
+import { createFileReporters, createReporter } from '../reporters/index.js';
+import { interruptSignals } from './interrupt.js';
+import { color, inCi, out } from './output.js';
+import { selectedScenarios, shardOf, type ScenarioSelection } from './scenarios.js';
+
+/** The commands that walk a sequence of actions. */
+export type LifecycleCommand = SequenceCommand | 'idempotence';
+
+export interface SequenceOptions extends ScenarioSelection {
+  junit?: string;
+  json?: string;
+  verbose?: boolean;
+  parallel?: number;
+  shard?: string;
+  destroy?: DestroyPolicy;
+}
+
+/** Run a command's sequence on each selected scenario; the exit code is the worst one. */
+export async function runSequenceCommand(command: LifecycleCommand, options: SequenceOptions): Promise<number> {
+  const scenarios = shardOf(await selectedScenarios(process.cwd(), options), options.shard);
+  const parallel = options.parallel ?? 1;
+  const files = createFileReporters(options);
+  const signals = interruptSignals();
+  const limit = pLimit(parallel);
+  const runOne = async (scenario: Scenario) => {
+    // In parallel, each scenario's output is held and printed as one block when it ends.
+    const held: string[] = [];
+    const write = parallel > 1 ? (text: string) => void held.push(text) : out;
+    // A live line only where one block is printed at a time, on a terminal.
+    const live = !inCi() && parallel === 1;
+    const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose), live }, files);
+    const sequence = command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command];
+    try {
+      return await runSequence(scenario, {
+        projectDir: process.cwd(),
+        command,
+        sequence: [...sequence],
+        ...(options.destroy ? { destroy: options.destroy } : {}),
+        reporter,
+        signal: signals.signal,
+        cleanupSignal: signals.cleanupSignal,
+      });
+    } finally {
+      if (held.length > 0) out(`${held.join('')}\n`);
+    }
+  };
+  try {
+    const summaries = await Promise.all(scenarios.map((scenario) => limit(() => (signals.signal.aborted ? undefined : runOne(scenario)))));
+    if (scenarios.length > 1) {
+      out(`\n${scenarios.length} scenarios: ${summaries.map((s, i) => `${scenarios[i]?.name ?? '?'} ${s?.status ?? 'not run'}`).join(', ')}\n`);
+    }
+    return Math.max(ExitCode.passed, ...summaries.map((s) => s?.exitCode ?? ExitCode.interrupted));
+  } finally {
+    signals.dispose();
+  }
+}

@@ -1,0 +1,3 @@
+/** What `test` does with the nodes at the end: Test Kitchen's --destroy. */
+export const DESTROY_POLICIES = ['always', 'never', 'passing'] as const;
+export type DestroyPolicy = (typeof DESTROY_POLICIES)[number];
