@@ -8,7 +8,7 @@ export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, Sanity
 const drivers: Record<string, () => Promise<Driver>> = {
   netns: () => Promise.resolve(netnsDriver()),
   vagrant: () => import('./vagrant/index.js').then((m) => m.vagrantDriver()),
-  existing: () => import('./existing/index.js').then((m) => new m.ExistingDriver()),
+  existing: () => import('./existing/index.js').then((m) => m.existingDriver()),
 };
 
 export function knownDrivers(): string[] {

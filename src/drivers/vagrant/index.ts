@@ -163,28 +163,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
 
     if (options.provider === 'docker') {
-      if (!run.daemon) {
-        // The lease is recorded before anything else exists, so that destroy releases it.
-        const subnet = await leaseSubnet(options.subnetPool, { driver: this.name, stateDir: ctx.stateDir, runId: run.runId, runDir: join(options.dataDir, run.runId) });
-        run.daemon = planDaemon(run.runId, subnet, options.dataDir);
-        await save();
-      }
-      if (!isAlive(run.daemon.process)) {
-        await createUplink(run.daemon);
-        run.daemon.process = await startDaemon(run.daemon);
-        await save();
-      }
-      await waitForDaemon(run.daemon, ctx.signal);
-      const archive = await ensureNodeImageArchive({
-        cacheDir: options.imageCacheDir,
-        mirror: options.mirror ?? (await hostDebianMirror()),
-        signal: ctx.signal,
-        log: (line) => ctx.log(line),
-      });
-      const started = performance.now();
-      if (await importNodeImage(dockerEnv(run.daemon), archive, nodeImageTag(), ctx.signal)) {
-        ctx.log(`imported the node image ${nodeImageTag()} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      }
+      await this.#startProvider(ctx, run, options, save);
       for (const platform of platforms) await this.#nodeKeys(run, platform.name, userKey.publicKey);
     }
 
@@ -230,6 +209,34 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     await ctx.record(state);
     await pMap(state.nodes, (node) => this.#waitReady(ctx, node, options), { concurrency: state.nodes.length || 1, signal: ctx.signal });
     return state;
+  }
+
+  /**
+   * The docker provider's own dockerd with the node image in it. Its subnet
+   * lease is recorded before anything else exists, so that destroy releases it.
+   */
+  async #startProvider(ctx: Context, run: RunData, options: VagrantOptions, save: () => Promise<void>): Promise<void> {
+    if (!run.daemon) {
+      const subnet = await leaseSubnet(options.subnetPool, { driver: this.name, stateDir: ctx.stateDir, runId: run.runId, runDir: join(options.dataDir, run.runId) });
+      run.daemon = planDaemon(run.runId, subnet, options.dataDir);
+      await save();
+    }
+    if (!isAlive(run.daemon.process)) {
+      await createUplink(run.daemon);
+      run.daemon.process = await startDaemon(run.daemon);
+      await save();
+    }
+    await waitForDaemon(run.daemon, ctx.signal);
+    const archive = await ensureNodeImageArchive({
+      cacheDir: options.imageCacheDir,
+      mirror: options.mirror ?? (await hostDebianMirror()),
+      signal: ctx.signal,
+      log: (line) => ctx.log(line),
+    });
+    const started = performance.now();
+    if (await importNodeImage(dockerEnv(run.daemon), archive, nodeImageTag(), ctx.signal)) {
+      ctx.log(`imported the node image ${nodeImageTag()} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
   }
 
   /** The docker provider's node gets its own host key (so we can check it) and the scenario's public key. */
