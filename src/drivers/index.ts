@@ -1,14 +1,14 @@
 import { UsageError } from '../errors.js';
-import { NetnsDriver } from './netns/index.js';
+import { netnsDriver } from './netns/index.js';
 import type { Driver } from './types.js';
 
 export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from './types.js';
 
 /** Drivers by the name a scenario gives under `driver.name`; each is loaded only when used. */
 const drivers: Record<string, () => Promise<Driver>> = {
-  netns: () => Promise.resolve(new NetnsDriver()),
-  vagrant: () => import('./vagrant/index.js').then((m) => new m.VagrantDriver()),
-  existing: () => import('./existing/index.js').then((m) => new m.ExistingDriver()),
+  netns: () => Promise.resolve(netnsDriver()),
+  vagrant: () => import('./vagrant/index.js').then((m) => m.vagrantDriver()),
+  existing: () => import('./existing/index.js').then((m) => m.existingDriver()),
 };
 
 export function knownDrivers(): string[] {

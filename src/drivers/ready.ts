@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../errors.js';
-import { SshConnection } from '../transport/index.js';
+import { SshConnection, TransportError } from '../transport/index.js';
 import type { NodeRecord } from './types.js';
 
 /**
@@ -13,10 +13,18 @@ export async function waitUntilNodeAnswers(node: NodeRecord, options: { timeoutM
   try {
     await connection.connect();
     for (;;) {
-      const result = await connection.run(['docker', 'info', '--format', '{{.ID}}'], { timeoutMs: 10_000, signal: options.signal });
-      if (result.exitCode === 0) return;
+      let answer: string;
+      try {
+        const result = await connection.run(['docker', 'info', '--format', '{{.ID}}'], { timeoutMs: 10_000, signal: options.signal });
+        if (result.exitCode === 0) return;
+        answer = result.stderr.trim();
+      } catch (error) {
+        // A dockerd still starting on a busy machine can hold one `docker info` past its timeout: ask again.
+        if (!(error instanceof InfraError) || error instanceof TransportError) throw error;
+        answer = error.message;
+      }
       if (Date.now() > deadline) {
-        throw new InfraError(`dockerd on ${node.name} did not answer within ${Math.round(options.timeoutMs / 1000)} s: ${result.stderr.trim()}`, {
+        throw new InfraError(`dockerd on ${node.name} did not answer within ${Math.round(options.timeoutMs / 1000)} s: ${answer}`, {
           hint: options.hint,
         });
       }

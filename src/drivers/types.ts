@@ -2,12 +2,12 @@ import type { PlatformConfig, Scenario } from '../config/index.js';
 import type { SshTarget } from '../transport/index.js';
 
 /** A node as the state file records it: how to reach it, and the driver's own facts. */
-export interface NodeRecord extends SshTarget {
-  /** Driver-specific facts needed to stop, start and destroy the node. */
-  data: Record<string, unknown>;
+export interface NodeRecord<Data = Record<string, unknown>> extends SshTarget {
+  /** Driver-specific facts needed to stop, start and destroy the node (see `defineDriver`). */
+  data: Data;
 }
 
-/** What a driver made: saved in the state file after every change. */
+/** What a driver made, as the state file keeps it; saved after every change. */
 export interface DriverState {
   nodes: NodeRecord[];
   /** Driver-wide facts (e.g. the bridge and subnet of the netns driver). */

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, messageOf, UsageError } from '../../errors.js';
 import { SshConnection } from '../../transport/index.js';
-import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 
 const argv = z.array(z.string()).min(1);
 
@@ -24,15 +25,23 @@ const optionsSchema = z.object({
 });
 type ExistingOptions = z.infer<typeof optionsSchema>;
 
+/** The hosts outlive every run: the driver keeps no facts of its own about them. */
+const runSchema = z.object({});
+const nodeSchema = z.object({});
+type RunData = z.infer<typeof runSchema>;
+type NodeData = z.infer<typeof nodeSchema>;
+type State = RunState<RunData, NodeData>;
+type Context = TypedDriverContext<RunData, NodeData>;
+
 /**
  * Hosts that exist already (a staging fleet, CI machines): `create` and
  * `destroy` only check that they answer (and run the commands the scenario
  * gives). Host keys are trusted on first use and checked from then on.
  */
-export class ExistingDriver implements Driver {
+export class ExistingDriver implements TypedDriver<RunData, NodeData> {
   readonly name = 'existing';
 
-  #options(ctx: DriverContext): ExistingOptions {
+  #options(ctx: Pick<DriverContext, 'scenario'>): ExistingOptions {
     return optionsSchema.parse(ctx.scenario.driver.options);
   }
 
@@ -50,14 +59,14 @@ export class ExistingDriver implements Driver {
     return problems;
   }
 
-  #identityFile(ctx: DriverContext, platform: PlatformConfig): string {
+  #identityFile(ctx: Pick<DriverContext, 'scenario'>, platform: PlatformConfig): string {
     const file = platform.identityFile ?? join(homedir(), '.ssh', 'id_ed25519');
     if (file.startsWith('~/')) return join(homedir(), file.slice(2));
     return isAbsolute(file) ? file : resolve(ctx.scenario.dir, file);
   }
 
   /** `host:port` → host key, kept beside the state so it outlives `destroy`. */
-  async #knownHosts(ctx: DriverContext): Promise<Record<string, string>> {
+  async #knownHosts(ctx: Pick<DriverContext, 'stateDir'>): Promise<Record<string, string>> {
     try {
       return JSON.parse(await readFile(join(ctx.stateDir, 'known_hosts.json'), 'utf8')) as Record<string, string>;
     } catch {
@@ -65,16 +74,16 @@ export class ExistingDriver implements Driver {
     }
   }
 
-  async create(ctx: DriverContext, platforms: PlatformConfig[]): Promise<DriverState> {
+  async create(ctx: Context, platforms: PlatformConfig[]): Promise<State> {
     const options = this.#options(ctx);
-    const state: DriverState = { nodes: [], data: {} };
+    const state: State = { nodes: [], run: undefined };
     const knownHosts = await this.#knownHosts(ctx);
     // Every host settles before the outcome is known: no host's lines after the verdict.
     const settled = await Promise.allSettled(platforms.map(async (platform) => {
       if (!platform.address) throw new UsageError(`Platform ${platform.name} has no address.`);
       const hostPort = `${platform.address}:${platform.port ?? 22}`;
       let hostKey = knownHosts[hostPort];
-      const target: NodeRecord = {
+      const target: NodeRecord<NodeData> = {
         name: platform.name,
         host: platform.address,
         port: platform.port ?? 22,
@@ -123,7 +132,7 @@ export class ExistingDriver implements Driver {
     }
   }
 
-  async destroy(ctx: DriverContext, state: DriverState): Promise<void> {
+  async destroy(ctx: Context, state: State): Promise<void> {
     const options = this.#options(ctx);
     const commands = [...(options.leaveSwarmOnDestroy ? [['docker', 'swarm', 'leave', '--force']] : []), ...options.destroyCommands];
     if (commands.length === 0) return;
@@ -146,7 +155,7 @@ export class ExistingDriver implements Driver {
     if (failures.length > 0) throw new InfraError(`Could not clean up every host: ${failures.join('; ')}`);
   }
 
-  async status(ctx: DriverContext, state: DriverState): Promise<Map<string, NodeStatus>> {
+  async status(ctx: Context, state: State): Promise<Map<string, NodeStatus>> {
     const statuses = new Map<string, NodeStatus>();
     await pMap(state.nodes, async (node) => {
       const connection = new SshConnection(node, { timeoutMs: 5000, signal: ctx.signal });
@@ -162,17 +171,17 @@ export class ExistingDriver implements Driver {
     return statuses;
   }
 
-  async stop(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+  async stop(ctx: Context, state: State, name: string): Promise<State> {
     await this.#onNode(ctx, state, name, this.#options(ctx).stopCommand);
     return state;
   }
 
-  async start(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+  async start(ctx: Context, state: State, name: string): Promise<State> {
     await this.#onNode(ctx, state, name, this.#options(ctx).startCommand);
     return state;
   }
 
-  async #onNode(ctx: DriverContext, state: DriverState, name: string, command: string[]): Promise<void> {
+  async #onNode(ctx: Context, state: State, name: string, command: string[]): Promise<void> {
     const node = state.nodes.find((n) => n.name === name);
     if (!node) throw new InfraError(`There is no node named ${name} in this scenario's state.`);
     const connection = new SshConnection(node, { timeoutMs: this.#options(ctx).connectTimeoutSeconds * 1000, signal: ctx.signal });
@@ -183,3 +192,6 @@ export class ExistingDriver implements Driver {
     }
   }
 }
+
+/** The existing driver as the lifecycle calls it. */
+export const existingDriver = (): Driver => defineDriver({ run: runSchema, node: nodeSchema }, new ExistingDriver());

@@ -1,35 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pMap from 'p-map';
 import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
-import { hasProgram, runOnHost } from '../../util/host-command.js';
+import { removeCgroups } from '../host/cgroups.js';
+import { hasProgram } from '../host/command.js';
+import { leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
+import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
+import { isAlive, killNodeProcess, nodeProcessSchema } from '../host/processes.js';
+import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
-import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
-  allLeases,
   bridgeName,
-  linksStartingWith,
   createBridge,
   createNodeNetwork,
-  leaseSubnet,
-  linkExists,
-  netnsExists,
   netnsName,
   nodeAddress,
-  releaseSubnet,
   removeBridge,
   removeNodeNetwork,
-  setLink,
   vethName,
   vethPrefix,
-  type Subnet,
 } from './network.js';
-import { cgroupParent, isAlive, killNodeProcess, nodeProcessesOf, removeCgroups, startNodeProcess, waitGone, type NodeProcess } from './node-process.js';
+import { cgroupParent, startNodeProcess } from './node-process.js';
 
 const optionsSchema = z.object({
   /** A /16 from which each run leases a /24. */
@@ -41,51 +39,38 @@ const optionsSchema = z.object({
 });
 type NetnsOptions = z.infer<typeof optionsSchema>;
 
-/** What a netns lease's owner file says. */
-interface LeaseOwner {
-  stateDir: string;
-  runId: string;
-  runDir: string;
-}
+/** What the state file keeps about a run: its bridge and subnet, and where node disks live. */
+const runSchema = z.object({
+  runId: z.string().regex(/^[0-9a-f]+$/),
+  subnet: subnetSchema,
+  runDir: z.string(),
+});
+type RunData = z.infer<typeof runSchema>;
 
-function parseOwner(text: string): LeaseOwner | undefined {
-  try {
-    const owner = JSON.parse(text) as Partial<LeaseOwner>;
-    return typeof owner.stateDir === 'string' && typeof owner.runId === 'string' && typeof owner.runDir === 'string' ? (owner as LeaseOwner) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** What the state file keeps about a node: its kernel objects, its disk, its PID 1. */
+const nodeSchema = z.object({
+  index: z.number().int().nonnegative(),
+  netns: z.string(),
+  veth: z.string(),
+  dir: z.string(),
+  cgroup: z.string(),
+  process: nodeProcessSchema.optional(),
+});
+type NodeData = z.infer<typeof nodeSchema>;
 
-interface RunData {
-  runId: string;
-  subnet: Subnet;
-  runDir: string;
-}
-
-interface NodeData {
-  index: number;
-  netns: string;
-  veth: string;
-  dir: string;
-  cgroup: string;
-  process?: NodeProcess;
-  [key: string]: unknown;
-}
-
-const runDataOf = (state: DriverState): RunData | undefined =>
-  typeof state.data.runId === 'string' ? (state.data as unknown as RunData) : undefined;
-const nodeDataOf = (node: NodeRecord): NodeData => node.data as unknown as NodeData;
+type State = RunState<RunData, NodeData>;
+type Context = TypedDriverContext<RunData, NodeData>;
+type Node = NodeRecord<NodeData>;
 
 /**
  * Real nodes on this machine: per node a network, UTS, mount and PID namespace
  * with its own dockerd and sshd, all on one bridge per run. See
  * shared/design/real-nodes-on-one-machine.md for the facts this stands on.
  */
-export class NetnsDriver implements Driver {
+export class NetnsDriver implements TypedDriver<RunData, NodeData> {
   readonly name = 'netns';
 
-  #options(ctx: DriverContext): NetnsOptions {
+  #options(ctx: Pick<DriverContext, 'scenario'>): NetnsOptions {
     return optionsSchema.parse(ctx.scenario.driver.options);
   }
 
@@ -114,10 +99,10 @@ export class NetnsDriver implements Driver {
     return problems;
   }
 
-  async create(ctx: DriverContext, platforms: PlatformConfig[], previous: DriverState | undefined): Promise<DriverState> {
+  async create(ctx: Context, platforms: PlatformConfig[], previous: State | undefined): Promise<State> {
     const options = this.#options(ctx);
-    let run = previous ? runDataOf(previous) : undefined;
-    const state: DriverState = { nodes: [...(previous?.nodes ?? [])], data: { ...(previous?.data ?? {}) } };
+    let run = previous?.run;
+    const state: State = { nodes: [...(previous?.nodes ?? [])], run };
     if (run && !(await linkExists(bridgeName(run.runId)))) {
       // The machine lost the run (a reboot): start clean rather than half-reuse it.
       ctx.log(`bridge ${bridgeName(run.runId)} is gone; recreating every node`);
@@ -130,10 +115,10 @@ export class NetnsDriver implements Driver {
       const runDir = join(options.dataDir, runId);
       // Record the lease before anything else exists, so destroy can release it.
       // The lease names its owner, so that `sweep` finds the run even without the state file.
-      const owner: LeaseOwner = { stateDir: ctx.stateDir, runId, runDir };
-      const subnet = await leaseSubnet(options.subnetPool, JSON.stringify(owner));
+      const owner: LeaseOwner = { driver: this.name, stateDir: ctx.stateDir, runId, runDir };
+      const subnet = await leaseSubnet(options.subnetPool, owner);
       run = { runId, subnet, runDir };
-      state.data = { ...run };
+      state.run = run;
       await ctx.record(state);
       await mkdir(runDir, { recursive: true, mode: 0o700 });
       await createBridge(runId, subnet);
@@ -149,7 +134,7 @@ export class NetnsDriver implements Driver {
     }
     state.nodes = state.nodes.filter((n) => wanted.has(n.name));
 
-    const save = async (record: NodeRecord) => {
+    const save = async (record: Node) => {
       state.nodes = [...state.nodes.filter((n) => n.name !== record.name), record];
       state.nodes.sort((a, b) => platforms.findIndex((p) => p.name === a.name) - platforms.findIndex((p) => p.name === b.name));
       await ctx.record(state);
@@ -159,19 +144,19 @@ export class NetnsDriver implements Driver {
       platforms,
       async (platform, index) => {
         const existing = state.nodes.find((n) => n.name === platform.name);
-        if (existing && isAlive(nodeDataOf(existing).process)) {
+        if (existing && isAlive(existing.data.process)) {
           ctx.log('already running', platform.name);
           await this.#waitReady(existing, options, ctx);
           return;
         }
         const record = existing ?? (await this.#newNodeRecord(runData, platform, index, keyPath));
-        const data = nodeDataOf(record);
+        const data = record.data;
         await save(record);
         await mkdir(data.dir, { recursive: true, mode: 0o700 });
         await writeFile(join(data.dir, 'authorized_keys'), `${userKey.publicKey}\n`, { mode: 0o600 });
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
         const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup });
-        const started: NodeRecord = { ...record, data: { ...data, process: process_ } };
+        const started: Node = { ...record, data: { ...data, process: process_ } };
         await save(started);
         await this.#waitReady(started, options, ctx);
         ctx.log(`up at ${record.host}`, platform.name);
@@ -181,7 +166,7 @@ export class NetnsDriver implements Driver {
     return state;
   }
 
-  async #newNodeRecord(run: RunData, platform: PlatformConfig, index: number, keyPath: string): Promise<NodeRecord> {
+  async #newNodeRecord(run: RunData, platform: PlatformConfig, index: number, keyPath: string): Promise<Node> {
     const dir = join(run.runDir, platform.name);
     const hostKey = generateKeyPair(`${platform.name} host key`);
     await writeKeyPair(join(dir, 'ssh_host_ed25519_key'), hostKey);
@@ -204,26 +189,26 @@ export class NetnsDriver implements Driver {
   }
 
   /** Wait until the node answers SSH and its dockerd answers. */
-  #waitReady(node: NodeRecord, options: NetnsOptions, ctx: DriverContext): Promise<void> {
+  #waitReady(node: Node, options: NetnsOptions, ctx: Context): Promise<void> {
     return waitUntilNodeAnswers(node, {
       timeoutMs: options.readyTimeoutSeconds * 1000,
       signal: ctx.signal,
-      hint: `See ${join(nodeDataOf(node).dir, 'dockerd.log')}.`,
+      hint: `See ${join(node.data.dir, 'dockerd.log')}.`,
     });
   }
 
-  async #destroyNode(run: RunData, node: NodeRecord): Promise<void> {
-    const data = nodeDataOf(node);
+  async #destroyNode(run: RunData, node: Node): Promise<void> {
+    const data = node.data;
     await killNodeProcess(data.process);
     await removeNodeNetwork(run.runId, data.index, node.name);
     removeCgroups(data.cgroup);
   }
 
-  async destroy(ctx: DriverContext, state: DriverState): Promise<void> {
-    const run = runDataOf(state);
+  async destroy(ctx: Context, state: State): Promise<void> {
+    const run = state.run;
     if (!run) return;
     // Kill every node first: a live node could otherwise hold on to another's resources.
-    await Promise.all(state.nodes.map((node) => killNodeProcess(nodeDataOf(node).process)));
+    await Promise.all(state.nodes.map((node) => killNodeProcess(node.data.process)));
     for (const node of state.nodes) {
       await this.#destroyNode(run, node);
       ctx.log('destroyed', node.name);
@@ -233,47 +218,30 @@ export class NetnsDriver implements Driver {
     await releaseSubnet(run.subnet);
   }
 
-  async sweep(ctx: DriverContext): Promise<string[]> {
-    const removed: string[] = [];
-    for (const lease of await allLeases()) {
-      const owner = parseOwner(lease.owner);
-      if (owner?.stateDir !== ctx.stateDir) continue;
-      const { runId, runDir } = owner;
-      // Node processes are ours by construction: their arguments name this run's netns.
-      const pids = nodeProcessesOf(runDir);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      await waitGone(pids);
-      const namespaces = existsSync('/run/netns') ? (await readdir('/run/netns')).filter((n) => n.startsWith(netnsName(runId, ''))) : [];
-      for (const ns of namespaces) await runOnHost('ip', ['netns', 'delete', ns], { allowFailure: true });
-      for (const link of await linksStartingWith(vethPrefix(runId))) await runOnHost('ip', ['link', 'delete', link], { allowFailure: true });
+  /** Without the state file: each run's lease names its directory, and every object of the run carries its id. */
+  sweep(ctx: DriverContext): Promise<string[]> {
+    return sweepRuns(ctx, this.name, async ({ runId }) => {
+      const namespaces = await namespacesStartingWith(netnsName(runId, ''));
+      for (const ns of namespaces) await deleteNetns(ns);
+      for (const link of await linksStartingWith(vethPrefix(runId))) await deleteLink(link);
       await removeBridge(runId);
       for (const ns of namespaces) removeCgroups(cgroupParent(runId, ns.slice(netnsName(runId, '').length)));
-      await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
-      await releaseSubnet(lease.subnet);
-      removed.push(`run ${runId}: ${pids.length} node process(es), ${namespaces.length} namespace(s), bridge, subnet ${lease.subnet.base}.0/24`);
-      ctx.log(`swept ${removed.at(-1) ?? ''}`);
-    }
-    return removed;
+      return `${namespaces.length} namespace(s), bridge`;
+    });
   }
 
-  async status(_ctx: DriverContext, state: DriverState): Promise<Map<string, NodeStatus>> {
+  async status(_ctx: Context, state: State): Promise<Map<string, NodeStatus>> {
     const statuses = new Map<string, NodeStatus>();
     for (const node of state.nodes) {
-      const data = nodeDataOf(node);
+      const data = node.data;
       statuses.set(node.name, isAlive(data.process) ? 'running' : netnsExists(data.netns) ? 'stopped' : 'missing');
     }
     return statuses;
   }
 
-  async stop(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+  async stop(ctx: Context, state: State, name: string): Promise<State> {
     const node = this.#node(state, name);
-    const data = nodeDataOf(node);
+    const data = node.data;
     // A crash: every process of the node dies at once and its link goes dark,
     // so peers see silence (as with a real dead host), not refused connections.
     await killNodeProcess(data.process);
@@ -283,9 +251,9 @@ export class NetnsDriver implements Driver {
     return this.#replace(state, { ...node, data: { ...data, process: undefined } });
   }
 
-  async start(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+  async start(ctx: Context, state: State, name: string): Promise<State> {
     const node = this.#node(state, name);
-    const data = nodeDataOf(node);
+    const data = node.data;
     if (isAlive(data.process)) return state;
     await setLink(data.veth, 'up');
     const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup });
@@ -296,13 +264,16 @@ export class NetnsDriver implements Driver {
     return next;
   }
 
-  #node(state: DriverState, name: string): NodeRecord {
+  #node(state: State, name: string): Node {
     const node = state.nodes.find((n) => n.name === name);
     if (!node) throw new InfraError(`There is no node named ${name} in this scenario's state.`);
     return node;
   }
 
-  #replace(state: DriverState, node: NodeRecord): DriverState {
+  #replace(state: State, node: Node): State {
     return { ...state, nodes: state.nodes.map((n) => (n.name === node.name ? node : n)) };
   }
 }
+
+/** The netns driver as the lifecycle calls it: its state parsed with its schemas. */
+export const netnsDriver = (): Driver => defineDriver({ run: runSchema, node: nodeSchema }, new NetnsDriver());

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync, existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../../errors.js';
+import { startTimeOf, type NodeProcess } from '../host/processes.js';
 import { PREFIX } from './network.js';
 
 /**
@@ -35,36 +35,6 @@ DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --data-root "$dir/docker" --exec-r
 # PID 1 reaps orphans (containerd shims re-parent to it) and never exits on its own.
 while :; do wait || true; sleep 1; done
 `;
-
-export interface NodeProcess {
-  pid: number;
-  /** Start time from /proc/PID/stat: a recycled PID is never taken for ours. */
-  startTime: string;
-}
-
-export function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether the process we started is still the one at that PID. */
-export function isAlive(process_: NodeProcess | undefined): boolean {
-  if (!process_) return false;
-  const now = startTimeOf(process_.pid);
-  if (now === undefined || now !== process_.startTime) return false;
-  // A zombie has exited: only its parent has not reaped it yet.
-  try {
-    const state = readFileSync(`/proc/${process_.pid}/stat`, 'utf8');
-    return state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 export function cgroupParent(runId: string, node: string): string {
   return `/${PREFIX.cgroup}${runId}-${node}`;
@@ -112,84 +82,5 @@ export function startNodeProcess(args: {
     return { pid: child.pid, startTime };
   } finally {
     closeSync(log);
-  }
-}
-
-/**
- * Kill a node as a crash would and wait until the process is gone. unshare
- * ignores SIGTERM in --fork mode, so SIGKILL it; --kill-child then kills PID 1,
- * and the kernel tears down the node's PID namespace.
- */
-export async function killNodeProcess(process_: NodeProcess | undefined, timeoutMs = 15_000): Promise<void> {
-  if (!isAlive(process_) || !process_) return;
-  try {
-    process.kill(process_.pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(process_)) {
-    if (Date.now() > deadline) throw new InfraError(`Node process ${process_.pid} did not exit after SIGKILL.`);
-    await sleep(50);
-  }
-}
-
-/**
- * PIDs of a run's node processes: the node's PID 1 (unshare) and dockerd take
- * the node's directory under the run directory as an argument.
- */
-export function nodeProcessesOf(runDir: string): number[] {
-  const marker = `${runDir}/`;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(marker))) pids.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return pids;
-}
-
-/** Wait until none of `pids` runs (zombies count as gone). */
-export async function waitGone(pids: number[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const running = (pid: number) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  };
-  while (pids.some(running)) {
-    if (Date.now() > deadline) throw new InfraError(`Node processes ${pids.filter(running).join(', ')} did not exit after SIGKILL.`);
-    await sleep(50);
-  }
-}
-
-/**
- * dockerd leaves empty cgroup directories under its --cgroup-parent; remove
- * them (deepest first) in every hierarchy. Directories still in use stay.
- */
-export function removeCgroups(cgroup: string): void {
-  const root = '/sys/fs/cgroup';
-  if (!existsSync(root)) return;
-  const name = cgroup.replace(/^\//, '');
-  const removeTree = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) removeTree(join(dir, entry.name));
-    }
-    try {
-      rmdirSync(dir);
-    } catch {
-      // Still has processes for a moment after the kill; the next destroy retries.
-    }
-  };
-  const hierarchies = [root, ...readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name))];
-  for (const hierarchy of hierarchies) {
-    const dir = join(hierarchy, name);
-    if (existsSync(dir)) removeTree(dir);
   }
 }

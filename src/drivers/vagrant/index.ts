@@ -4,28 +4,30 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pMap from 'p-map';
+import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
-import { allLeases, leaseSubnet, releaseSubnet } from '../netns/network.js';
-import { waitGone } from '../netns/node-process.js';
+import { leaseSubnet, releaseSubnet } from '../host/leases.js';
+import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
-import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
 import { ensureNodeImageArchive, hostDebianMirror, importNodeImage, nodeImageTag } from './node-image.js';
-import { isVmProvider, parseOptions, type Provider, type VagrantOptions } from './options.js';
+import { isVmProvider, parseOptions, PROVIDERS, type VagrantOptions } from './options.js';
 import {
   addresses,
   createUplink,
-  daemonProcessesOf,
+  DAEMON_MARKER,
   dockerEnv,
   isAlive,
   planDaemon,
+  providerDaemonSchema,
   removeDaemon,
   startDaemon,
   waitForDaemon,
-  type ProviderDaemon,
 } from './provider-daemon.js';
 import { vagrantSanityProblems } from './sanity.js';
 import { sshConfigsOf } from './ssh-config.js';
@@ -34,45 +36,29 @@ import { sshConfigsOf } from './ssh-config.js';
 const PROJECT_VAGRANTFILE = fileURLToPath(new URL('../../../Vagrantfile', import.meta.url));
 
 /** What the state file keeps about a run of the vagrant driver. */
-interface RunData {
-  runId: string;
-  provider: Provider;
+const runSchema = z.object({
+  runId: z.string().regex(/^[0-9a-f]+$/),
+  provider: z.enum(PROVIDERS),
   /** The scenario's Vagrant project: node list, keys, and Vagrant's machine data (VAGRANT_DOTFILE_PATH). */
-  dir: string;
-  vagrantHome: string;
-  vagrantfile: string;
+  dir: z.string(),
+  vagrantHome: z.string(),
+  vagrantfile: z.string(),
   /** docker provider: the run's isolated dockerd. */
-  daemon?: ProviderDaemon;
-  [key: string]: unknown;
-}
+  daemon: providerDaemonSchema.optional(),
+});
+type RunData = z.infer<typeof runSchema>;
 
-const runDataOf = (state: DriverState): RunData | undefined =>
-  typeof state.data.runId === 'string' ? (state.data as unknown as RunData) : undefined;
+/** Each node is a Vagrant machine of the same name. */
+const nodeSchema = z.object({ machine: z.string() });
+type NodeData = z.infer<typeof nodeSchema>;
+
+type State = RunState<RunData, NodeData>;
+type Context = TypedDriverContext<RunData, NodeData>;
+type Node = NodeRecord<NodeData>;
 
 const nodesFile = (run: RunData) => join(run.dir, 'nodes.json');
 const dotfileDir = (run: RunData) => join(run.dir, 'machines');
 const keysDir = (run: RunData) => join(run.dir, 'keys');
-
-/**
- * What a docker provider run writes in its subnet lease, so that `sweep` finds
- * the run without the state file. Under its own key: the netns driver reads
- * leases too, and must not take this one for its own.
- */
-interface LeaseOwner {
-  vagrant: { stateDir: string; runId: string; dataDir: string };
-}
-
-const leaseOwner = (stateDir: string, runId: string, dataDir: string): string =>
-  JSON.stringify({ vagrant: { stateDir, runId, dataDir } } satisfies LeaseOwner);
-
-export function parseLeaseOwner(text: string): LeaseOwner['vagrant'] | undefined {
-  try {
-    const owner = (JSON.parse(text) as Partial<LeaseOwner>).vagrant;
-    return typeof owner?.stateDir === 'string' && typeof owner.runId === 'string' && typeof owner.dataDir === 'string' ? owner : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Vagrant machine states, by provider, as the harness sees them. */
 export function nodeStatusOf(vagrantState: string | undefined): NodeStatus {
@@ -95,15 +81,15 @@ export function nodeStatusOf(vagrantState: string | undefined): NodeStatus {
  * machines without virtualisation). Vagrant is driven through its
  * machine-readable output; every node is then reached over SSH like any other.
  */
-export class VagrantDriver implements Driver {
+export class VagrantDriver implements TypedDriver<RunData, NodeData> {
   readonly name = 'vagrant';
 
-  #options(ctx: DriverContext): VagrantOptions {
+  #options(ctx: Pick<DriverContext, 'scenario'>): VagrantOptions {
     return parseOptions(ctx.scenario.name, ctx.scenario.driver.options);
   }
 
   /** Where this scenario's Vagrant things go; the same for every run of it. */
-  #newRun(ctx: DriverContext, options: VagrantOptions): RunData {
+  #newRun(ctx: Pick<DriverContext, 'scenario' | 'stateDir'>, options: VagrantOptions): RunData {
     const dir = resolve(ctx.stateDir, 'vagrant');
     // VMs share one home per project, so that boxes are downloaded once. The docker
     // provider needs no box: its home is the run's own and goes with it.
@@ -132,7 +118,7 @@ export class VagrantDriver implements Driver {
     });
   }
 
-  #progress(ctx: DriverContext): VagrantRunOptions['onProgress'] {
+  #progress(ctx: Pick<DriverContext, 'log'>): VagrantRunOptions['onProgress'] {
     return (line, target) => ctx.log(line, target || undefined);
   }
 
@@ -143,12 +129,12 @@ export class VagrantDriver implements Driver {
     return await vagrantSanityProblems({ options, platforms: ctx.scenario.platforms, client: this.#client(run), vagrantHome: run.vagrantHome, imageCached });
   }
 
-  async create(ctx: DriverContext, platforms: PlatformConfig[], previous: DriverState | undefined): Promise<DriverState> {
+  async create(ctx: Context, platforms: PlatformConfig[], previous: State | undefined): Promise<State> {
     const options = this.#options(ctx);
     // Settings the node list cannot take fail here, before anything is made.
     buildNodeList(platforms, options);
-    const state: DriverState = { nodes: [...(previous?.nodes ?? [])], data: { ...(previous?.data ?? {}) } };
-    let run = runDataOf(state);
+    const state: State = { nodes: [...(previous?.nodes ?? [])], run: previous?.run };
+    let run = state.run;
     if (run && run.provider !== options.provider) {
       throw new UsageError(`Scenario "${ctx.scenario.name}" has nodes made with the ${run.provider} provider, but now names ${options.provider}.`, {
         hint: `Destroy them first: "swarm-molecule destroy -s ${ctx.scenario.name}" with the provider set back to ${run.provider}.`,
@@ -159,16 +145,16 @@ export class VagrantDriver implements Driver {
       ctx.log('the docker provider\'s dockerd is gone; recreating every node');
       await this.destroy(ctx, state);
       state.nodes = [];
-      state.data = {};
+      state.run = undefined;
       run = undefined;
     }
     if (!run) {
       run = this.#newRun(ctx, options);
-      state.data = { ...run };
+      state.run = run;
       await ctx.record(state);
     }
     const save = async () => {
-      state.data = { ...run };
+      state.run = { ...run };
       await ctx.record(state);
     };
     await mkdir(run.dir, { recursive: true, mode: 0o700 });
@@ -177,28 +163,7 @@ export class VagrantDriver implements Driver {
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
 
     if (options.provider === 'docker') {
-      if (!run.daemon) {
-        // The lease is recorded before anything else exists, so that destroy releases it.
-        const subnet = await leaseSubnet(options.subnetPool, leaseOwner(ctx.stateDir, run.runId, options.dataDir));
-        run.daemon = planDaemon(run.runId, subnet, options.dataDir);
-        await save();
-      }
-      if (!isAlive(run.daemon.process)) {
-        await createUplink(run.daemon);
-        run.daemon.process = await startDaemon(run.daemon);
-        await save();
-      }
-      await waitForDaemon(run.daemon, ctx.signal);
-      const archive = await ensureNodeImageArchive({
-        cacheDir: options.imageCacheDir,
-        mirror: options.mirror ?? (await hostDebianMirror()),
-        signal: ctx.signal,
-        log: (line) => ctx.log(line),
-      });
-      const started = performance.now();
-      if (await importNodeImage(dockerEnv(run.daemon), archive, nodeImageTag(), ctx.signal)) {
-        ctx.log(`imported the node image ${nodeImageTag()} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      }
+      await this.#startProvider(ctx, run, options, save);
       for (const platform of platforms) await this.#nodeKeys(run, platform.name, userKey.publicKey);
     }
 
@@ -246,6 +211,34 @@ export class VagrantDriver implements Driver {
     return state;
   }
 
+  /**
+   * The docker provider's own dockerd with the node image in it. Its subnet
+   * lease is recorded before anything else exists, so that destroy releases it.
+   */
+  async #startProvider(ctx: Context, run: RunData, options: VagrantOptions, save: () => Promise<void>): Promise<void> {
+    if (!run.daemon) {
+      const subnet = await leaseSubnet(options.subnetPool, { driver: this.name, stateDir: ctx.stateDir, runId: run.runId, runDir: join(options.dataDir, run.runId) });
+      run.daemon = planDaemon(run.runId, subnet, options.dataDir);
+      await save();
+    }
+    if (!isAlive(run.daemon.process)) {
+      await createUplink(run.daemon);
+      run.daemon.process = await startDaemon(run.daemon);
+      await save();
+    }
+    await waitForDaemon(run.daemon, ctx.signal);
+    const archive = await ensureNodeImageArchive({
+      cacheDir: options.imageCacheDir,
+      mirror: options.mirror ?? (await hostDebianMirror()),
+      signal: ctx.signal,
+      log: (line) => ctx.log(line),
+    });
+    const started = performance.now();
+    if (await importNodeImage(dockerEnv(run.daemon), archive, nodeImageTag(), ctx.signal)) {
+      ctx.log(`imported the node image ${nodeImageTag()} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+  }
+
   /** The docker provider's node gets its own host key (so we can check it) and the scenario's public key. */
   async #nodeKeys(run: RunData, node: string, publicKey: string): Promise<void> {
     const dir = join(keysDir(run), node);
@@ -256,17 +249,17 @@ export class VagrantDriver implements Driver {
 
   /** SSH parameters of each node from `vagrant ssh-config`. */
   async #records(
-    ctx: DriverContext,
+    ctx: Context,
     run: RunData,
     options: VagrantOptions,
     platforms: readonly PlatformConfig[],
     names: string[],
     keyPath: string,
-  ): Promise<NodeRecord[]> {
+  ): Promise<Node[]> {
     const result = await this.#client(run).run(['ssh-config', ...names], { signal: ctx.signal, timeoutMs: 120_000 });
     const configs = sshConfigsOf(result.lines, dirname(run.vagrantfile));
     return await Promise.all(
-      names.map(async (name): Promise<NodeRecord> => {
+      names.map(async (name): Promise<Node> => {
         const config = configs.get(name);
         if (!config) throw new InfraError(`"vagrant ssh-config" said nothing about ${name}, so it cannot be reached.`, { hint: `Run "swarm-molecule list -s ${ctx.scenario.name}" to see its state.` });
         if (options.provider === 'docker') {
@@ -284,7 +277,7 @@ export class VagrantDriver implements Driver {
   }
 
   /** Wait until the node answers SSH and its dockerd answers. */
-  async #waitReady(ctx: DriverContext, node: NodeRecord, options: VagrantOptions): Promise<void> {
+  async #waitReady(ctx: Context, node: Node, options: VagrantOptions): Promise<void> {
     await waitUntilNodeAnswers(node, {
       timeoutMs: options.readyTimeoutSeconds * 1000,
       signal: ctx.signal,
@@ -293,8 +286,8 @@ export class VagrantDriver implements Driver {
     ctx.log(`up at ${node.host}`, node.name);
   }
 
-  async destroy(ctx: DriverContext, state: DriverState): Promise<void> {
-    const run = runDataOf(state);
+  async destroy(ctx: Context, state: State): Promise<void> {
+    const run = state.run;
     if (!run) return;
     const daemonGone = run.daemon !== undefined && !isAlive(run.daemon.process);
     let vagrantFailed = false;
@@ -336,33 +329,27 @@ export class VagrantDriver implements Driver {
       await this.#client(project).run(['destroy', '-f'], { signal: ctx.signal, onProgress: this.#progress(ctx) });
       removed.push('the machines of the Vagrant project');
     }
-    for (const lease of await allLeases()) {
-      const owner = parseLeaseOwner(lease.owner);
-      if (owner?.stateDir !== ctx.stateDir) continue;
-      const daemon = planDaemon(owner.runId, lease.subnet, owner.dataDir);
-      const pids = daemonProcessesOf(daemon.runDir);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      await waitGone(pids);
-      await removeDaemon(daemon);
-      await releaseSubnet(lease.subnet);
-      removed.push(`docker provider run ${owner.runId}: its dockerd (${pids.length} process(es)) and every container, namespace ${daemon.netns}, subnet ${lease.subnet.base}.0/24`);
-    }
+    const runs = await sweepRuns(
+      ctx,
+      this.name,
+      async (owner, lease) => {
+        const daemon = planDaemon(owner.runId, lease.subnet, dirname(owner.runDir));
+        await removeDaemon(daemon);
+        return `its dockerd and every container, namespace ${daemon.netns}`;
+      },
+      { processMarker: DAEMON_MARKER },
+    );
+    removed.push(...runs);
     if (existsSync(project.dir)) {
       await rm(project.dir, { recursive: true, force: true, maxRetries: 3 });
       removed.push(`the Vagrant project ${project.dir}`);
     }
-    for (const line of removed) ctx.log(`swept ${line}`);
+    for (const line of removed.filter((line) => !runs.includes(line))) ctx.log(`swept ${line}`);
     return removed;
   }
 
-  async status(ctx: DriverContext, state: DriverState): Promise<Map<string, NodeStatus>> {
-    const run = runDataOf(state);
+  async status(ctx: Context, state: State): Promise<Map<string, NodeStatus>> {
+    const run = state.run;
     const statuses = new Map<string, NodeStatus>(state.nodes.map((n) => [n.name, 'missing']));
     if (!run || !existsSync(nodesFile(run))) return statuses;
     // Without its dockerd, no container of the run exists (and Vagrant could not ask).
@@ -374,7 +361,7 @@ export class VagrantDriver implements Driver {
     return statuses;
   }
 
-  async stop(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+  async stop(ctx: Context, state: State, name: string): Promise<State> {
     const run = this.#run(state);
     this.#node(state, name);
     // --force: the power goes out, as in a crash (the docker provider stops the container).
@@ -383,7 +370,7 @@ export class VagrantDriver implements Driver {
     return state;
   }
 
-  async start(ctx: DriverContext, state: DriverState, name: string): Promise<DriverState> {
+  async start(ctx: Context, state: State, name: string): Promise<State> {
     const run = this.#run(state);
     const options = this.#options(ctx);
     const before = this.#node(state, name);
@@ -395,22 +382,25 @@ export class VagrantDriver implements Driver {
     // A container may come back with another address.
     const [record] = await this.#records(ctx, run, options, ctx.scenario.platforms, [name], before.identityFile);
     const node = record ?? before;
-    const next: DriverState = { ...state, nodes: state.nodes.map((n) => (n.name === name ? node : n)) };
+    const next: State = { ...state, nodes: state.nodes.map((n) => (n.name === name ? node : n)) };
     await ctx.record(next);
     await this.#waitReady(ctx, node, options);
     ctx.log('started', name);
     return next;
   }
 
-  #run(state: DriverState): RunData {
-    const run = runDataOf(state);
+  #run(state: State): RunData {
+    const run = state.run;
     if (!run) throw new InfraError('The state file has no vagrant run: the nodes were not created by this driver.');
     return run;
   }
 
-  #node(state: DriverState, name: string): NodeRecord {
+  #node(state: State, name: string): Node {
     const node = state.nodes.find((n) => n.name === name);
     if (!node) throw new InfraError(`There is no node named ${name} in this scenario's state.`);
     return node;
   }
 }
+
+/** The vagrant driver as the lifecycle calls it: its state parsed with its schemas. */
+export const vagrantDriver = (): Driver => defineDriver({ run: runSchema, node: nodeSchema }, new VagrantDriver());

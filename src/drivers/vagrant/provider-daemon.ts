@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { z } from 'zod';
 import { InfraError, Interrupted } from '../../errors.js';
-import { runOnHost } from '../../util/host-command.js';
-import { linkExists, netnsExists, type Subnet } from '../netns/network.js';
-import { isAlive, killNodeProcess, removeCgroups, startTimeOf, type NodeProcess } from '../netns/node-process.js';
+import { removeCgroupsWhenEmpty } from '../host/cgroups.js';
+import { runOnHost } from '../host/command.js';
+import { subnetSchema, type Subnet } from '../host/leases.js';
+import { addNetns, deleteLink, deleteNetns, ipIn, linkExists, refuseDefaultRoute } from '../host/links.js';
+import { isAlive, killNodeProcess, nodeProcessSchema, startTimeOf, type NodeProcess } from '../host/processes.js';
 
 /**
  * The dockerd the docker provider talks to, one per run. It runs in its own
@@ -24,17 +27,21 @@ import { isAlive, killNodeProcess, removeCgroups, startTimeOf, type NodeProcess 
 /** Every name of ours starts with this (not `sm-`/`smv-`, which are the netns driver's). */
 export const PREFIX = 'smvg-';
 
+/** The marker argument of the daemon's first process, by which sweep tells it from other processes naming the run directory. */
+export const DAEMON_MARKER = 'provider-dockerd';
+
 /** Where a run's provider dockerd lives; saved in the state file. */
-export interface ProviderDaemon {
-  netns: string;
+export const providerDaemonSchema = z.object({
+  netns: z.string(),
   /** Host end of the one veth; its peer in the netns is `uplink`. */
-  veth: string;
-  subnet: Subnet;
+  veth: z.string(),
+  subnet: subnetSchema,
   /** Data root, socket and logs. */
-  runDir: string;
-  cgroup: string;
-  process?: NodeProcess;
-}
+  runDir: z.string(),
+  cgroup: z.string(),
+  process: nodeProcessSchema.optional(),
+});
+export type ProviderDaemon = z.infer<typeof providerDaemonSchema>;
 
 /**
  * The leased /24, split: the lower /25 is the containers' bridge, the harness
@@ -60,31 +67,25 @@ export const dockerEnv = (daemon: ProviderDaemon): Record<string, string> => ({ 
 /** The namespace, the veth into it, and the route to the node subnet through it. No default route anywhere. */
 export async function createUplink(daemon: ProviderDaemon): Promise<void> {
   const a = addresses(daemon.subnet);
-  if (!netnsExists(daemon.netns)) await runOnHost('ip', ['netns', 'add', daemon.netns]);
+  await addNetns(daemon.netns);
   if (!(await linkExists(daemon.veth))) {
     await runOnHost('ip', ['link', 'add', daemon.veth, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', daemon.netns]);
   }
   await runOnHost('ip', ['addr', 'replace', `${a.harness}/${a.link}`, 'dev', daemon.veth]);
   await runOnHost('ip', ['link', 'set', daemon.veth, 'up']);
-  const inside = (args: string[]) => runOnHost('nsenter', [`--net=/run/netns/${daemon.netns}`, 'ip', ...args]);
-  await inside(['link', 'set', 'lo', 'up']);
-  await inside(['addr', 'replace', `${a.uplink}/${a.link}`, 'dev', 'uplink']);
-  await inside(['link', 'set', 'uplink', 'up']);
+  await ipIn(daemon.netns, ['link', 'set', 'lo', 'up']);
+  await ipIn(daemon.netns, ['addr', 'replace', `${a.uplink}/${a.link}`, 'dev', 'uplink']);
+  await ipIn(daemon.netns, ['link', 'set', 'uplink', 'up']);
   await runOnHost('ip', ['route', 'replace', a.nodes, 'via', a.uplink, 'dev', daemon.veth, 'src', a.harness]);
-  const { stdout } = await inside(['-4', 'route', 'show', 'default']);
-  if (stdout.trim() !== '') {
-    throw new InfraError(`The provider namespace ${daemon.netns} has a default route (${stdout.trim()}); nodes must reach only each other and the harness.`);
-  }
+  await refuseDefaultRoute(daemon.netns, `The provider namespace ${daemon.netns}`);
 }
 
 export async function removeUplink(daemon: ProviderDaemon): Promise<void> {
   const a = addresses(daemon.subnet);
-  if (await linkExists(daemon.veth)) {
-    // Deleting the host end removes the pair, and the route with it.
-    await runOnHost('ip', ['link', 'delete', daemon.veth], { allowFailure: true });
-  }
+  // Deleting the host end removes the pair, and the route with it.
+  await deleteLink(daemon.veth);
   await runOnHost('ip', ['route', 'delete', a.nodes, 'via', a.uplink], { allowFailure: true });
-  if (netnsExists(daemon.netns)) await runOnHost('ip', ['netns', 'delete', daemon.netns], { allowFailure: true });
+  await deleteNetns(daemon.netns);
 }
 
 /**
@@ -114,7 +115,7 @@ export async function startDaemon(daemon: ProviderDaemon): Promise<NodeProcess> 
         `--net=/run/netns/${daemon.netns}`,
         'unshare', '--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private',
         '--kill-child=SIGKILL',
-        'sh', '-c', DAEMON_INIT, 'provider-dockerd', daemon.runDir, addresses(daemon.subnet).bridge, daemon.cgroup,
+        'sh', '-c', DAEMON_INIT, DAEMON_MARKER, daemon.runDir, addresses(daemon.subnet).bridge, daemon.cgroup,
       ],
       { detached: true, stdio: ['ignore', log, log] },
     );
@@ -148,37 +149,11 @@ export async function waitForDaemon(daemon: ProviderDaemon, signal: AbortSignal,
   }
 }
 
-/**
- * Processes of the run's daemon found without the state file: ours by
- * construction, as their arguments name the run's directory.
- */
-export function daemonProcessesOf(runDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args.includes('provider-dockerd') && args.some((arg) => arg === runDir || arg.startsWith(`${runDir}/`))) pids.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return pids;
-}
-
 /** Kill the daemon's namespaces (and with them every container), then remove its files, network and cgroups. */
 export async function removeDaemon(daemon: ProviderDaemon): Promise<void> {
   await killNodeProcess(daemon.process);
   await removeUplink(daemon);
-  // The kernel reaps the namespace's processes just after its PID 1: retry until their cgroups can go.
-  const name = daemon.cgroup.replace(/^\//, '');
-  for (let attempt = 0; ; attempt++) {
-    removeCgroups(daemon.cgroup);
-    const left = existsSync('/sys/fs/cgroup') ? ['.', ...readdirSync('/sys/fs/cgroup')].filter((h) => existsSync(join('/sys/fs/cgroup', h, name))) : [];
-    if (left.length === 0) break;
-    if (attempt >= 50) throw new InfraError(`The cgroups ${daemon.cgroup} of the docker provider's dockerd could not be removed (${left.join(', ')}).`);
-    await sleep(100);
-  }
+  await removeCgroupsWhenEmpty(daemon.cgroup, "the docker provider's dockerd");
   await rm(daemon.runDir, { recursive: true, force: true, maxRetries: 3 });
 }
 

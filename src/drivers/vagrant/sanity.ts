@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { PlatformConfig } from '../../config/index.js';
-import { hasProgram } from '../../util/host-command.js';
+import { hasProgram } from '../host/command.js';
 import type { SanityProblem } from '../types.js';
 import type { VagrantClient } from './client.js';
 import type { VagrantOptions } from './options.js';

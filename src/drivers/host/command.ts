@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { InfraError } from '../errors.js';
+import { InfraError } from '../../errors.js';
 
 export interface HostCommandResult {
   stdout: string;

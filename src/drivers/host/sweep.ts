@@ -1,0 +1,34 @@
+import { rm } from 'node:fs/promises';
+import type { DriverContext } from '../types.js';
+import { leasesOf, releaseSubnet, type Lease, type LeaseOwner } from './leases.js';
+import { killProcesses, nodeProcessesOf } from './processes.js';
+
+/** What a driver removes of one run found by its lease, beyond its processes, directory and lease. */
+export type RemoveRun = (run: LeaseOwner, lease: Lease) => Promise<string>;
+
+/**
+ * Find every run a driver made for this scenario without the state file (by
+ * the subnet leases that name the scenario's state directory) and remove it:
+ * its processes first (they hold mounts and namespaces), then what `removeRun`
+ * knows of (links, namespaces, cgroups), its directory, and last its lease, so
+ * that an interrupted sweep can be run again. Says what it removed.
+ */
+export async function sweepRuns(
+  ctx: Pick<DriverContext, 'stateDir' | 'log'>,
+  driver: string,
+  removeRun: RemoveRun,
+  options: { processMarker?: string } = {},
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const lease of await leasesOf(driver, ctx.stateDir)) {
+    const run = lease.owner;
+    const pids = nodeProcessesOf(run.runDir, options.processMarker);
+    await killProcesses(pids);
+    const what = await removeRun(run, lease);
+    await rm(run.runDir, { recursive: true, force: true, maxRetries: 3 });
+    await releaseSubnet(lease.subnet);
+    removed.push(`${driver} run ${run.runId}: ${pids.length} process(es), ${what}, subnet ${lease.subnet.base}.0/24`);
+    ctx.log(`swept ${removed.at(-1) ?? ''}`);
+  }
+  return removed;
+}
