@@ -8,6 +8,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          // Some unit tests load step modules or run ssh-keygen: seconds when the shared machine is busy.
+          testTimeout: 60_000,
         },
       },
       {

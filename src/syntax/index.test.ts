@@ -139,10 +139,9 @@ export default defineConvergeStep({ name: 'motd', description: 'x', hosts: 'all'
     expect(problems[2]).toBe('9:11 Step module ./steps/other.ts does not export a step as its default export.');
   });
 
-  it('takes well under a second', async () => {
+  // Speed is measured by `npm run bench`, never asserted here: the machine is shared and noisy.
+  it('checks 40 module entries', async () => {
     const entries = Array.from({ length: 40 }, () => '  - step: test/with-options\n    with: { replicas: 1 }\n').join('');
-    const start = performance.now();
     expect(await check(`${PLATFORMS}verify:\n${entries}`)).toEqual([]);
-    expect(performance.now() - start).toBeLessThan(500);
   });
 });
