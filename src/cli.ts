@@ -261,6 +261,32 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       } else out(text);
     });
 
+  const image = program.command('image').description('the cached node image that nodes boot: image build|ls|rm');
+  const imageCommand = (name: string, description: string) =>
+    image.command(name).description(description).option('--cache-dir <dir>', 'where node images are cached (default $SWARM_MOLECULE_CACHE or /var/cache/swarm-molecule)');
+  imageCommand('build', 'build the node image of this version (debootstrap, once; create does it when missing)')
+    .option('--mirror <url>', 'the Debian mirror to build from (default the one this machine uses)')
+    .action(async (options: { cacheDir?: string; mirror?: string }) => {
+      const { buildImage } = await import('./commands/image.js');
+      const signals = interruptControllers();
+      try {
+        await buildImage({ ...options, signal: signals.signal, write: out });
+      } finally {
+        signals.dispose();
+      }
+    });
+  imageCommand('ls', 'list the cached node images').action(async (options: { cacheDir?: string }) => {
+    const { listImages } = await import('./commands/image.js');
+    await listImages({ ...options, signal: new AbortController().signal, write: out });
+  });
+  imageCommand('rm', 'remove node images: those named, else those of old versions (--all: every one)')
+    .argument('[image...]', 'image hashes (or their beginnings) from "image ls"')
+    .option('--all', 'every cached node image')
+    .action(async (hashes: string[], options: { cacheDir?: string; all?: boolean }) => {
+      const { removeImages } = await import('./commands/image.js');
+      await removeImages(hashes, { ...options, signal: new AbortController().signal, write: out });
+    });
+
   return program;
 }
 

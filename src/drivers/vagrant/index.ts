@@ -7,13 +7,13 @@ import pMap from 'p-map';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
+import { cachedNodeImage, ensureNodeImage, importNodeImage, type NodeImage } from '../host/node-image/index.js';
 import { allLeases, leaseSubnet, releaseSubnet } from '../netns/network.js';
 import { waitGone } from '../netns/node-process.js';
 import { waitUntilNodeAnswers } from '../ready.js';
 import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
-import { ensureNodeImageArchive, hostDebianMirror, importNodeImage, nodeImageTag } from './node-image.js';
 import { isVmProvider, parseOptions, type Provider, type VagrantOptions } from './options.js';
 import {
   addresses,
@@ -139,7 +139,7 @@ export class VagrantDriver implements Driver {
   async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
     const options = this.#options(ctx);
     const run = this.#newRun(ctx, options);
-    const imageCached = options.provider === 'docker' && existsSync(join(options.imageCacheDir, `vagrant-node-${nodeImageTag().split(':')[1]}.tar`));
+    const imageCached = options.provider === 'docker' && cachedNodeImage(options.imageCacheDir) !== undefined;
     return await vagrantSanityProblems({ options, platforms: ctx.scenario.platforms, client: this.#client(run), vagrantHome: run.vagrantHome, imageCached });
   }
 
@@ -176,6 +176,7 @@ export class VagrantDriver implements Driver {
     const keyPath = resolve(ctx.stateDir, 'ssh', 'id_ed25519');
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
 
+    let image: NodeImage | undefined;
     if (options.provider === 'docker') {
       if (!run.daemon) {
         // The lease is recorded before anything else exists, so that destroy releases it.
@@ -189,15 +190,10 @@ export class VagrantDriver implements Driver {
         await save();
       }
       await waitForDaemon(run.daemon, ctx.signal);
-      const archive = await ensureNodeImageArchive({
-        cacheDir: options.imageCacheDir,
-        mirror: options.mirror ?? (await hostDebianMirror()),
-        signal: ctx.signal,
-        log: (line) => ctx.log(line),
-      });
+      image = await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) });
       const started = performance.now();
-      if (await importNodeImage(dockerEnv(run.daemon), archive, nodeImageTag(), ctx.signal)) {
-        ctx.log(`imported the node image ${nodeImageTag()} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      if (await importNodeImage(dockerEnv(run.daemon), image, ctx.signal)) {
+        ctx.log(`imported the node image ${image.tag} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       }
       for (const platform of platforms) await this.#nodeKeys(run, platform.name, userKey.publicKey);
     }
@@ -214,10 +210,10 @@ export class VagrantDriver implements Driver {
     const list = buildNodeList(
       platforms,
       options,
-      daemon
+      daemon && image
         ? {
             ssh: { username: 'root', privateKeyPath: keyPath },
-            settings: { image: nodeImageTag(), containerPrefix: `${daemon.netns}`, keysDir: keysDir(run), harness: `${addresses(daemon.subnet).harness}/32` },
+            settings: { image: image.tag, containerPrefix: `${daemon.netns}`, keysDir: keysDir(run), harness: `${addresses(daemon.subnet).harness}/32` },
           }
         : undefined,
     );
