@@ -8,6 +8,7 @@ import type { PlatformConfig } from '../../config/index.js';
 import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { hasProgram, runOnHost } from '../../util/host-command.js';
+import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
 import { waitUntilNodeAnswers } from '../ready.js';
 import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
@@ -38,6 +39,10 @@ const optionsSchema = z.object({
   dataDir: z.string().default('/var/lib/swarm-molecule'),
   /** How long a node may take to answer SSH and Docker after it starts. */
   readyTimeoutSeconds: z.number().int().positive().default(90),
+  /** Where the node image (each node's root filesystem, read-only) is cached between runs. */
+  imageCacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR),
+  /** The Debian mirror debootstrap builds the node image from; default the one this machine uses. */
+  mirror: z.string().url().optional(),
 });
 type NetnsOptions = z.infer<typeof optionsSchema>;
 
@@ -69,6 +74,8 @@ interface NodeData {
   veth: string;
   dir: string;
   cgroup: string;
+  /** The node image's rootfs the node's disk (its overlay upper dir) was made on. */
+  rootfs?: string;
   process?: NodeProcess;
   [key: string]: unknown;
 }
@@ -89,7 +96,7 @@ export class NetnsDriver implements Driver {
     return optionsSchema.parse(ctx.scenario.driver.options);
   }
 
-  async sanityCheck(): Promise<SanityProblem[]> {
+  async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
     const problems: SanityProblem[] = [];
     const install = 'apt-get install -y docker.io openssh-server iproute2 util-linux';
     if (process.getuid?.() !== 0) {
@@ -103,6 +110,7 @@ export class NetnsDriver implements Driver {
       ['ip', 'apt-get install -y iproute2'],
       ['nsenter', 'apt-get install -y util-linux'],
       ['unshare', 'apt-get install -y util-linux'],
+      ...(cachedNodeImage(this.#options(ctx).imageCacheDir) ? [] : ([['debootstrap', 'apt-get install -y debootstrap']] as [string, string][])),
     ];
     const found = await Promise.all(programs.map(([program]) => hasProgram(program)));
     programs.forEach(([program, fix], i) => {
@@ -116,6 +124,8 @@ export class NetnsDriver implements Driver {
 
   async create(ctx: DriverContext, platforms: PlatformConfig[], previous: DriverState | undefined): Promise<DriverState> {
     const options = this.#options(ctx);
+    // Before anything else exists: a build that fails leaves nothing to clean up.
+    const image = await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) });
     let run = previous ? runDataOf(previous) : undefined;
     const state: DriverState = { nodes: [...(previous?.nodes ?? [])], data: { ...(previous?.data ?? {}) } };
     if (run && !(await linkExists(bridgeName(run.runId)))) {
@@ -164,13 +174,16 @@ export class NetnsDriver implements Driver {
           await this.#waitReady(existing, options, ctx);
           return;
         }
-        const record = existing ?? (await this.#newNodeRecord(runData, platform, index, keyPath));
+        const made = existing ?? (await this.#newNodeRecord(runData, platform, index, keyPath));
+        // A node's disk stays on the image it was made on.
+        const rootfs = nodeDataOf(made).rootfs ?? image.rootfs;
+        const record: NodeRecord = { ...made, data: { ...made.data, rootfs } };
         const data = nodeDataOf(record);
         await save(record);
         await mkdir(data.dir, { recursive: true, mode: 0o700 });
         await writeFile(join(data.dir, 'authorized_keys'), `${userKey.publicKey}\n`, { mode: 0o600 });
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
-        const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup });
+        const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
         const started: NodeRecord = { ...record, data: { ...data, process: process_ } };
         await save(started);
         await this.#waitReady(started, options, ctx);
@@ -217,6 +230,8 @@ export class NetnsDriver implements Driver {
     await killNodeProcess(data.process);
     await removeNodeNetwork(run.runId, data.index, node.name);
     removeCgroups(data.cgroup);
+    // Its disk (the overlay's upper dir, Docker's data) goes with it.
+    await rm(data.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   async destroy(ctx: DriverContext, state: DriverState): Promise<void> {
@@ -288,10 +303,12 @@ export class NetnsDriver implements Driver {
     const data = nodeDataOf(node);
     if (isAlive(data.process)) return state;
     await setLink(data.veth, 'up');
-    const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup });
+    const options = this.#options(ctx);
+    const rootfs = data.rootfs ?? (await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) })).rootfs;
+    const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup, rootfs });
     const next = this.#replace(state, { ...node, data: { ...data, process: process_ } });
     await ctx.record(next);
-    await this.#waitReady(this.#node(next, name), this.#options(ctx), ctx);
+    await this.#waitReady(this.#node(next, name), options, ctx);
     ctx.log('started', name);
     return next;
   }
