@@ -98,19 +98,16 @@ export class NetnsDriver implements Driver {
 
   async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
     const problems: SanityProblem[] = [];
-    const install = 'apt-get install -y docker.io openssh-server iproute2 util-linux';
     if (process.getuid?.() !== 0) {
       problems.push({ problem: 'The netns driver needs root (it creates namespaces, links and mounts).', fix: 'Run as root, e.g. "sudo npx swarm-molecule test".' });
     }
+    // dockerd and sshd come from the node image, not from this machine.
     const programs: [string, string][] = [
-      ['dockerd', install],
-      ['containerd', install],
-      ['runc', install],
-      ['/usr/sbin/sshd', install],
       ['ip', 'apt-get install -y iproute2'],
       ['nsenter', 'apt-get install -y util-linux'],
       ['unshare', 'apt-get install -y util-linux'],
-      ...(cachedNodeImage(this.#options(ctx).imageCacheDir) ? [] : ([['debootstrap', 'apt-get install -y debootstrap']] as [string, string][])),
+      ['pivot_root', 'apt-get install -y util-linux'],
+      ...(cachedNodeImage(this.#options(ctx).imageCacheDir) ? [] : ([['debootstrap', 'apt-get install -y debootstrap debian-archive-keyring']] as [string, string][])),
     ];
     const found = await Promise.all(programs.map(([program]) => hasProgram(program)));
     programs.forEach(([program, fix], i) => {
