@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { DEFAULT_CACHE_DIR, ensureNodeImage, listNodeImages, processesUsing, removeNodeImage } from '../drivers/host/node-image/index.js';
+import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage, listNodeImages, processesUsing, removeNodeImage } from '../drivers/host/node-image/index.js';
 
 /** `swarm-molecule image build|ls|rm`: the cached node image every driver boots. */
 export interface ImageOptions {
@@ -11,6 +11,11 @@ export interface ImageOptions {
 }
 
 export async function buildImage(options: ImageOptions): Promise<void> {
+  const cached = cachedNodeImage(options.cacheDir ?? DEFAULT_CACHE_DIR);
+  if (cached) {
+    options.write(`node image ${cached.hash} is cached: ${cached.dir}\n`);
+    return;
+  }
   const started = performance.now();
   const image = await ensureNodeImage({
     cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR,
@@ -19,7 +24,7 @@ export async function buildImage(options: ImageOptions): Promise<void> {
     log: (line) => options.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  options.write(`node image ${image.hash} ready in ${seconds} s: ${image.dir}\n`);
+  options.write(`node image ${image.hash} built in ${seconds} s: ${image.dir}\n`);
 }
 
 export async function listImages(options: ImageOptions): Promise<void> {

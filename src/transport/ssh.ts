@@ -33,6 +33,7 @@ export function hostKeyLine(blob: Buffer): string {
  * but the command itself runs under /bin/sh with only this environment, so it
  * finds the same programs and behaves the same on every machine.
  */
+/** PATH of every node command (and of a netns node's daemons): Debian's for root. */
 export const COMMAND_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function remoteCommand(argv: readonly string[]): string {

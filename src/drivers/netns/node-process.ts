@@ -3,10 +3,8 @@ import { openSync, closeSync, readFileSync, existsSync, readdirSync, rmdirSync }
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from '../../errors.js';
+import { COMMAND_PATH } from '../../transport/index.js';
 import { PREFIX } from './network.js';
-
-/** PATH on a node, as on a Debian machine for root. */
-const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * PID 1 of a node. It runs inside the node's own UTS, IPC, mount and PID
@@ -30,7 +28,7 @@ const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export const NODE_INIT = `
 set -eu
 name=$1 dir=$2 address=$3 cgroup=$4 lower=$5
-PATH=${NODE_PATH}
+PATH=${COMMAND_PATH}
 export PATH
 root=$dir/root
 hostname "$name"
