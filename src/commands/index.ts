@@ -110,4 +110,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: ['write'],
     run: async (_, options) => (await import('./schema.js')).printSchema(options),
   },
+  {
+    name: 'image',
+    description: 'the cached node image that nodes boot: image build | image ls | image rm [IMAGE...]',
+    arguments: [
+      { name: '<action>', description: 'build, ls or rm' },
+      { name: '[image...]', description: 'for rm: image hashes (or their beginnings) from "image ls"' },
+    ],
+    options: ['cacheDir', 'mirror', 'all'],
+    variants: { all: { description: 'for rm: every cached node image' } },
+    run: async ([action, ...images], options) => (await import('./image.js')).runImageCommand(action ?? '', images, options),
+  },
 ];

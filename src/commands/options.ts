@@ -14,6 +14,8 @@ export interface CliOptions {
   format?: 'text' | 'json';
   host?: string;
   write?: boolean;
+  cacheDir?: string;
+  mirror?: string;
 }
 
 /** How one option is written, explained and parsed; `T` is the value a command receives. */
@@ -58,6 +60,8 @@ export const OPTIONS: OptionTable = {
   format: { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
   host: { flags: '-h, --host <node>', description: 'the node, by its platform name', required: true },
   write: { flags: '--write', description: 'write it to schema/scenario.schema.json' },
+  cacheDir: { flags: '--cache-dir <dir>', description: 'where node images are cached (default $SWARM_MOLECULE_CACHE or /var/cache/swarm-molecule)' },
+  mirror: { flags: '--mirror <url>', description: 'the Debian mirror to build the node image from (default the one this machine uses)' },
 };
 
 export type OptionName = keyof CliOptions;

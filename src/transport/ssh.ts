@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import pRetry, { AbortError } from 'p-retry';
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
-import { quoteCommand } from './quote.js';
+import { quoteArg, quoteCommand } from './quote.js';
 import { secrets } from '../secrets/index.js';
 import type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';
 
@@ -24,6 +24,21 @@ export interface ConnectOptions {
 export function hostKeyLine(blob: Buffer): string {
   const length = blob.readUInt32BE(0);
   return `${blob.subarray(4, 4 + length).toString('ascii')} ${blob.toString('base64')}`;
+}
+
+/**
+ * What every command on a node runs in, whatever the account's shell and
+ * dotfiles: sshd still starts the login shell (and Debian's bash reads
+ * ~/.bashrc for SSH commands, which on hermetic nodes is the image's clean one),
+ * but the command itself runs under /bin/sh with only this environment, so it
+ * finds the same programs and behaves the same on every machine.
+ */
+/** PATH of every node command (and of a netns node's daemons): Debian's for root. */
+export const COMMAND_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function remoteCommand(argv: readonly string[]): string {
+  const env = ['HOME="$HOME"', 'USER="$USER"', 'LOGNAME="$LOGNAME"', `PATH=${COMMAND_PATH}`, 'LANG=C.UTF-8'];
+  return `exec /usr/bin/env -i ${env.join(' ')} /bin/sh -c ${quoteArg(quoteCommand(argv))}`;
 }
 
 /** The connection to a node was lost or never made. */
@@ -212,10 +227,10 @@ export class SshConnection {
   }
 
   #exec(client: Client, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
-    const command = quoteCommand(argv);
+    const command = remoteCommand(argv);
     const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const started = performance.now();
-    const shown = secrets.mask(command);
+    const shown = secrets.mask(quoteCommand(argv));
     return new Promise<CommandResult>((resolve, reject) => {
       let stream: ClientChannel | undefined;
       let settled = false;

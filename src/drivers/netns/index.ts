@@ -11,6 +11,7 @@ import { removeCgroups } from '../host/cgroups.js';
 import { hasProgram } from '../host/command.js';
 import { leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
+import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
 import { isAlive, killNodeProcess, nodeProcessSchema } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
@@ -36,6 +37,10 @@ const optionsSchema = z.object({
   dataDir: z.string().default('/var/lib/swarm-molecule'),
   /** How long a node may take to answer SSH and Docker after it starts. */
   readyTimeoutSeconds: z.number().int().positive().default(90),
+  /** Where the node image (each node's root filesystem, read-only) is cached between runs. */
+  imageCacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR),
+  /** The Debian mirror debootstrap builds the node image from; default the one this machine uses. */
+  mirror: z.string().url().optional(),
 });
 type NetnsOptions = z.infer<typeof optionsSchema>;
 
@@ -54,6 +59,8 @@ const nodeSchema = z.object({
   veth: z.string(),
   dir: z.string(),
   cgroup: z.string(),
+  /** The node image's rootfs the node's disk (its overlay upper dir) was made on. */
+  rootfs: z.string().optional(),
   process: nodeProcessSchema.optional(),
 });
 type NodeData = z.infer<typeof nodeSchema>;
@@ -74,20 +81,18 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     return optionsSchema.parse(ctx.scenario.driver.options);
   }
 
-  async sanityCheck(): Promise<SanityProblem[]> {
+  async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
     const problems: SanityProblem[] = [];
-    const install = 'apt-get install -y docker.io openssh-server iproute2 util-linux';
     if (process.getuid?.() !== 0) {
       problems.push({ problem: 'The netns driver needs root (it creates namespaces, links and mounts).', fix: 'Run as root, e.g. "sudo npx swarm-molecule test".' });
     }
+    // dockerd and sshd come from the node image, not from this machine.
     const programs: [string, string][] = [
-      ['dockerd', install],
-      ['containerd', install],
-      ['runc', install],
-      ['/usr/sbin/sshd', install],
       ['ip', 'apt-get install -y iproute2'],
       ['nsenter', 'apt-get install -y util-linux'],
       ['unshare', 'apt-get install -y util-linux'],
+      ['pivot_root', 'apt-get install -y util-linux'],
+      ...(cachedNodeImage(this.#options(ctx).imageCacheDir) ? [] : ([['debootstrap', 'apt-get install -y debootstrap debian-archive-keyring']] as [string, string][])),
     ];
     const found = await Promise.all(programs.map(([program]) => hasProgram(program)));
     programs.forEach(([program, fix], i) => {
@@ -101,6 +106,8 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
 
   async create(ctx: Context, platforms: PlatformConfig[], previous: State | undefined): Promise<State> {
     const options = this.#options(ctx);
+    // Before anything else exists: a build that fails leaves nothing to clean up.
+    const image = await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) });
     let run = previous?.run;
     const state: State = { nodes: [...(previous?.nodes ?? [])], run };
     if (run && !(await linkExists(bridgeName(run.runId)))) {
@@ -149,13 +156,16 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
           await this.#waitReady(existing, options, ctx);
           return;
         }
-        const record = existing ?? (await this.#newNodeRecord(runData, platform, index, keyPath));
+        const made = existing ?? (await this.#newNodeRecord(runData, platform, index, keyPath));
+        // A node's disk stays on the image it was made on.
+        const record: Node = { ...made, data: { ...made.data, rootfs: made.data.rootfs ?? image.rootfs } };
         const data = record.data;
+        const rootfs = data.rootfs ?? image.rootfs;
         await save(record);
         await mkdir(data.dir, { recursive: true, mode: 0o700 });
         await writeFile(join(data.dir, 'authorized_keys'), `${userKey.publicKey}\n`, { mode: 0o600 });
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
-        const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup });
+        const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
         const started: Node = { ...record, data: { ...data, process: process_ } };
         await save(started);
         await this.#waitReady(started, options, ctx);
@@ -202,6 +212,8 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     await killNodeProcess(data.process);
     await removeNodeNetwork(run.runId, data.index, node.name);
     removeCgroups(data.cgroup);
+    // Its disk (the overlay's upper dir, Docker's data) goes with it.
+    await rm(data.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   async destroy(ctx: Context, state: State): Promise<void> {
@@ -256,10 +268,12 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     const data = node.data;
     if (isAlive(data.process)) return state;
     await setLink(data.veth, 'up');
-    const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup });
+    const options = this.#options(ctx);
+    const rootfs = data.rootfs ?? (await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) })).rootfs;
+    const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup, rootfs });
     const next = this.#replace(state, { ...node, data: { ...data, process: process_ } });
     await ctx.record(next);
-    await this.#waitReady(this.#node(next, name), this.#options(ctx), ctx);
+    await this.#waitReady(this.#node(next, name), options, ctx);
     ctx.log('started', name);
     return next;
   }

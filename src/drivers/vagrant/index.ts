@@ -9,13 +9,13 @@ import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { leaseSubnet, releaseSubnet } from '../host/leases.js';
+import { cachedNodeImage, ensureNodeImage, importNodeImage, type NodeImage } from '../host/node-image/index.js';
 import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
 import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
-import { ensureNodeImageArchive, hostDebianMirror, importNodeImage, nodeImageTag } from './node-image.js';
 import { isVmProvider, parseOptions, PROVIDERS, type VagrantOptions } from './options.js';
 import {
   addresses,
@@ -125,7 +125,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
   async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
     const options = this.#options(ctx);
     const run = this.#newRun(ctx, options);
-    const imageCached = options.provider === 'docker' && existsSync(join(options.imageCacheDir, `vagrant-node-${nodeImageTag().split(':')[1]}.tar`));
+    const imageCached = options.provider === 'docker' && cachedNodeImage(options.imageCacheDir) !== undefined;
     return await vagrantSanityProblems({ options, platforms: ctx.scenario.platforms, client: this.#client(run), vagrantHome: run.vagrantHome, imageCached });
   }
 
@@ -162,8 +162,9 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     const keyPath = resolve(ctx.stateDir, 'ssh', 'id_ed25519');
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
 
+    let image: NodeImage | undefined;
     if (options.provider === 'docker') {
-      await this.#startProvider(ctx, run, options, save);
+      image = await this.#startProvider(ctx, run, options, save);
       for (const platform of platforms) await this.#nodeKeys(run, platform.name, userKey.publicKey);
     }
 
@@ -179,10 +180,10 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     const list = buildNodeList(
       platforms,
       options,
-      daemon
+      daemon && image
         ? {
             ssh: { username: 'root', privateKeyPath: keyPath },
-            settings: { image: nodeImageTag(), containerPrefix: `${daemon.netns}`, keysDir: keysDir(run), harness: `${addresses(daemon.subnet).harness}/32` },
+            settings: { image: image.tag, containerPrefix: `${daemon.netns}`, keysDir: keysDir(run), harness: `${addresses(daemon.subnet).harness}/32` },
           }
         : undefined,
     );
@@ -215,7 +216,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
    * The docker provider's own dockerd with the node image in it. Its subnet
    * lease is recorded before anything else exists, so that destroy releases it.
    */
-  async #startProvider(ctx: Context, run: RunData, options: VagrantOptions, save: () => Promise<void>): Promise<void> {
+  async #startProvider(ctx: Context, run: RunData, options: VagrantOptions, save: () => Promise<void>): Promise<NodeImage> {
     if (!run.daemon) {
       const subnet = await leaseSubnet(options.subnetPool, { driver: this.name, stateDir: ctx.stateDir, runId: run.runId, runDir: join(options.dataDir, run.runId) });
       run.daemon = planDaemon(run.runId, subnet, options.dataDir);
@@ -227,16 +228,12 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
       await save();
     }
     await waitForDaemon(run.daemon, ctx.signal);
-    const archive = await ensureNodeImageArchive({
-      cacheDir: options.imageCacheDir,
-      mirror: options.mirror ?? (await hostDebianMirror()),
-      signal: ctx.signal,
-      log: (line) => ctx.log(line),
-    });
+    const image = await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) });
     const started = performance.now();
-    if (await importNodeImage(dockerEnv(run.daemon), archive, nodeImageTag(), ctx.signal)) {
-      ctx.log(`imported the node image ${nodeImageTag()} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (await importNodeImage(dockerEnv(run.daemon), image, ctx.signal)) {
+      ctx.log(`imported the node image ${image.tag} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
+    return image;
   }
 
   /** The docker provider's node gets its own host key (so we can check it) and the scenario's public key. */

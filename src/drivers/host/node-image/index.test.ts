@@ -1,17 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { mirrorFromSources, mountsUnder, NODE_INIT, nodeImageTag } from './node-image.js';
+import { CONTAINER_INIT } from './container-init.js';
+import { mirrorFromSources, mountsUnder, nodeImageAt, recipeHash } from './index.js';
 
 describe('the node image', () => {
-  it('is tagged by a hash of its recipe', () => {
-    expect(nodeImageTag()).toMatch(/^swarm-molecule\/vagrant-node:[0-9a-f]{12}$/);
-    expect(nodeImageTag()).toBe(nodeImageTag());
+  it('is cached and tagged by a hash of its recipe', () => {
+    expect(recipeHash()).toMatch(/^[0-9a-f]{12}$/);
+    expect(recipeHash()).toBe(recipeHash());
+    const image = nodeImageAt('/cache');
+    expect(image).toEqual({
+      hash: recipeHash(),
+      dir: `/cache/node-${recipeHash()}`,
+      rootfs: `/cache/node-${recipeHash()}/rootfs`,
+      archive: `/cache/node-${recipeHash()}/image.tar`,
+      tag: `swarm-molecule/node:${recipeHash()}`,
+    });
   });
 
-  it('has an init that keeps the node off any default route and starts dockerd offline-first', () => {
-    expect(NODE_INIT).toContain('ip route del default');
-    expect(NODE_INIT).toContain('"${SWARM_MOLECULE_HARNESS:-}"');
-    expect(NODE_INIT).toContain('DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd');
-    expect(NODE_INIT).toMatch(/exec \/usr\/sbin\/sshd -D/);
+  it('has a container init that keeps the node off any default route and starts dockerd offline-first', () => {
+    expect(CONTAINER_INIT).toContain('ip route del default');
+    expect(CONTAINER_INIT).toContain('"${SWARM_MOLECULE_HARNESS:-}"');
+    expect(CONTAINER_INIT).toContain('DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd');
+    expect(CONTAINER_INIT).toMatch(/exec \/usr\/sbin\/sshd -D/);
   });
 });
 
