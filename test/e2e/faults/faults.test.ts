@@ -119,7 +119,7 @@ describe('faults, interrupts and bad state (real nodes)', () => {
     await new Promise((r) => setTimeout(r, 700));
     const second = await swarmMolecule(['test'], small);
     expect(second.exitCode).toBe(2);
-    expect(second.all).toMatch(/Scenario "default" is in use by another swarm-molecule \(pid \d+\)/);
+    expect(second.all).toMatch(/Scenario "default" is in use by another swarm-molecule \(pid \d+: .*swarm-molecule/);
     const result = await first;
     expect(result.exitCode, result.all).toBe(0);
   });
