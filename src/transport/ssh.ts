@@ -7,6 +7,29 @@ import { secrets } from './secrets.js';
 import type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+/** How long stopping a timed-out or interrupted command on its node may take before we give up on it. */
+const KILL_TIMEOUT_MS = 5_000;
+/**
+ * A node that answered before and now refuses or drops SSH is lost, not
+ * starting: connecting again is tried this long at most, so a check says so
+ * within seconds. (A node restarted on purpose gets a new connection.)
+ */
+const RECONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Every command runs as `sh -c` whose first stderr line is its pid, then execs
+ * the command: sshd makes each exec session its own process group, so the pid
+ * names the group of everything the command started. ssh2's `signal()` is not
+ * honoured by OpenSSH for a session without a pty; a `kill` over a new channel is.
+ */
+function wrapWithPid(command: string): string {
+  return `echo "$$" >&2; exec ${command}`;
+}
+
+/** Stops the process group of a command on its node: TERM, then KILL if it is still there after a second. */
+function killGroupCommand(pid: number): string {
+  return `kill -TERM -- -${pid} 2>/dev/null || exit 0; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1; kill -0 -- -${pid} 2>/dev/null || exit 0; done; kill -KILL -- -${pid} 2>/dev/null; exit 0`;
+}
 
 export interface ConnectOptions {
   /** Give up connecting after this long in all (retries included); default 60 s. */
@@ -39,6 +62,9 @@ export class SshConnection {
   readonly #options: ConnectOptions;
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
+  #connectedBefore = false;
+  /** Commands in flight, told when their connection closes: one `close` listener per client, not one per command. */
+  readonly #inFlight = new Map<Client, Set<() => void>>();
 
   constructor(target: SshTarget, options: ConnectOptions = {}) {
     this.target = target;
@@ -55,10 +81,13 @@ export class SshConnection {
     const signal = runOptions.signal ?? this.#options.signal;
     const options: RunOptions = signal ? { ...runOptions, signal } : runOptions;
     const attempts = options.readOnly ? 2 : 1;
+    for (const value of options.secrets ?? []) secrets.add(value);
     for (let attempt = 1; ; attempt++) {
       const client = await this.#ready();
       try {
         const result = await this.#exec(client, argv, options);
+        // Before the output reaches any listener (logs, -v, reports).
+        if (options.secret) secrets.add(result.stdout);
         this.#options.onCommand?.(this.target.name, result);
         return result;
       } catch (error) {
@@ -123,11 +152,16 @@ export class SshConnection {
     this.#connecting ??= this.#connectWithRetry().then(
       (client) => {
         this.#client = client;
+        this.#connectedBefore = true;
+        this.#inFlight.set(client, new Set());
         client.on('close', () => {
           if (this.#client === client) {
             this.#client = undefined;
             this.#connecting = undefined;
           }
+          const commands = this.#inFlight.get(client);
+          this.#inFlight.delete(client);
+          for (const onClose of commands ?? []) onClose();
         });
         return client;
       },
@@ -140,7 +174,7 @@ export class SshConnection {
   }
 
   async #connectWithRetry(): Promise<Client> {
-    const timeoutMs = this.#options.timeoutMs ?? 60_000;
+    const timeoutMs = Math.min(this.#options.timeoutMs ?? 60_000, this.#connectedBefore ? RECONNECT_TIMEOUT_MS : Infinity);
     const deadline = Date.now() + timeoutMs;
     const key = await readFile(this.target.identityFile);
     const { signal } = this.#options;
@@ -182,8 +216,6 @@ export class SshConnection {
     const expected = hostKey ? Buffer.from(hostKey.trim().split(/\s+/)[1] ?? '', 'base64') : undefined;
     return new Promise<Client>((resolve, reject) => {
       const client = new ssh2.Client();
-      // Every command in flight listens for the connection closing.
-      client.setMaxListeners(0);
       let mismatch = false;
       client.once('ready', () => resolve(client));
       client.once('error', (error) => {
@@ -211,26 +243,42 @@ export class SshConnection {
     });
   }
 
+  /** Listeners on this connection's current client, for leak checks. */
+  listenerCounts(): { close: number; inFlight: number } {
+    const client = this.#client;
+    return { close: client?.listenerCount('close') ?? 0, inFlight: client ? (this.#inFlight.get(client)?.size ?? 0) : 0 };
+  }
+
   #exec(client: Client, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
     const command = quoteCommand(argv);
     const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const started = performance.now();
     const shown = secrets.mask(command);
+    const inFlight = this.#inFlight.get(client) ?? new Set<() => void>();
     return new Promise<CommandResult>((resolve, reject) => {
       let stream: ClientChannel | undefined;
       let settled = false;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
+      /** The first stderr line (the remote pid) until it is complete. */
+      let pidLine: Buffer | undefined = Buffer.alloc(0);
+      let remotePid: number | undefined;
       let exitCode: number | undefined;
 
-      const finish = (error?: Error) => {
+      const finish = (error?: Error, stopRemote = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
+        inFlight.delete(onClientClose);
         if (error) {
           stream?.close();
-          reject(error);
+          if (stopRemote && remotePid !== undefined) {
+            // The command must not keep running on the node: stop it, then report.
+            void this.#killRemote(client, remotePid).finally(() => reject(error));
+          } else {
+            reject(error);
+          }
           return;
         }
         resolve({
@@ -242,11 +290,9 @@ export class SshConnection {
         });
       };
       const timer = setTimeout(() => {
-        finish(
-          new InfraError(`Command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`),
-        );
+        finish(new InfraError(`Command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`), true);
       }, timeoutMs);
-      const onAbort = () => finish(new Interrupted(String(options.signal?.reason ?? 'signal')));
+      const onAbort = () => finish(new Interrupted(String(options.signal?.reason ?? 'signal')), true);
       if (options.signal?.aborted) {
         onAbort();
         return;
@@ -254,27 +300,67 @@ export class SshConnection {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const onClientClose = () =>
         finish(new TransportError(`The SSH connection to ${this.target.name} closed while running: ${shown}`));
-      client.once('close', onClientClose);
+      inFlight.add(onClientClose);
 
-      client.exec(command, (error, channel) => {
+      client.exec(wrapWithPid(command), (error, channel) => {
         if (error) {
-          client.off('close', onClientClose);
           finish(new TransportError(`Could not run a command on ${this.target.name}: ${error.message}`));
           return;
         }
         stream = channel;
+        if (settled) {
+          channel.close();
+          return;
+        }
         channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (pidLine === undefined) {
+            stderr.push(chunk);
+            return;
+          }
+          pidLine = Buffer.concat([pidLine, chunk]);
+          const end = pidLine.indexOf(10);
+          if (end < 0) return;
+          remotePid = Number.parseInt(pidLine.subarray(0, end).toString('ascii'), 10) || undefined;
+          stderr.push(pidLine.subarray(end + 1));
+          pidLine = undefined;
+        });
         channel.on('exit', (code: number | null, signalName?: string) => {
           exitCode = code ?? (signalName ? 128 : 255);
         });
         channel.on('close', () => {
-          client.off('close', onClientClose);
+          if (pidLine !== undefined) stderr.push(pidLine);
           finish();
         });
         if (options.stdin !== undefined) channel.end(options.stdin);
         else channel.end();
       });
+    });
+  }
+
+  /** Kill a command's process group on its node over a new channel; bounded, never throws. */
+  async #killRemote(client: Client, pid: number): Promise<void> {
+    if (this.#client !== client) return;
+    await new Promise<void>((resolve) => {
+      const giveUp = setTimeout(resolve, KILL_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(giveUp);
+        resolve();
+      };
+      try {
+        client.exec(killGroupCommand(pid), (error, channel) => {
+          if (error) {
+            done();
+            return;
+          }
+          channel.on('close', done);
+          channel.resume();
+          channel.stderr.resume();
+          channel.end();
+        });
+      } catch {
+        done();
+      }
     });
   }
 }

@@ -25,6 +25,13 @@ export interface RunOptions {
    * one instead of failing.
    */
   readOnly?: boolean;
+  /**
+   * The command prints a secret (a token, a password): its whole stdout is
+   * masked before any of it reaches a log, `-v` or a report.
+   */
+  secret?: boolean;
+  /** Values known before the command runs (e.g. passed on stdin) that must never be shown. */
+  secrets?: readonly string[];
 }
 
 export interface CommandResult {
