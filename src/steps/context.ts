@@ -31,6 +31,11 @@ export class DockerUnavailable extends InfraError {}
 
 const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
 
+/** The node's disk is full: the machinery failed, not the code under test. */
+export class NodeDiskFull extends InfraError {}
+
+const DISK_FULL = /no space left on device/i;
+
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
   const run = (argv: readonly string[], options?: RunOptions) => {
     // Anything but a read may change what earlier reads saw, on any node.
@@ -43,6 +48,11 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
       if (DOCKER_DOWN.test(result.stderr)) {
         throw new DockerUnavailable(`dockerd on ${platform.name} does not answer (while running "${secrets.mask(quoteCommand(argv))}").`, {
           hint: `The node's Docker daemon died; see "swarm-molecule list" and the node's dockerd.log.`,
+        });
+      }
+      if (DISK_FULL.test(result.stderr)) {
+        throw new NodeDiskFull(`The disk of ${platform.name} is full (while running "${secrets.mask(quoteCommand(argv))}"): ${secrets.mask(result.stderr.trim())}`, {
+          hint: `Free space on the node's data disk (see "swarm-molecule exec -h ${platform.name} -- df -h"), then run again.`,
         });
       }
       throw new CommandFailed(platform.name, argv, result.exitCode, result.stderr || result.stdout);
