@@ -1,6 +1,6 @@
 export { quoteArg, quoteCommand } from './quote.js';
 export { secrets, Secrets } from './secrets.js';
 export { ConnectionPool } from './pool.js';
-export { hostKeyLine, SshConnection, TransportError, type ConnectOptions } from './ssh.js';
+export { CommandTimedOut, hostKeyLine, SshConnection, TransportError, type ConnectOptions } from './ssh.js';
 export { ensureKeyPair, generateKeyPair, writeKeyPair, type KeyPair } from './keys.js';
 export type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';

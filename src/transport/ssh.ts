@@ -52,6 +52,9 @@ export function hostKeyLine(blob: Buffer): string {
 /** The connection to a node was lost or never made. */
 export class TransportError extends InfraError {}
 
+/** A command did not finish within its timeout (and was stopped on its node). */
+export class CommandTimedOut extends InfraError {}
+
 /**
  * One SSH connection to one node, reused for every command, with keepalive.
  * Connecting is retried with backoff until the node answers or the time is up,
@@ -290,7 +293,7 @@ export class SshConnection {
         });
       };
       const timer = setTimeout(() => {
-        finish(new InfraError(`Command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`), true);
+        finish(new CommandTimedOut(`Command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`), true);
       }, timeoutMs);
       const onAbort = () => finish(new Interrupted(String(options.signal?.reason ?? 'signal')), true);
       if (options.signal?.aborted) {
