@@ -67,6 +67,10 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
     run,
     check,
     docker: (args, options) => check(['docker', ...args], options),
+    dockerApi: (request) => {
+      if (request.method !== 'GET') book.reads.clear();
+      return book.connections.get(platform.name).dockerApi(request);
+    },
     read: (argv) => {
       const key = `${platform.name}\0${argv.join('\0')}`;
       let answer = book.reads.get(key);

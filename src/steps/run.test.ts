@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
-import type { CommandResult } from '../transport/index.js';
+import type { CommandResult, DockerApiRequest, DockerApiResponse } from '../transport/index.js';
 import type { Host } from './api.js';
 import { ConvergeFailed, runConvergeSteps, type HostResult } from './run.js';
 
@@ -47,7 +47,16 @@ class FakeSwarm {
       if (result.exitCode !== 0) throw new Error(result.stdout);
       return result.stdout;
     };
-    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]), read: check };
+    const dockerApi = async (request: DockerApiRequest): Promise<DockerApiResponse> => {
+      this.commands.push(`${platform.name}: API ${request.method} ${request.path}`);
+      const body = request.body as { JoinToken?: string };
+      if (request.path === '/swarm/join' && body.JoinToken?.startsWith('SWMTKN-')) {
+        this.roles.set(platform.name, 'worker');
+        return { status: 200, body: '' };
+      }
+      return { status: 400, body: '{"message":"unexpected"}' };
+    };
+    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]), read: check, dockerApi };
   }
 }
 
@@ -79,6 +88,9 @@ describe('runConvergeSteps with the built-in join step', () => {
     ]);
     // The token was read once for both hosts.
     expect(swarm.commands.filter((c) => c.includes('join-token'))).toHaveLength(1);
+    // Joined through the Engine API: the token is an argument of no command (process lists show arguments).
+    expect(swarm.commands.filter((c) => c.includes('API POST /swarm/join'))).toHaveLength(2);
+    expect(swarm.commands.join('\n')).not.toContain('SWMTKN');
     const second = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }]));
     expect(second[0]?.hosts.map((h) => h.status)).toEqual(['ok', 'ok']);
   });
@@ -99,7 +111,7 @@ describe('runConvergeSteps with the built-in join step', () => {
     swarm.host = (p) => {
       const host = original(p);
       if (p.name !== 'w1') return host;
-      return { ...host, docker: async (args) => (args[1] === 'join' ? Promise.reject(new Error(`join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused`)) : host.docker(args)) };
+      return { ...host, dockerApi: async () => ({ status: 500, body: JSON.stringify({ message: `join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused` }) }) };
     };
     const seen: HostResult[] = [];
     const error = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }, { step: 'swarm/labels' }], seen)).catch((e: unknown) => e);

@@ -4,7 +4,7 @@ import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
 import { quoteCommand } from './quote.js';
 import { secrets } from './secrets.js';
-import type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';
+import type { CommandListener, CommandResult, DockerApiRequest, DockerApiResponse, RunOptions, SshTarget } from './types.js';
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 /** How long stopping a timed-out or interrupted command on its node may take before we give up on it. */
@@ -101,6 +101,80 @@ export class SshConnection {
         throw error;
       }
     }
+  }
+
+  /**
+   * One request to the node's Docker Engine API, over its unix socket forwarded
+   * by sshd (`direct-streamlocal`): the body (e.g. a join token) reaches dockerd
+   * without being an argument of any process, on the node or on this machine.
+   */
+  async dockerApi(request: DockerApiRequest, socketPath = '/var/run/docker.sock'): Promise<DockerApiResponse> {
+    for (const value of request.secrets ?? []) secrets.add(value);
+    const client = await this.#ready();
+    const started = performance.now();
+    const timeoutMs = request.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const signal = request.signal ?? this.#options.signal;
+    const shown = `${request.method} ${request.path}`;
+    const response = await new Promise<DockerApiResponse>((resolve, reject) => {
+      let stream: ClientChannel | undefined;
+      let settled = false;
+      const chunks: Buffer[] = [];
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#inFlight.get(client)?.delete(onClientClose);
+        if (error) {
+          stream?.destroy();
+          reject(error);
+          return;
+        }
+        try {
+          resolve(parseHttpResponse(Buffer.concat(chunks)));
+        } catch (parseError) {
+          reject(new TransportError(`The Docker API of ${this.target.name} gave an answer that is not HTTP to ${shown}: ${messageOf(parseError)}`));
+        }
+      };
+      const timer = setTimeout(() => finish(new CommandTimedOut(`Docker API request timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`)), timeoutMs);
+      const onAbort = () => finish(new Interrupted(String(signal?.reason ?? 'signal')));
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const onClientClose = () => finish(new TransportError(`The SSH connection to ${this.target.name} closed during ${shown}`));
+      this.#inFlight.get(client)?.add(onClientClose);
+      client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+        if (error) {
+          finish(
+            new TransportError(`Could not reach the Docker socket ${socketPath} of ${this.target.name} through SSH: ${error.message}`, {
+              hint: 'The node\'s sshd must allow stream forwarding ("AllowStreamLocalForwarding yes", the default) and the SSH user must be allowed to use the Docker socket.',
+            }),
+          );
+          return;
+        }
+        stream = channel;
+        if (settled) {
+          channel.destroy();
+          return;
+        }
+        const body = request.body === undefined ? '' : JSON.stringify(request.body);
+        channel.on('data', (chunk: Buffer) => chunks.push(chunk));
+        channel.on('close', () => finish());
+        channel.end(
+          `${request.method} ${request.path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      });
+    });
+    this.#options.onCommand?.(this.target.name, {
+      argv: ['docker-api', request.method, request.path],
+      stdout: response.body,
+      stderr: '',
+      exitCode: response.status >= 200 && response.status < 300 ? 0 : 1,
+      durationMs: performance.now() - started,
+    });
+    return response;
   }
 
   /** An interactive shell wired to this process's terminal, for `login`. */
@@ -366,6 +440,30 @@ export class SshConnection {
       }
     });
   }
+}
+
+/** Status and body of a `Connection: close` HTTP/1.1 response (plain or chunked). */
+export function parseHttpResponse(raw: Buffer): DockerApiResponse {
+  const headerEnd = raw.indexOf('\r\n\r\n');
+  if (headerEnd < 0) throw new Error('no header end');
+  const head = raw.subarray(0, headerEnd).toString('latin1').split('\r\n');
+  const status = Number((head[0] ?? '').split(' ')[1]);
+  if (!Number.isInteger(status)) throw new Error(`bad status line "${head[0] ?? ''}"`);
+  let body = raw.subarray(headerEnd + 4);
+  if (head.some((line) => /^transfer-encoding:\s*chunked/i.test(line))) {
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (;;) {
+      const lineEnd = body.indexOf('\r\n', at);
+      if (lineEnd < 0) break;
+      const size = Number.parseInt(body.subarray(at, lineEnd).toString('latin1'), 16);
+      if (!size) break;
+      parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  }
+  return { status, body: body.toString('utf8') };
 }
 
 class HostKeyMismatch extends InfraError {

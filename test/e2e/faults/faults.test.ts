@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -127,8 +128,21 @@ describe('faults, interrupts and bad state (real nodes)', () => {
   it('keeps secrets secret: no token or private key in output, logs, reports or state; keys 0600; no route out', async () => {
     const report = join(small, '.swarm-molecule', 'secrets.xml');
     const json = join(small, '.swarm-molecule', 'secrets.json');
-    const converge = await swarmMolecule(['converge', '-v', '--junit', report, '--json', json], small);
+    // The host's process list, sampled while the nodes join: a token must never be an argument.
+    const running = swarmMolecule(['converge', '-v', '--junit', report, '--json', json], small);
+    const samples: string[] = [];
+    let done = false;
+    void running.finally(() => (done = true));
+    while (!done) {
+      samples.push(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const converge = await running;
     expect(converge.exitCode, converge.all).toBe(0);
+    // The joins happened while we sampled.
+    expect(converge.all).toMatch(/swarm: inactive → worker/);
+    expect(samples.length).toBeGreaterThan(10);
+    expect(samples.filter((s) => s.includes('SWMTKN'))).toEqual([]);
     try {
       for (const node of ['small-manager', 'small-worker']) {
         const route = await swarmMolecule(['exec', '-h', node, '--', 'ip', 'route', 'show', 'default'], small);
@@ -142,7 +156,7 @@ describe('faults, interrupts and bad state (real nodes)', () => {
       const privateKey = readFileSync(key, 'utf8').split('\n')[1] ?? 'missing';
       const logs = join(small, '.swarm-molecule', 'default', 'logs');
       const everything = [converge.all, readFileSync(stateFile(small), 'utf8'), readFileSync(report, 'utf8'), readFileSync(json, 'utf8'), ...readdirSync(logs).map((f) => readFileSync(join(logs, f), 'utf8'))].join('\n');
-      expect(everything).toMatch(/swarm join --token \*{8}/);
+      expect(everything).toMatch(/\$ docker swarm join-token --quiet worker\n\*{8}\n/);
       expect(everything).not.toMatch(/SWMTKN-/);
       expect(everything).not.toContain(privateKey);
     } finally {

@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../../src/errors.js';
@@ -100,6 +105,40 @@ describe('a node whose sshd goes away during a check', () => {
     } finally {
       connection.close();
       own.stop();
+    }
+  });
+});
+
+describe('a request to the node Docker API over SSH', () => {
+  it('carries its body (a join token) to the socket without it being an argument of any process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-api-'));
+    const socket = join(dir, 'docker.sock');
+    const token = `SWMTKN-1-${'a'.repeat(50)}-${Math.random().toString(36).slice(2)}`;
+    const received: string[] = [];
+    const psDuring: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(`${request.method} ${request.url} ${body}`);
+        // While the request is in flight, look at every process's arguments on this machine.
+        psDuring.push(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+        response.writeHead(200, { 'Content-Type': 'text/plain' }).end('joined');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const connection = new SshConnection(sshd.target, { timeoutMs: 10_000 });
+    try {
+      const response = await connection.dockerApi({ method: 'POST', path: '/swarm/join', body: { JoinToken: token }, secrets: [token] }, socket);
+      expect(response).toEqual({ status: 200, body: 'joined' });
+      expect(received).toEqual([`POST /swarm/join ${JSON.stringify({ JoinToken: token })}`]);
+      expect(psDuring).toHaveLength(1);
+      expect(psDuring[0]).not.toContain(token);
+      expect(secrets.mask(token)).toBe('********');
+    } finally {
+      connection.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
