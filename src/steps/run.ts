@@ -62,6 +62,8 @@ export interface StepRunInput {
   targets?: () => readonly SshTarget[];
   /** `.swarm-molecule/<scenario>/`: playbook steps keep their inventory there and append to its logs. */
   stateDir?: string;
+  /** Forget the reads gathered so far: a playbook entry may have changed the swarm. */
+  forgetReads?: () => void;
 }
 
 const displayName = (entry: StepConfig, definitionName: string) => entry.name ?? definitionName;
@@ -126,6 +128,7 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
       input.events.stepStart?.('converge', name, entry.index);
       const started = performance.now();
       const hostResults = await runPlaybookEntry(input, entry);
+      input.forgetReads?.();
       results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
       const failed = hostResults.filter((r) => r.status === 'failed');
       if (failed.length > 0) throw convergeFailure(input.scenario.name, name, failed, false);
