@@ -162,7 +162,9 @@ export class SshConnection {
         const body = request.body === undefined ? '' : JSON.stringify(request.body);
         channel.on('data', (chunk: Buffer) => chunks.push(chunk));
         channel.on('close', () => finish());
-        channel.end(
+        // Not end(): dockerd (Go's net/http) cancels a request whose client half-closes
+        // the connection. "Connection: close" makes it close once it has answered.
+        channel.write(
           `${request.method} ${request.path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
         );
       });
