@@ -48,13 +48,16 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** The holder still runs: the same pid, started at the same moment, with the same command line. */
+/**
+ * The holder still runs: the same pid, started at the same moment (a pid and
+ * its start time name one process for the machine's uptime). The command line
+ * is recorded to name the holder, not compared: a process may retitle itself.
+ */
 function holderRuns(holder: Holder): boolean {
   if (!isRunning(holder.pid)) return false;
   const start = processStart(holder.pid);
   // Without /proc (not Linux) the pid is all we can compare.
-  if (start === undefined) return true;
-  return start === holder.start && processCmdline(holder.pid) === holder.cmdline;
+  return start === undefined || start === holder.start;
 }
 
 function describeHolder(holder: Holder): string {
