@@ -161,6 +161,11 @@ export class SshConnection {
         }
         const body = request.body === undefined ? '' : JSON.stringify(request.body);
         channel.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // The daemon closes its side once it has answered ("Connection: close"); then we close ours.
+        channel.on('end', () => {
+          finish();
+          channel.close();
+        });
         channel.on('close', () => finish());
         // Not end(): dockerd (Go's net/http) cancels a request whose client half-closes
         // the connection. "Connection: close" makes it close once it has answered.
