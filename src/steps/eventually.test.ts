@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InfraError, Interrupted } from '../errors.js';
-import { TransportError } from '../transport/index.js';
+import { CommandTimedOut, TransportError } from '../transport/index.js';
 import { AssertionFailed } from './assert.js';
 import { DockerUnavailable, NodeDiskFull } from './context.js';
 import { eventually } from './eventually.js';
@@ -59,11 +59,14 @@ describe('eventually: failures waiting cannot fix', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  it('a Docker daemon that does not answer (it may be restarting) is waited for', async () => {
+  it.each([
+    ['a Docker daemon that does not answer (it may be restarting)', () => new DockerUnavailable('dockerd on n1 does not answer')],
+    ['a command that timed out (a busy machine)', () => new CommandTimedOut('Command timed out after 10 s on n1: docker node ls')],
+  ])('%s is waited for', async (_case, make) => {
     let samples = 0;
     const value = await eventually(
       async () => {
-        if (++samples < 3) throw new DockerUnavailable('dockerd on n1 does not answer');
+        if (++samples < 3) throw make();
         return 'up';
       },
       { interval: 1, timeout: 1000 },
