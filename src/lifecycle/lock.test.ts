@@ -1,23 +1,85 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { acquireLock, LockedError } from './lock.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acquireLock, LockedError, lockHooks } from './lock.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'sm-lock-'));
+
+/** A lock left by a holder described by `holder`, in the layout acquireLock writes. */
+function leaveLock(dir: string, holder: { pid: number; start: string; cmdline: string }) {
+  mkdirSync(join(dir, 'lock'));
+  writeFileSync(join(dir, 'lock', `holder-${holder.pid}-0000`), JSON.stringify(holder));
+}
+
+const startOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+};
+
+afterEach(() => {
+  delete lockHooks.beforeTakeOver;
+});
 
 describe('acquireLock', () => {
-  it('refuses a second holder while the first runs, and frees on release', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sm-lock-'));
-    // A live process other than us holds it: our parent.
-    writeFileSync(join(dir, 'lock'), `${process.ppid}\n`);
-    await expect(acquireLock(dir, 'default')).rejects.toBeInstanceOf(LockedError);
+  it('refuses a second holder while the first runs, naming it and the way out, and frees on release', async () => {
+    const dir = tempDir();
+    const release = await acquireLock(dir, 'default');
+    const refused = await acquireLock(dir, 'default').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LockedError);
+    expect((refused as LockedError).message).toMatch(new RegExp(`in use by another swarm-molecule \\(pid ${process.pid}: `));
+    expect((refused as LockedError).hint).toContain(`kill ${process.pid}`);
+    await release();
+    await (await acquireLock(dir, 'default'))();
   });
 
   it('takes over a lock whose holder no longer runs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sm-lock-'));
-    writeFileSync(join(dir, 'lock'), '999999999\n');
+    const dir = tempDir();
+    leaveLock(dir, { pid: 999_999_999, start: '1', cmdline: 'swarm-molecule test' });
     const release = await acquireLock(dir, 'default');
     await release();
     const again = await acquireLock(dir, 'default');
     await again();
+  });
+
+  it('takes over a lock whose pid now belongs to an unrelated live process (pid reuse), so reset can proceed', async () => {
+    const dir = tempDir();
+    // Our parent runs, but it is not the process that wrote this lock: another start time.
+    const start = String(Number(startOf(process.ppid)) + 1);
+    leaveLock(dir, { pid: process.ppid, start, cmdline: 'node swarm-molecule converge' });
+    const release = await acquireLock(dir, 'default');
+    await release();
+  });
+
+  it('takes over an old-style lock file whose pid runs something else', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'lock'), `${process.ppid}\n`);
+    await (await acquireLock(dir, 'default'))();
+  });
+
+  it('a stale lock and many acquirers at once: exactly one holds it, even when all judge it stale together', async () => {
+    const dir = tempDir();
+    leaveLock(dir, { pid: 999_999_999, start: '1', cmdline: 'swarm-molecule test' });
+    const acquirers = 12;
+    // Hold every acquirer after it has judged the lock stale and before it takes it over,
+    // until all of them are there: the interleaving that let two hold it before.
+    let waiting = 0;
+    let releaseAll!: () => void;
+    const barrier = new Promise<void>((resolve) => (releaseAll = resolve));
+    const allThere = new Promise<void>((resolve) => {
+      lockHooks.beforeTakeOver = async () => {
+        if (++waiting === acquirers) resolve();
+        await barrier;
+      };
+    });
+    const results = Array.from({ length: acquirers }, () => acquireLock(dir, 'default'));
+    await Promise.race([allThere, new Promise((r) => setTimeout(r, 3000))]);
+    expect(waiting).toBe(acquirers);
+    releaseAll();
+    const settled = await Promise.allSettled(results);
+    const holders = settled.filter((r) => r.status === 'fulfilled');
+    expect(holders).toHaveLength(1);
+    for (const r of settled) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LockedError);
+    await (holders[0] as PromiseFulfilledResult<() => Promise<void>>).value();
   });
 });

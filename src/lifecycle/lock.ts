@@ -1,4 +1,6 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError, ExitCode } from '../errors.js';
 
@@ -6,41 +8,144 @@ export class LockedError extends HarnessError {
   readonly exitCode = ExitCode.usage;
 }
 
+/** Who holds a lock: enough to tell the holder from a later process that got its pid. */
+interface Holder {
+  pid: number;
+  /** Kernel start time of the process (clock ticks since boot, /proc/PID/stat field 22). */
+  start: string;
+  cmdline: string;
+}
+
+/**
+ * Points where a test can hold an acquirer, to force the interleavings that
+ * lost the lock before (two acquirers that both judged a holder stale).
+ */
+export const lockHooks: { beforeTakeOver?: (stale: string) => Promise<void> } = {};
+
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function processCmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
 /**
+ * The holder still runs: the same pid, started at the same moment (a pid and
+ * its start time name one process for the machine's uptime). The command line
+ * is recorded to name the holder, not compared: a process may retitle itself.
+ */
+function holderRuns(holder: Holder): boolean {
+  if (!isRunning(holder.pid)) return false;
+  const start = processStart(holder.pid);
+  // Without /proc (not Linux) the pid is all we can compare.
+  return start === undefined || start === holder.start;
+}
+
+function describeHolder(holder: Holder): string {
+  return `pid ${holder.pid}: ${holder.cmdline || '(command line unknown)'}`;
+}
+
+const HOLDER_PREFIX = 'holder-';
+
+/**
  * One command at a time per scenario: a second `swarm-molecule` on the same
- * scenario refuses instead of fighting over its nodes. A lock left by a process
- * that no longer runs is taken over.
+ * scenario refuses instead of fighting over its nodes.
+ *
+ * The lock is a directory `lock/` holding one file named after its holder. It
+ * is taken by renaming a prepared directory over a missing or empty `lock/`,
+ * which the kernel does atomically and refuses (ENOTEMPTY) while another
+ * holder's file is inside: there is never a lock without its holder. A holder
+ * that no longer runs (or whose pid now belongs to another process) is taken
+ * over by removing exactly its file; of many acquirers racing for a stale lock
+ * only one removal succeeds, and only one rename onto the emptied directory.
  */
 export async function acquireLock(stateDir: string, scenario: string): Promise<() => Promise<void>> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const file = join(stateDir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(file, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      return async () => {
-        await rm(file, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
-        throw new LockedError(`Scenario "${scenario}" is in use by another swarm-molecule (pid ${holder}).`, {
-          hint: 'Wait for it to finish, or stop it; two commands on one scenario would fight over its nodes.',
-        });
+  const lock = join(stateDir, 'lock');
+  const me: Holder = { pid: process.pid, start: processStart(process.pid) ?? '', cmdline: processCmdline(process.pid) ?? process.argv.join(' ') };
+  const name = `${HOLDER_PREFIX}${me.pid}-${randomBytes(6).toString('hex')}`;
+  const prepared = await mkdtemp(join(stateDir, '.lock-'));
+  try {
+    await writeFile(join(prepared, name), `${JSON.stringify(me)}\n`, { mode: 0o600 });
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        await rename(prepared, lock);
+        const mine = join(lock, name);
+        return async () => {
+          await unlink(mine).catch(() => undefined);
+          // Another acquirer may already have renamed its own lock over the empty one.
+          await rmdir(lock).catch(() => undefined);
+        };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOTDIR') {
+          await takeOverLegacyLock(lock, scenario);
+          continue;
+        }
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
       }
-      await rm(file, { force: true });
+      const holders = (await readdir(lock).catch(() => [] as string[])).filter((f) => f.startsWith(HOLDER_PREFIX));
+      for (const file of holders) {
+        const holder = await readHolder(join(lock, file));
+        if (holder === 'gone') continue;
+        if (holder && holderRuns(holder)) {
+          throw new LockedError(`Scenario "${scenario}" is in use by another swarm-molecule (${describeHolder(holder)}).`, {
+            hint: `Wait for it to finish, or stop it ("kill ${holder.pid}") and run the command again; two commands on one scenario would fight over its nodes. The lock is ${lock}.`,
+          });
+        }
+        await lockHooks.beforeTakeOver?.(file);
+        // Removes exactly the stale holder's file: a fresh holder that won meanwhile has another name.
+        await unlink(join(lock, file)).catch(() => undefined);
+      }
     }
+    throw new LockedError(`Could not lock scenario "${scenario}" (${lock}): other commands kept taking it.`, { hint: 'Run the command again.' });
+  } finally {
+    await rm(prepared, { recursive: true, force: true });
   }
-  throw new LockedError(`Could not lock scenario "${scenario}" (${file}).`);
+}
+
+/** The holder recorded in `file`; undefined when the file is damaged (a holder writes it whole before the lock exists). */
+async function readHolder(file: string): Promise<Holder | 'gone' | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return 'gone';
+  }
+  try {
+    return JSON.parse(text) as Holder;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `lock` file written by an older swarm-molecule: its first line is the holder's pid. */
+async function takeOverLegacyLock(lock: string, scenario: string): Promise<void> {
+  const pid = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
+  const cmdline = Number.isInteger(pid) ? processCmdline(pid) : undefined;
+  if (cmdline !== undefined && /swarm-molecule/.test(cmdline)) {
+    throw new LockedError(`Scenario "${scenario}" is in use by another swarm-molecule (pid ${pid}: ${cmdline}).`, {
+      hint: `Wait for it to finish, or stop it ("kill ${pid}") and run the command again.`,
+    });
+  }
+  if ((await stat(lock).catch(() => undefined))?.isFile()) await unlink(lock).catch(() => undefined);
 }

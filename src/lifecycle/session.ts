@@ -142,6 +142,7 @@ export class Session {
       nodes,
       targets: () => this.nodes().nodes,
       stateDir: this.store.dir,
+      forgetReads: () => book.reads.clear(),
     };
   }
 

@@ -44,3 +44,15 @@ describe('StateStore', () => {
     expect((error as StateError).hint).toContain('swarm-molecule reset -s default');
   });
 });
+
+describe('StateStore, refuse never reset', () => {
+  it('a state file that exists but cannot be read is an error naming it and reset, never "no state"', async () => {
+    const store = new StateStore(project(), 'default');
+    // Unreadable even for root: a directory where the file should be.
+    mkdirSync(store.file, { recursive: true });
+    const error = await store.read().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).message).toContain(store.file);
+    expect((error as StateError).hint).toContain('swarm-molecule reset -s default');
+  });
+});

@@ -63,13 +63,15 @@ export class StateStore {
 
   /** The saved state, or undefined when there is none. Throws StateError when it is unreadable. */
   async read(): Promise<State | undefined> {
+    const reset = `Run "swarm-molecule reset -s ${this.scenario}" to clean up what can be found and start over.`;
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
-    } catch {
-      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      // Not "no state": nodes it lists may exist, and a new create would lose track of them.
+      throw new StateError(`The state file ${this.file} could not be read (${(error as Error).message}).`, { hint: reset });
     }
-    const reset = `Run "swarm-molecule reset -s ${this.scenario}" to clean up what can be found and start over.`;
     let json: unknown;
     try {
       json = JSON.parse(text);

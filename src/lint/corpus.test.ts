@@ -2,9 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../cli.js';
 import { loadScenario } from '../config/load.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, exitCodeOf } from '../errors.js';
 import { checkSyntax } from '../syntax/index.js';
 import { lintScenario } from './index.js';
 
@@ -49,10 +50,24 @@ function mutate(text: string, next: () => number): string {
   }
 }
 
+/** The CLI's exit code for `command -s name` in `project`, its output swallowed. */
+async function exitCodeOfCli(project: string, command: 'syntax' | 'lint', name: string): Promise<number> {
+  const cwd = process.cwd();
+  const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
+  process.chdir(project);
+  try {
+    return await main(['node', 'swarm-molecule', command, '-s', name]);
+  } finally {
+    process.chdir(cwd);
+    for (const spy of quiet) spy.mockRestore();
+  }
+}
+
 describe('a generated corpus of malformed scenario files', () => {
-  it('gives every mutant either a clean load or diagnostics with file:line:col, and never crashes', async () => {
+  it('gives every mutant either a clean load or diagnostics with file:line:col, the exit code that says which, and never crashes', async () => {
     const project = mkdtempSync(join(tmpdir(), 'sm-corpus-'));
     let rejected = 0;
+    let loaded = 0;
     for (let n = 0; n < 300; n++) {
       const next = random(n + 1);
       let text = valid;
@@ -60,15 +75,23 @@ describe('a generated corpus of malformed scenario files', () => {
       const name = `mutant-${n}`;
       mkdirSync(join(project, 'scenarios', name, 'steps'), { recursive: true });
       writeFileSync(join(project, 'scenarios', name, 'scenario.yml'), text);
+      let syntaxExit: number;
+      let loads = false;
       try {
         const scenario = await loadScenario(project, name);
         // Loaded: syntax and lint must still answer with diagnostics, not throw.
-        for (const d of [...(await checkSyntax(scenario)), ...lintScenario(scenario)]) {
+        const syntax = await checkSyntax(scenario);
+        for (const d of [...syntax, ...lintScenario(scenario)]) {
           expect(d.line, `mutant ${n}`).toBeGreaterThanOrEqual(1);
           expect(d.col, `mutant ${n}`).toBeGreaterThanOrEqual(1);
         }
+        syntaxExit = syntax.some((d) => d.severity === 'error') ? 2 : 0;
+        loads = true;
+        loaded++;
       } catch (error) {
         expect(error, `mutant ${n} threw ${String(error)}`).toBeInstanceOf(ConfigError);
+        expect(exitCodeOf(error), `mutant ${n}`).toBe(2);
+        syntaxExit = 2;
         const { diagnostics } = error as ConfigError;
         expect(diagnostics.length, `mutant ${n}`).toBeGreaterThan(0);
         for (const d of diagnostics) {
@@ -79,9 +102,18 @@ describe('a generated corpus of malformed scenario files', () => {
         }
         rejected++;
       }
+      // What a user sees: "syntax" exits 2 for what does not load or has a syntax error, 0 otherwise;
+      // "lint" exits 2 for what does not load, and never 3 (a crash).
+      expect(await exitCodeOfCli(project, 'syntax', name), `mutant ${n}: swarm-molecule syntax`).toBe(syntaxExit);
+      if (n % 5 === 0) {
+        const lintExit = await exitCodeOfCli(project, 'lint', name);
+        expect(loads ? [0, 1, 2] : [2], `mutant ${n}: swarm-molecule lint exited ${lintExit}`).toContain(lintExit);
+      }
     }
     // The corpus really is malformed, mostly.
     expect(rejected).toBeGreaterThan(150);
+    // And some mutants are harmless: both verdicts were exercised.
+    expect(loaded).toBeGreaterThan(0);
     expect(() => readFileSync('/tmp/sm-pwned')).toThrow();
   }, 120_000);
 });

@@ -57,7 +57,9 @@ describe('golden scenarios', () => {
     }
     const actual = diagnostics.map(findingOf);
     const file = join(fixtures, 'scenarios', name, 'expected.json');
-    if (update || !existsSync(file)) await writeFile(file, `${JSON.stringify(actual, null, 2)}\n`);
+    if (update) await writeFile(file, `${JSON.stringify(actual, null, 2)}\n`);
+    // A missing expectation fails: writing it here would make the test pass without checking anything.
+    expect(existsSync(file), `${file} is missing: write it with UPDATE_GOLDEN=1 and review it`).toBe(true);
     expect(actual).toEqual(await expected(name));
   });
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
-import type { CommandResult, RunOptions } from '../transport/index.js';
+import type { CommandResult, DockerApiRequest, DockerApiResponse, RunOptions } from '../transport/index.js';
 
 /** A node as steps see it: its platform facts and a way to run commands on it. */
 export interface Host {
@@ -21,6 +21,11 @@ export interface Host {
    * last command that was not a read, on any node.
    */
   read(argv: readonly string[]): Promise<string>;
+  /**
+   * A request to the node's Docker Engine API, forwarded over SSH: for values
+   * that must not appear in any process's arguments (a join token).
+   */
+  dockerApi(request: DockerApiRequest): Promise<DockerApiResponse>;
 }
 
 /** Control of the nodes themselves, for steps that test failures. */

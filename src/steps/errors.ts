@@ -16,5 +16,8 @@ export class CommandFailed extends CheckFailed {
 /** The node's Docker daemon is not there: the machinery failed, not the code under test. */
 export class DockerUnavailable extends InfraError {}
 
+/** The node's disk is full: the machinery failed, not the code under test. */
+export class NodeDiskFull extends InfraError {}
+
 /** A converge step failed: the code under test did not do what it should. */
 export class ConvergeFailed extends CheckFailed {}

@@ -1,7 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Interrupted, messageOf } from '../errors.js';
+import { InfraError, Interrupted, messageOf } from '../errors.js';
 import type { EventuallyOptions } from './api.js';
 import { AssertionFailed } from './assert.js';
+import { CommandTimedOut } from '../transport/index.js';
+import { DockerUnavailable } from './errors.js';
+
+/**
+ * A failure that waiting will not fix and that is not the code under test: the
+ * SSH connection is lost or refused, the node's disk is full. Said at once as an
+ * infrastructure error, never counted as a failed sample until the timeout.
+ * A Docker daemon that does not answer (it may be restarting) and a command
+ * that timed out (a busy machine) are waited for.
+ */
+function isInfrastructure(error: unknown): boolean {
+  return error instanceof InfraError && !(error instanceof DockerUnavailable) && !(error instanceof CommandTimedOut);
+}
 
 function show(value: unknown): string {
   if (value === undefined) return '(nothing observed)';
@@ -30,7 +43,7 @@ export async function eventually<T>(
     try {
       return await check(observe);
     } catch (error) {
-      if (error instanceof Interrupted) throw error;
+      if (error instanceof Interrupted || isInfrastructure(error)) throw error;
       lastError = error;
     }
     if (performance.now() + interval > deadline) {

@@ -2,7 +2,7 @@ import type { PlatformConfig } from '../config/index.js';
 import type { ConnectionPool, RunOptions } from '../transport/index.js';
 import { quoteCommand, secrets } from '../transport/index.js';
 import type { Host } from './api.js';
-import { CommandFailed, DockerUnavailable } from './errors.js';
+import { CommandFailed, DockerUnavailable, NodeDiskFull } from './errors.js';
 
 /** What a host needs to reach its node, and the reads shared by every host of one action. */
 export interface NodeAddressBook {
@@ -15,6 +15,7 @@ export interface NodeAddressBook {
 }
 
 const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
+const DISK_FULL = /no space left on device/i;
 
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
   const run = (argv: readonly string[], options?: RunOptions) => {
@@ -30,6 +31,11 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
           hint: `The node's Docker daemon died; see "swarm-molecule list" and the node's dockerd.log.`,
         });
       }
+      if (DISK_FULL.test(result.stderr)) {
+        throw new NodeDiskFull(`The disk of ${platform.name} is full (while running "${secrets.mask(quoteCommand(argv))}"): ${secrets.mask(result.stderr.trim())}`, {
+          hint: `Free space on the node's data disk (see "swarm-molecule exec -h ${platform.name} -- df -h"), then run again.`,
+        });
+      }
       throw new CommandFailed(platform.name, argv, result.exitCode, result.stderr || result.stdout);
     }
     return result.stdout.trim();
@@ -42,6 +48,10 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
     run,
     check,
     docker: (args, options) => check(['docker', ...args], options),
+    dockerApi: (request) => {
+      if (request.method !== 'GET') book.reads.clear();
+      return book.connections.get(platform.name).dockerApi(request);
+    },
     read: (argv) => {
       const key = `${platform.name}\0${argv.join('\0')}`;
       let answer = book.reads.get(key);

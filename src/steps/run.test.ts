@@ -1,10 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
-import type { CommandResult } from '../transport/index.js';
+import type { CommandResult, DockerApiRequest, DockerApiResponse } from '../transport/index.js';
 import type { Host } from './api.js';
 import { ConvergeFailed } from './errors.js';
 import { runConvergeSteps } from './run.js';
 import type { HostResult } from './types.js';
+
+/** A playbook entry, without Ansible: what it does to the fake swarm is set per test. */
+const playbook = vi.hoisted(() => ({ effect: (): void => undefined }));
+vi.mock(import('./ansible/index.js'), async (original) => ({
+  ...(await original()),
+  runPlaybookEntry: async () => {
+    playbook.effect();
+    return [];
+  },
+}));
 
 /**
  * A fake transport: a tiny model of what `docker` answers on each node, enough
@@ -13,6 +23,8 @@ import type { HostResult } from './types.js';
 class FakeSwarm {
   readonly roles = new Map<string, 'inactive' | 'worker' | 'manager'>();
   readonly commands: string[] = [];
+  /** Answers of `read`, kept until forgotten, as the real hosts keep them for an action. */
+  readonly reads = new Map<string, Promise<string>>();
 
   host(platform: PlatformConfig): Host {
     const run = async (argv: readonly string[]): Promise<CommandResult> => {
@@ -49,7 +61,21 @@ class FakeSwarm {
       if (result.exitCode !== 0) throw new Error(result.stdout);
       return result.stdout;
     };
-    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]), read: check };
+    const dockerApi = async (request: DockerApiRequest): Promise<DockerApiResponse> => {
+      this.commands.push(`${platform.name}: API ${request.method} ${request.path}`);
+      const body = request.body as { JoinToken?: string };
+      if (request.path === '/swarm/join' && body.JoinToken?.startsWith('SWMTKN-')) {
+        this.roles.set(platform.name, 'worker');
+        return { status: 200, body: '' };
+      }
+      return { status: 400, body: '{"message":"unexpected"}' };
+    };
+    return { name: platform.name, address: `10.0.0.${platform.name.length}`, groups: platform.groups, labels: platform.labels, run, check, docker: (args) => check(['docker', ...args]), read: (argv) => {
+        const key = `${platform.name} ${argv.join(' ')}`;
+        const answer = this.reads.get(key) ?? check(argv);
+        this.reads.set(key, answer);
+        return answer;
+      }, dockerApi };
   }
 }
 
@@ -60,6 +86,9 @@ const platforms: PlatformConfig[] = [
 ];
 
 function input(swarm: FakeSwarm, converge: Partial<StepConfig>[], results: HostResult[] = []) {
+  // Reads are kept for one action: each run starts without any.
+  swarm.reads.clear();
+  const forgetReads = () => swarm.reads.clear();
   const entries = converge.map((e, index) => ({ section: 'converge' as const, index, with: {}, ...e }));
   const scenario = { name: 'unit', dir: '/nonexistent', platforms, converge: entries, verify: [] } as unknown as Scenario;
   return {
@@ -67,6 +96,7 @@ function input(swarm: FakeSwarm, converge: Partial<StepConfig>[], results: HostR
     base: { scenario: { name: 'unit', platforms, converge: entries }, hosts: platforms.map((p) => swarm.host(p)), signal: new AbortController().signal },
     events: { hostResult: (_step: string, r: HostResult) => results.push(r) },
     nodes: { stop: async () => undefined, start: async () => undefined },
+    forgetReads,
   };
 }
 
@@ -81,6 +111,9 @@ describe('runConvergeSteps with the built-in join step', () => {
     ]);
     // The token was read once for both hosts.
     expect(swarm.commands.filter((c) => c.includes('join-token'))).toHaveLength(1);
+    // Joined through the Engine API: the token is an argument of no command (process lists show arguments).
+    expect(swarm.commands.filter((c) => c.includes('API POST /swarm/join'))).toHaveLength(2);
+    expect(swarm.commands.join('\n')).not.toContain('SWMTKN');
     const second = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }]));
     expect(second[0]?.hosts.map((h) => h.status)).toEqual(['ok', 'ok']);
   });
@@ -101,7 +134,7 @@ describe('runConvergeSteps with the built-in join step', () => {
     swarm.host = (p) => {
       const host = original(p);
       if (p.name !== 'w1') return host;
-      return { ...host, docker: async (args) => (args[1] === 'join' ? Promise.reject(new Error(`join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused`)) : host.docker(args)) };
+      return { ...host, dockerApi: async () => ({ status: 500, body: JSON.stringify({ message: `join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused` }) }) };
     };
     const seen: HostResult[] = [];
     const error = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }, { step: 'swarm/labels' }], seen)).catch((e: unknown) => e);
@@ -111,5 +144,25 @@ describe('runConvergeSteps with the built-in join step', () => {
     expect(seen.find((r) => r.host === 'w1')?.message).not.toContain('SWMTKN');
     // swarm/labels never ran.
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('reads gathered up front', () => {
+  it('are forgotten after a playbook entry that changed the swarm', async () => {
+    const swarm = new FakeSwarm();
+    swarm.roles.set('m1', 'manager');
+    // The playbook joins both workers after the join step gathered them as inactive.
+    playbook.effect = () => {
+      swarm.roles.set('w1', 'worker');
+      swarm.roles.set('w2', 'worker');
+    };
+    const results = await runConvergeSteps(input(swarm, [{ playbook: 'join.yml' }, { step: 'swarm/join-workers' }]));
+    // The gather ran before the playbook and saw them inactive (the fault's precondition).
+    expect(swarm.commands.filter((c) => c.includes('docker info')).length).toBeGreaterThanOrEqual(4);
+    expect(results[1]?.hosts.map((h) => [h.host, h.status, h.message])).toEqual([
+      ['w1', 'ok', 'already a worker'],
+      ['w2', 'ok', 'already a worker'],
+    ]);
+    expect(swarm.commands.filter((c) => c.includes('/swarm/join'))).toEqual([]);
   });
 });

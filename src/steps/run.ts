@@ -101,6 +101,8 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
     input.events.stepStart?.('converge', name, entry.index);
     const started = performance.now();
     const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost(definition, step, input);
+    // A playbook may have changed the swarm behind the reads gathered so far.
+    if ('applyAll' in definition) input.forgetReads?.();
     results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
     const failed = hostResults.filter((r) => r.status === 'failed');
     if (failed.length > 0) throw convergeFailure(input.scenario.name, name, failed, false);

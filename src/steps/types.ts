@@ -59,6 +59,8 @@ export interface StepRunInput {
   targets?: () => readonly SshTarget[];
   /** `.swarm-molecule/<scenario>/`: playbook steps keep their inventory there and append to its logs. */
   stateDir?: string;
+  /** Forget the reads gathered so far: a playbook entry may have changed the swarm. */
+  forgetReads?: () => void;
 }
 
 /**

@@ -2,6 +2,6 @@ export { quoteArg, quoteCommand } from './quote.js';
 // Steps mask what they print through the transport they run commands with.
 export { secrets, Secrets } from '../secrets/index.js';
 export { ConnectionPool } from './pool.js';
-export { COMMAND_PATH, hostKeyLine, remoteCommand, SshConnection, TransportError, type ConnectOptions } from './ssh.js';
+export { COMMAND_PATH, CommandTimedOut, hostKeyLine, remoteCommand, SshConnection, TransportError, type ConnectOptions } from './ssh.js';
 export { ensureKeyPair, generateKeyPair, writeKeyPair, type KeyPair } from './keys.js';
-export type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';
+export type { CommandListener, CommandResult, DockerApiRequest, DockerApiResponse, RunOptions, SshTarget } from './types.js';

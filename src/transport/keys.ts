@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import ssh2 from 'ssh2';
+import { UsageError } from '../errors.js';
 
 export interface KeyPair {
   /** OpenSSH private key. */
@@ -54,14 +56,38 @@ export async function writeKeyPair(path: string, pair: KeyPair): Promise<void> {
   await writeFile(`${path}.pub`, `${pair.publicKey}\n`, { mode: 0o644 });
 }
 
-/** The key pair at `path`, generated on first use. */
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * The key pair at `path`, generated when neither file exists. Anything else
+ * wrong (one file missing, unreadable, damaged, not a pair) is refused, never
+ * papered over with a new key: nodes made with the old key would be lost.
+ */
 export async function ensureKeyPair(path: string, comment: string): Promise<KeyPair> {
-  try {
-    const [privateKey, publicKey] = await Promise.all([readFile(path, 'utf8'), readFile(`${path}.pub`, 'utf8')]);
-    return { privateKey, publicKey: publicKey.trim() };
-  } catch {
+  const pub = `${path}.pub`;
+  const read = (file: string) => readFile(file, 'utf8').catch((error: unknown) => error as Error);
+  const [privateKey, publicKey] = await Promise.all([read(path), read(pub)]);
+  const refuse = (problem: string) =>
+    new UsageError(`The scenario's SSH key ${problem}; swarm-molecule will not replace it on its own.`, {
+      hint: `Restore the file, or run "swarm-molecule reset" (its nodes only accept this key) and then remove ${path} and ${pub}: the next create makes a new key.`,
+    });
+  if (privateKey instanceof Error || publicKey instanceof Error) {
+    const bothMissing = privateKey instanceof Error && publicKey instanceof Error && isMissing(privateKey) && isMissing(publicKey);
+    if (!bothMissing) {
+      const [file, error] = privateKey instanceof Error ? [path, privateKey] : [pub, publicKey as Error];
+      throw refuse(`${file} could not be read (${error.message})`);
+    }
     const pair = generateKeyPair(comment);
     await writeKeyPair(path, pair);
     return pair;
   }
+  const parsed = ssh2.utils.parseKey(privateKey);
+  const problem =
+    parsed instanceof Error
+      ? `${path} is not a private key ssh can load (${parsed.message})`
+      : parsed.getPublicSSH().toString('base64') !== publicKey.trim().split(/\s+/)[1]
+        ? `${pub} does not belong to ${path}`
+        : undefined;
+  if (problem) throw refuse(problem);
+  return { privateKey, publicKey: publicKey.trim() };
 }

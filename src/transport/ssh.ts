@@ -4,9 +4,33 @@ import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
 import { quoteArg, quoteCommand } from './quote.js';
 import { secrets } from '../secrets/index.js';
-import type { CommandListener, CommandResult, RunOptions, SshTarget } from './types.js';
+import type { CommandListener, CommandResult, DockerApiRequest, DockerApiResponse, RunOptions, SshTarget } from './types.js';
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+/** How long stopping a timed-out or interrupted command on its node may take before we give up on it. */
+const KILL_TIMEOUT_MS = 5_000;
+/**
+ * A node that answered before and now refuses or drops SSH is lost, not
+ * starting: connecting again is tried this long at most, so a check says so
+ * within seconds. (A node restarted on purpose gets a new connection.)
+ */
+const RECONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Every command runs as `sh -c` whose first stderr line is its pid, then execs
+ * the command: sshd makes each exec session its own process group, so the pid
+ * names the group of everything the command started. ssh2's `signal()` is not
+ * honoured by OpenSSH for a session without a pty; a `kill` over a new channel is.
+ */
+function wrapWithPid(command: string): string {
+  // `command` (remoteCommand) execs itself, so the pid printed is the command's.
+  return `echo "$$" >&2; ${command}`;
+}
+
+/** Stops the process group of a command on its node: TERM, then KILL if it is still there after a second. */
+function killGroupCommand(pid: number): string {
+  return `kill -TERM -- -${pid} 2>/dev/null || exit 0; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1; kill -0 -- -${pid} 2>/dev/null || exit 0; done; kill -KILL -- -${pid} 2>/dev/null; exit 0`;
+}
 
 export interface ConnectOptions {
   /** Give up connecting after this long in all (retries included); default 60 s. */
@@ -44,6 +68,9 @@ export function remoteCommand(argv: readonly string[]): string {
 /** The connection to a node was lost or never made. */
 export class TransportError extends InfraError {}
 
+/** A command did not finish within its timeout (and was stopped on its node). */
+export class CommandTimedOut extends InfraError {}
+
 /**
  * One SSH connection to one node, reused for every command, with keepalive.
  * Connecting is retried with backoff until the node answers or the time is up,
@@ -54,6 +81,9 @@ export class SshConnection {
   readonly #options: ConnectOptions;
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
+  #connectedBefore = false;
+  /** Commands in flight, told when their connection closes: one `close` listener per client, not one per command. */
+  readonly #inFlight = new Map<Client, Set<() => void>>();
 
   constructor(target: SshTarget, options: ConnectOptions = {}) {
     this.target = target;
@@ -70,10 +100,13 @@ export class SshConnection {
     const signal = runOptions.signal ?? this.#options.signal;
     const options: RunOptions = signal ? { ...runOptions, signal } : runOptions;
     const attempts = options.readOnly ? 2 : 1;
+    for (const value of options.secrets ?? []) secrets.add(value);
     for (let attempt = 1; ; attempt++) {
       const client = await this.#ready();
       try {
         const result = await this.#exec(client, argv, options);
+        // Before the output reaches any listener (logs, -v, reports).
+        if (options.secret) secrets.add(result.stdout);
         this.#options.onCommand?.(this.target.name, result);
         return result;
       } catch (error) {
@@ -84,6 +117,87 @@ export class SshConnection {
         throw error;
       }
     }
+  }
+
+  /**
+   * One request to the node's Docker Engine API, over its unix socket forwarded
+   * by sshd (`direct-streamlocal`): the body (e.g. a join token) reaches dockerd
+   * without being an argument of any process, on the node or on this machine.
+   */
+  async dockerApi(request: DockerApiRequest, socketPath = '/var/run/docker.sock'): Promise<DockerApiResponse> {
+    for (const value of request.secrets ?? []) secrets.add(value);
+    const client = await this.#ready();
+    const started = performance.now();
+    const timeoutMs = request.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const signal = request.signal ?? this.#options.signal;
+    const shown = `${request.method} ${request.path}`;
+    const response = await new Promise<DockerApiResponse>((resolve, reject) => {
+      let stream: ClientChannel | undefined;
+      let settled = false;
+      const chunks: Buffer[] = [];
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#inFlight.get(client)?.delete(onClientClose);
+        if (error) {
+          stream?.destroy();
+          reject(error);
+          return;
+        }
+        try {
+          resolve(parseHttpResponse(Buffer.concat(chunks)));
+        } catch (parseError) {
+          reject(new TransportError(`The Docker API of ${this.target.name} gave an answer that is not HTTP to ${shown}: ${messageOf(parseError)}`));
+        }
+      };
+      const timer = setTimeout(() => finish(new CommandTimedOut(`Docker API request timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`)), timeoutMs);
+      const onAbort = () => finish(new Interrupted(String(signal?.reason ?? 'signal')));
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const onClientClose = () => finish(new TransportError(`The SSH connection to ${this.target.name} closed during ${shown}`));
+      this.#inFlight.get(client)?.add(onClientClose);
+      client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+        if (error) {
+          finish(
+            new TransportError(`Could not reach the Docker socket ${socketPath} of ${this.target.name} through SSH: ${error.message}`, {
+              hint: 'The node\'s sshd must allow stream forwarding ("AllowStreamLocalForwarding yes", the default) and the SSH user must be allowed to use the Docker socket.',
+            }),
+          );
+          return;
+        }
+        stream = channel;
+        if (settled) {
+          channel.destroy();
+          return;
+        }
+        const body = request.body === undefined ? '' : JSON.stringify(request.body);
+        channel.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // The daemon closes its side once it has answered ("Connection: close"); then we close ours.
+        channel.on('end', () => {
+          finish();
+          channel.close();
+        });
+        channel.on('close', () => finish());
+        // Not end(): dockerd (Go's net/http) cancels a request whose client half-closes
+        // the connection. "Connection: close" makes it close once it has answered.
+        channel.write(
+          `${request.method} ${request.path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      });
+    });
+    this.#options.onCommand?.(this.target.name, {
+      argv: ['docker-api', request.method, request.path],
+      stdout: response.body,
+      stderr: '',
+      exitCode: response.status >= 200 && response.status < 300 ? 0 : 1,
+      durationMs: performance.now() - started,
+    });
+    return response;
   }
 
   /** An interactive shell wired to this process's terminal, for `login`. */
@@ -138,11 +252,16 @@ export class SshConnection {
     this.#connecting ??= this.#connectWithRetry().then(
       (client) => {
         this.#client = client;
+        this.#connectedBefore = true;
+        this.#inFlight.set(client, new Set());
         client.on('close', () => {
           if (this.#client === client) {
             this.#client = undefined;
             this.#connecting = undefined;
           }
+          const commands = this.#inFlight.get(client);
+          this.#inFlight.delete(client);
+          for (const onClose of commands ?? []) onClose();
         });
         return client;
       },
@@ -155,7 +274,7 @@ export class SshConnection {
   }
 
   async #connectWithRetry(): Promise<Client> {
-    const timeoutMs = this.#options.timeoutMs ?? 60_000;
+    const timeoutMs = Math.min(this.#options.timeoutMs ?? 60_000, this.#connectedBefore ? RECONNECT_TIMEOUT_MS : Infinity);
     const deadline = Date.now() + timeoutMs;
     const key = await readFile(this.target.identityFile);
     const { signal } = this.#options;
@@ -197,8 +316,6 @@ export class SshConnection {
     const expected = hostKey ? Buffer.from(hostKey.trim().split(/\s+/)[1] ?? '', 'base64') : undefined;
     return new Promise<Client>((resolve, reject) => {
       const client = new ssh2.Client();
-      // Every command in flight listens for the connection closing.
-      client.setMaxListeners(0);
       let mismatch = false;
       client.once('ready', () => resolve(client));
       client.once('error', (error) => {
@@ -226,26 +343,42 @@ export class SshConnection {
     });
   }
 
+  /** Listeners on this connection's current client, for leak checks. */
+  listenerCounts(): { close: number; inFlight: number } {
+    const client = this.#client;
+    return { close: client?.listenerCount('close') ?? 0, inFlight: client ? (this.#inFlight.get(client)?.size ?? 0) : 0 };
+  }
+
   #exec(client: Client, argv: readonly string[], options: RunOptions): Promise<CommandResult> {
     const command = remoteCommand(argv);
     const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const started = performance.now();
     const shown = secrets.mask(quoteCommand(argv));
+    const inFlight = this.#inFlight.get(client) ?? new Set<() => void>();
     return new Promise<CommandResult>((resolve, reject) => {
       let stream: ClientChannel | undefined;
       let settled = false;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
+      /** The first stderr line (the remote pid) until it is complete. */
+      let pidLine: Buffer | undefined = Buffer.alloc(0);
+      let remotePid: number | undefined;
       let exitCode: number | undefined;
 
-      const finish = (error?: Error) => {
+      const finish = (error?: Error, stopRemote = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
+        inFlight.delete(onClientClose);
         if (error) {
           stream?.close();
-          reject(error);
+          if (stopRemote && remotePid !== undefined) {
+            // The command must not keep running on the node: stop it, then report.
+            void this.#killRemote(client, remotePid).finally(() => reject(error));
+          } else {
+            reject(error);
+          }
           return;
         }
         resolve({
@@ -257,11 +390,9 @@ export class SshConnection {
         });
       };
       const timer = setTimeout(() => {
-        finish(
-          new InfraError(`Command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`),
-        );
+        finish(new CommandTimedOut(`Command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.target.name}: ${shown}`), true);
       }, timeoutMs);
-      const onAbort = () => finish(new Interrupted(String(options.signal?.reason ?? 'signal')));
+      const onAbort = () => finish(new Interrupted(String(options.signal?.reason ?? 'signal')), true);
       if (options.signal?.aborted) {
         onAbort();
         return;
@@ -269,22 +400,36 @@ export class SshConnection {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const onClientClose = () =>
         finish(new TransportError(`The SSH connection to ${this.target.name} closed while running: ${shown}`));
-      client.once('close', onClientClose);
+      inFlight.add(onClientClose);
 
-      client.exec(command, (error, channel) => {
+      client.exec(wrapWithPid(command), (error, channel) => {
         if (error) {
-          client.off('close', onClientClose);
           finish(new TransportError(`Could not run a command on ${this.target.name}: ${error.message}`));
           return;
         }
         stream = channel;
+        if (settled) {
+          channel.close();
+          return;
+        }
         channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (pidLine === undefined) {
+            stderr.push(chunk);
+            return;
+          }
+          pidLine = Buffer.concat([pidLine, chunk]);
+          const end = pidLine.indexOf(10);
+          if (end < 0) return;
+          remotePid = Number.parseInt(pidLine.subarray(0, end).toString('ascii'), 10) || undefined;
+          stderr.push(pidLine.subarray(end + 1));
+          pidLine = undefined;
+        });
         channel.on('exit', (code: number | null, signalName?: string) => {
           exitCode = code ?? (signalName ? 128 : 255);
         });
         channel.on('close', () => {
-          client.off('close', onClientClose);
+          if (pidLine !== undefined) stderr.push(pidLine);
           finish();
         });
         if (options.stdin !== undefined) channel.end(options.stdin);
@@ -292,6 +437,56 @@ export class SshConnection {
       });
     });
   }
+
+  /** Kill a command's process group on its node over a new channel; bounded, never throws. */
+  async #killRemote(client: Client, pid: number): Promise<void> {
+    if (this.#client !== client) return;
+    await new Promise<void>((resolve) => {
+      const giveUp = setTimeout(resolve, KILL_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(giveUp);
+        resolve();
+      };
+      try {
+        client.exec(killGroupCommand(pid), (error, channel) => {
+          if (error) {
+            done();
+            return;
+          }
+          channel.on('close', done);
+          channel.resume();
+          channel.stderr.resume();
+          channel.end();
+        });
+      } catch {
+        done();
+      }
+    });
+  }
+}
+
+/** Status and body of a `Connection: close` HTTP/1.1 response (plain or chunked). */
+export function parseHttpResponse(raw: Buffer): DockerApiResponse {
+  const headerEnd = raw.indexOf('\r\n\r\n');
+  if (headerEnd < 0) throw new Error('no header end');
+  const head = raw.subarray(0, headerEnd).toString('latin1').split('\r\n');
+  const status = Number((head[0] ?? '').split(' ')[1]);
+  if (!Number.isInteger(status)) throw new Error(`bad status line "${head[0] ?? ''}"`);
+  let body = raw.subarray(headerEnd + 4);
+  if (head.some((line) => /^transfer-encoding:\s*chunked/i.test(line))) {
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (;;) {
+      const lineEnd = body.indexOf('\r\n', at);
+      if (lineEnd < 0) break;
+      const size = Number.parseInt(body.subarray(at, lineEnd).toString('latin1'), 16);
+      if (!size) break;
+      parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  }
+  return { status, body: body.toString('utf8') };
 }
 
 class HostKeyMismatch extends InfraError {

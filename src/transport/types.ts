@@ -25,6 +25,13 @@ export interface RunOptions {
    * one instead of failing.
    */
   readOnly?: boolean;
+  /**
+   * The command prints a secret (a token, a password): its whole stdout is
+   * masked before any of it reaches a log, `-v` or a report.
+   */
+  secret?: boolean;
+  /** Values known before the command runs (e.g. passed on stdin) that must never be shown. */
+  secrets?: readonly string[];
 }
 
 export interface CommandResult {
@@ -38,3 +45,21 @@ export interface CommandResult {
 
 /** Receives every command run on a node, for the per-node logs and `-v`. */
 export type CommandListener = (node: string, result: CommandResult) => void;
+
+/** A request to a node's Docker Engine API. */
+export interface DockerApiRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** e.g. `/swarm/join`; unversioned paths get the daemon's own API version. */
+  path: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Values in the body that must never be shown (the body itself is never logged). */
+  secrets?: readonly string[];
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface DockerApiResponse {
+  status: number;
+  body: string;
+}

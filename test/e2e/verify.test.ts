@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from './support/cli.js';
-import { findLeftovers, NOTHING_LEFT } from './support/leaks.js';
+import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
 
 const fixture = (name: string) => join(repoRoot, 'fixtures', 'projects', name);
 
@@ -28,8 +28,12 @@ function stepSeconds(output: string, status: string, step: string): number {
 }
 
 describe('built-in verify steps on real nodes (netns driver)', () => {
+  let before: Leftovers;
+  beforeEach(() => {
+    before = findLeftovers();
+  });
   afterEach(() => {
-    expect(findLeftovers()).toEqual(NOTHING_LEFT);
+    expect(leftoversSince(before)).toEqual(NOTHING_LEFT);
   });
 
   it('swarm/node-roles fails naming a worker that converge promoted, with its observed role', async () => {

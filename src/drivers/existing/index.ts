@@ -12,6 +12,9 @@ import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } fro
 
 const argv = z.array(z.string()).min(1);
 
+const KNOWN_HOSTS_HINT = (file: string) =>
+  `Check the hosts' SSH keys yourself; if they are right, remove ${file} so they are trusted again on first use.`;
+
 const optionsSchema = z.object({
   /** Commands run on each host by `create` (after it answers) and by `destroy`, as argument arrays. */
   createCommands: z.array(argv).default([]),
@@ -67,11 +70,24 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
 
   /** `host:port` → host key, kept beside the state so it outlives `destroy`. */
   async #knownHosts(ctx: Pick<DriverContext, 'stateDir'>): Promise<Record<string, string>> {
+    const file = join(ctx.stateDir, 'known_hosts.json');
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(ctx.stateDir, 'known_hosts.json'), 'utf8')) as Record<string, string>;
-    } catch {
-      return {};
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new UsageError(`The recorded host keys ${file} could not be read (${messageOf(error)}).`, { hint: KNOWN_HOSTS_HINT(file) });
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const known = z.record(z.string(), z.string()).safeParse(parsed);
+    // Never `{}`: that would trust every host's key again, whatever it is now.
+    if (!known.success) throw new UsageError(`The recorded host keys ${file} are damaged.`, { hint: KNOWN_HOSTS_HINT(file) });
+    return known.data;
   }
 
   async create(ctx: Context, platforms: PlatformConfig[]): Promise<State> {

@@ -54,6 +54,15 @@ async function appendLog(dir: string, node: string, text: string): Promise<void>
 }
 
 /**
+ * How long one ansible-playbook run may take before it is stopped (SIGINT,
+ * then SIGKILL after 5 s) and the step fails as an infrastructure error: a
+ * task waiting on a node that never answers must not hang the run.
+ */
+const secondsOf = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 1000).toFixed(1)} s`);
+
+export const playbookLimits = { timeoutMs: 30 * 60_000 };
+
+/**
  * Run a playbook entry with ansible-playbook against the scenario's nodes:
  * the inventory is generated from the platforms and the driver's node records,
  * results are read per host and task from the JSON callback (never from
@@ -118,6 +127,7 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
       all: true,
       reject: false,
       cancelSignal: input.base.signal,
+      timeout: playbookLimits.timeoutMs,
       // Ansible stops its workers on SIGINT (as on Ctrl-C in a terminal).
       killSignal: 'SIGINT',
       forceKillAfterDelay: 5000,
@@ -136,6 +146,11 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
     const events = parseEvents(await readFile(eventsFile, 'utf8').catch(() => ''));
     for (const result of events.results) await appendLog(logDir, result.host, logLines(result, entry.playbook).join('\n'));
     if (run.isCanceled) throw new Interrupted(String(input.base.signal.reason ?? 'signal'));
+    if (run.timedOut) {
+      throw new InfraError(`ansible-playbook for step "${name}" did not finish within ${secondsOf(playbookLimits.timeoutMs)}; it was stopped.`, {
+        hint: `See ${join(logDir, 'ansible.log')} for the task it was running.`,
+      });
+    }
     if (run.failed && run.exitCode === undefined) {
       throw new InfraError(`ansible-playbook could not be run for step "${name}": ${run.shortMessage ?? 'failed to start'}`, { hint: `Install it: ${INSTALL['ansible-playbook']}` });
     }

@@ -1,3 +1,4 @@
+import { CheckFailed } from '../../errors.js';
 import type { Host, StepContext } from '../api.js';
 
 /** The part of `docker info` that says where a node stands in a swarm. */
@@ -36,14 +37,28 @@ export function clusterIdOf(info: SwarmInfo): string | undefined {
  */
 export async function joinSwarm(ctx: StepContext<unknown>, host: Host, role: 'manager' | 'worker'): Promise<void> {
   const leader = ctx.leader();
-  const token = await ctx.shared(`${role}-token`, async () => {
-    const value = await leader.docker(['swarm', 'join-token', '--quiet', role]);
-    ctx.secret(value);
-    return value;
-  });
-  await host.docker(['swarm', 'join', '--token', token, '--advertise-addr', host.address, '--listen-addr', `${host.address}:2377`, `${leader.address}:2377`], {
+  // Masked before the answer reaches the node log or -v.
+  const token = await ctx.shared(`${role}-token`, () => leader.docker(['swarm', 'join-token', '--quiet', role], { secret: true }));
+  // Through the Engine API, not `docker swarm join --token`: an argument is in every
+  // process list of the machine (netns nodes share the host's /proc).
+  const response = await host.dockerApi({
+    method: 'POST',
+    path: '/swarm/join',
+    body: { ListenAddr: `${host.address}:2377`, AdvertiseAddr: host.address, RemoteAddrs: [`${leader.address}:2377`], JoinToken: token },
+    secrets: [token],
     timeoutMs: 90_000,
   });
+  if (response.status !== 200) {
+    const message = (() => {
+      try {
+        const { message: said } = JSON.parse(response.body) as { message?: unknown };
+        return typeof said === 'string' ? said : response.body;
+      } catch {
+        return response.body;
+      }
+    })();
+    throw new CheckFailed(`Joining ${host.name} to the swarm as a ${role} failed (Docker API status ${response.status}): ${message.trim() || '(no message)'}`);
+  }
 }
 
 /** Fail unless `host` is in the same swarm as the leader. */

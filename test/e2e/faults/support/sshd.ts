@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { generateKeyPair, type SshConnection, writeKeyPair } from '../../../../src/transport/index.js';
+
+type Target = ConstructorParameters<typeof SshConnection>[0];
+
+/** A real sshd of our own on loopback: the transport under test talks to OpenSSH, not a fake. */
+export interface LoopbackSshd {
+  target: Target;
+  /** The listening sshd. */
+  pid: number;
+  /** The per-connection sshd processes (children of the listener): killing one drops that connection. */
+  sessions(): number[];
+  /** Stop the listener and every session: the node's sshd is gone. */
+  kill(): void;
+  stop(): void;
+}
+
+function parentOf(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** sshd's privilege separation directory; made (and later removed) only when the host lacks it. */
+let madePrivsepDir = false;
+
+export async function startSshd(): Promise<LoopbackSshd> {
+  if (!existsSync('/run/sshd')) {
+    mkdirSync('/run/sshd', { mode: 0o755 });
+    madePrivsepDir = true;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sm-sshd-'));
+  const user = generateKeyPair('user');
+  const host = generateKeyPair('host');
+  await writeKeyPair(join(dir, 'id'), user);
+  await writeKeyPair(join(dir, 'host'), host);
+  writeFileSync(join(dir, 'authorized_keys'), `${user.publicKey}\n`);
+  const port = 20_000 + Math.floor(Math.random() * 10_000);
+  const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', '/dev/null', '-h', join(dir, 'host'), '-o', `ListenAddress=127.0.0.1:${port}`, '-o', `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PidFile=none', '-o', 'UsePAM=no', '-o', 'LogLevel=ERROR', '-o', 'MaxSessions=100'], { stdio: 'ignore' });
+  const pid = sshd.pid ?? -1;
+  const sessions = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && parentOf(p) === pid).map(Number);
+  const kill = () => {
+    for (const session of [...sessions(), pid]) {
+      try {
+        process.kill(session, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  };
+  const server: LoopbackSshd = {
+    target: { name: 'loopback', host: '127.0.0.1', port, user: 'root', identityFile: join(dir, 'id'), hostKey: host.publicKey },
+    pid,
+    sessions,
+    kill,
+    stop: () => {
+      kill();
+      rmSync(dir, { recursive: true, force: true });
+      if (madePrivsepDir) rmSync('/run/sshd', { recursive: true, force: true });
+    },
+  };
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = createConnection(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      }).on('error', () => resolve(false));
+      socket.unref();
+    });
+    if (up) return server;
+    await sleep(50);
+  }
+  server.stop();
+  throw new Error('sshd did not start');
+}
+
+/** Processes on this machine whose command line contains `marker`. */
+export function processesWith(marker: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (args.includes(marker)) found.push(`${pid} ${args}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
