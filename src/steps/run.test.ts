@@ -8,7 +8,7 @@ import type { HostResult } from './types.js';
 
 /** A playbook entry, without Ansible: what it does to the fake swarm is set per test. */
 const playbook = vi.hoisted(() => ({ effect: (): void => undefined }));
-vi.mock(import('./ansible/index.js'), async (original) => ({
+vi.mock(import('./ansible/playbook.js'), async (original) => ({
   ...(await original()),
   runPlaybookEntry: async () => {
     playbook.effect();
