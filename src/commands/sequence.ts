@@ -6,17 +6,19 @@ import { runSequence } from '../lifecycle/runner.js';
 import { createFileReporters, createReporter } from '../reporters/index.js';
 import { interruptSignals } from './interrupt.js';
 import { color, inCi, out } from './output.js';
-import { selectedScenarios, shardOf, type ScenarioSelection } from './scenarios.js';
+import type { ReportPath } from './report-path.js';
+import { selectedScenarios, type ScenarioSelection } from './scenarios.js';
+import { shardOf, type Shard } from './shard.js';
 
 /** The commands that walk a sequence of actions. */
 export type LifecycleCommand = SequenceCommand | 'idempotence';
 
 export interface SequenceOptions extends ScenarioSelection {
-  junit?: string;
-  json?: string;
+  junit?: ReportPath;
+  json?: ReportPath;
   verbose?: boolean;
   parallel?: number;
-  shard?: string;
+  shard?: Shard;
   destroy?: DestroyPolicy;
 }
 

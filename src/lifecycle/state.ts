@@ -5,6 +5,7 @@ import { ACTIONS } from '../config/index.js';
 import type { DriverState } from '../drivers/index.js';
 import { HarnessError, ExitCode } from '../errors.js';
 import { secrets } from '../secrets/index.js';
+import { parseScenarioName } from './scenario-name.js';
 
 export const STATE_VERSION = 1;
 
@@ -38,8 +39,9 @@ export class StateError extends HarnessError {
   readonly exitCode = ExitCode.usage;
 }
 
+/** `.swarm-molecule/<scenario>/`; a name that would lead elsewhere is refused, as it gets deleted. */
 export function stateDirOf(projectDir: string, scenario: string): string {
-  return join(projectDir, '.swarm-molecule', scenario);
+  return join(projectDir, '.swarm-molecule', parseScenarioName(scenario));
 }
 
 export function emptyState(scenario: string, driver: string): State {
