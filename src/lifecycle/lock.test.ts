@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
 import { acquireLock, LockedError } from './lock.js';
 
 describe('acquireLock', () => {
@@ -19,5 +20,12 @@ describe('acquireLock', () => {
     await release();
     const again = await acquireLock(dir, 'default');
     await again();
+  });
+
+  it('refuses a directory in place of the lock, and leaves it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-lock-'));
+    mkdirSync(join(dir, 'lock', 'inside'), { recursive: true });
+    await expect(acquireLock(dir, 'default')).rejects.toThrow(UsageError);
+    expect(existsSync(join(dir, 'lock', 'inside'))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError, ExitCode } from '../errors.js';
+import { refuseDirectory } from './own-file.js';
 
 export class LockedError extends HarnessError {
   readonly exitCode = ExitCode.usage;
@@ -33,6 +34,7 @@ export async function acquireLock(stateDir: string, scenario: string): Promise<(
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await refuseDirectory(file, 'lock');
       const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
         throw new LockedError(`Scenario "${scenario}" is in use by another swarm-molecule (pid ${holder}).`, {

@@ -13,6 +13,14 @@ describe('StateStore', () => {
     expect(() => new StateStore(project(), name)).toThrow(UsageError);
   });
 
+  it('refuses a directory in place of state.json: unreadable, and not removed with what is inside', async () => {
+    const store = new StateStore(project(), 'default');
+    mkdirSync(join(store.file, 'inside'), { recursive: true });
+    await expect(store.read()).rejects.toThrow(StateError);
+    await expect(store.remove()).rejects.toThrow(UsageError);
+    expect(statSync(join(store.file, 'inside')).isDirectory()).toBe(true);
+  });
+
   it('reads nothing before the first write, then what was written', async () => {
     const store = new StateStore(project(), 'default');
     expect(await store.read()).toBeUndefined();

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS } from '../config/index.js';
 import type { DriverState } from '../drivers/index.js';
-import { HarnessError, ExitCode } from '../errors.js';
+import { HarnessError, ExitCode, messageOf } from '../errors.js';
 import { secrets } from '../secrets/index.js';
+import { refuseDirectory } from './own-file.js';
 import { parseScenarioName } from './scenario-name.js';
 
 export const STATE_VERSION = 1;
@@ -65,13 +66,14 @@ export class StateStore {
 
   /** The saved state, or undefined when there is none. Throws StateError when it is unreadable. */
   async read(): Promise<State | undefined> {
+    const reset = `Run "swarm-molecule reset -s ${this.scenario}" to clean up what can be found and start over.`;
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
-    } catch {
-      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StateError(`The state file ${this.file} cannot be read: ${messageOf(error)}`, { hint: reset });
     }
-    const reset = `Run "swarm-molecule reset -s ${this.scenario}" to clean up what can be found and start over.`;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -104,6 +106,8 @@ export class StateStore {
 
   async remove(): Promise<void> {
     await this.#writes;
+    // Only a file: a directory in its place is not ours to delete with everything in it.
+    await refuseDirectory(this.file, 'state file');
     await rm(this.file, { force: true });
   }
 }

@@ -71,4 +71,13 @@ describe('the command line refuses bad input before touching anything', () => {
     expect(readFileSync(join(victim, 'state.json'), 'utf8')).toBe('{"version":1}\n');
     expect(readFileSync(join(victim, 'logs', 'run.log'), 'utf8')).toBe('kept\n');
   });
+
+  it('reset refuses a directory in place of state.json, says so, and leaves it', async () => {
+    const stateFile = join(project, '.swarm-molecule', 'default', 'state.json');
+    mkdirSync(join(stateFile, 'inside'), { recursive: true });
+    const result = await capped(['reset'], project);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(`The state file ${stateFile} is a directory, not a file swarm-molecule wrote.`);
+    expect(existsSync(join(stateFile, 'inside'))).toBe(true);
+  });
 });
