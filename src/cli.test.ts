@@ -1,4 +1,6 @@
 import { Option } from 'commander';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from './cli.js';
 import { COMMANDS } from './commands/index.js';
@@ -28,6 +30,29 @@ describe('the command line', () => {
   ])('exits 2 (usage) on %s', async (_, args, message) => {
     expect(await run(...args)).toBe(2);
     expect(stderr).toContain(message);
+  });
+
+  it.each([['reset'], ['list'], ['login', '-h', 'n'], ['exec', '-h', 'n', '--', 'true'], ['test'], ['syntax'], ['matrix', 'test']])(
+    'refuses a scenario name that leads out of the project in %s, before touching anything',
+    async (command, ...rest) => {
+      expect(await run(command, '-s', '../../victim', ...rest)).toBe(2);
+      expect(stderr).toContain('"../../victim" is not a scenario name.');
+    },
+  );
+
+  it.each([
+    ['a directory', ['--json', tmpdir()], 'is a directory, not a file.'],
+    ['a path under a file', ['--junit', `${fileURLToPath(import.meta.url)}/report.xml`], 'is not a directory.'],
+    ['a special file', ['--junit', '/dev/null'], 'is not a regular file.'],
+  ])('refuses a report path that is %s before the run', async (_, report, message) => {
+    expect(await run('test', '-s', 'no-such-scenario', ...report)).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toContain('not found');
+  });
+
+  it('checks --shard before loading any scenario, with --all too', async () => {
+    expect(await run('test', '--all', '--shard', '9/3')).toBe(2);
+    expect(stderr).toContain('--shard 9/3 is not of the form i/n');
   });
 
   it('exits 0 on --help and --version', async () => {

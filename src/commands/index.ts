@@ -1,3 +1,4 @@
+import { DEFAULT_SCENARIO } from '../lifecycle/scenario-name.js';
 import type { CliOptions, OptionName, OptionTable } from './options.js';
 import { out, err } from './output.js';
 import type { LifecycleCommand } from './sequence.js';
@@ -54,8 +55,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     variants: { scenarioName: { description: 'only this scenario', default: undefined } },
     run: async (_, options) => {
       const { listNodes } = await import('./list.js');
-      const { listScenarios } = await import('../config/index.js');
-      out(await listNodes(cwd(), options.scenarioName ? [options.scenarioName] : await listScenarios(cwd())));
+      const { allScenarioNames } = await import('./scenarios.js');
+      out(await listNodes(cwd(), options.scenarioName ? [options.scenarioName] : await allScenarioNames(cwd())));
     },
   },
   {
@@ -63,7 +64,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'an interactive shell on a node over SSH',
     options: [...SELECTION, 'host'],
     variants: { host: { description: 'the node to log in to' } },
-    run: async (_, options) => (await import('./login.js')).login(cwd(), options.scenarioName ?? 'default', options.host ?? ''),
+    run: async (_, options) => (await import('./login.js')).login(cwd(), options.scenarioName ?? DEFAULT_SCENARIO, options.host ?? ''),
   },
   {
     name: 'reset',
@@ -71,8 +72,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: SELECTION,
     run: async (_, options) => {
       const { reset } = await import('./reset.js');
-      const { listScenarios } = await import('../config/index.js');
-      for (const name of options.all ? await listScenarios(cwd()) : [options.scenarioName ?? 'default']) out(await reset(cwd(), name));
+      const { selectedNames } = await import('./scenarios.js');
+      for (const name of await selectedNames(cwd(), options)) out(await reset(cwd(), name));
     },
   },
   {
@@ -82,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [...SELECTION, 'host'],
     variants: { host: { description: 'the node to run it on' } },
     run: async (argv, options) => {
-      const result = await (await import('./exec.js')).execOnNode(cwd(), options.scenarioName ?? 'default', options.host ?? '', argv);
+      const result = await (await import('./exec.js')).execOnNode(cwd(), options.scenarioName ?? DEFAULT_SCENARIO, options.host ?? '', argv);
       out(result.stdout);
       err(result.stderr);
       return result.exitCode;

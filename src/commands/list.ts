@@ -1,10 +1,11 @@
 import { driverFor } from '../drivers/index.js';
 import { messageOf } from '../errors.js';
+import type { ScenarioName } from '../lifecycle/scenario-name.js';
 import { StateStore, type State } from '../lifecycle/state.js';
 import { offlineContext } from './offline-context.js';
 
 /** `list`: each scenario's nodes with address and real state (not just what the state file says). */
-export async function listNodes(projectDir: string, scenarios: string[]): Promise<string> {
+export async function listNodes(projectDir: string, scenarios: readonly ScenarioName[]): Promise<string> {
   const rows: string[][] = [['SCENARIO', 'NODE', 'ADDRESS', 'STATE', 'CONVERGED', 'DRIVER']];
   for (const name of scenarios) {
     let state: State | undefined;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DEFAULT_SEQUENCES, loadScenario, type Scenario } from '../config/index.js';
 import type { DriverContext } from '../drivers/index.js';
+import type { ScenarioName } from '../lifecycle/scenario-name.js';
 import { stateDirOf } from '../lifecycle/state.js';
 
 /**
@@ -8,7 +9,7 @@ import { stateDirOf } from '../lifecycle/state.js';
  * the scenario as loaded, or, when its file is gone or broken, its name and
  * the state's driver with default options — enough to find and remove nodes.
  */
-export async function offlineContext(projectDir: string, name: string, driver: string): Promise<DriverContext> {
+export async function offlineContext(projectDir: string, name: ScenarioName, driver: string): Promise<DriverContext> {
   let scenario: Scenario;
   try {
     scenario = await loadScenario(projectDir, name);

@@ -1,15 +1,21 @@
 import { UsageError } from '../errors.js';
 import { DESTROY_POLICIES, type DestroyPolicy } from '../lifecycle/destroy-policy.js';
+import { DEFAULT_SCENARIO, parseScenarioName, type ScenarioName } from '../lifecycle/scenario-name.js';
+import { reportPathParser, type ReportPath } from './report-path.js';
+import { parseShard, type Shard } from './shard.js';
 
-/** Every option a command can take, as commander hands it over (each command takes some). */
+/**
+ * Every option a command can take, parsed: the values are checked before any
+ * command runs (a bad one is a usage error, exit 2), and commands take only these types.
+ */
 export interface CliOptions {
-  scenarioName?: string;
+  scenarioName?: ScenarioName;
   all?: boolean;
-  junit?: string;
-  json?: string;
+  junit?: ReportPath;
+  json?: ReportPath;
   verbose?: boolean;
   parallel?: number;
-  shard?: string;
+  shard?: Shard;
   destroy?: DestroyPolicy;
   format?: 'text' | 'json';
   host?: string;
@@ -44,10 +50,10 @@ function positiveInt(flag: string): (text: string) => number {
 }
 
 export const OPTIONS: OptionTable = {
-  scenarioName: { flags: '-s, --scenario-name <name>', description: 'scenario under scenarios/', default: 'default' },
+  scenarioName: { flags: '-s, --scenario-name <name>', description: 'scenario under scenarios/', parse: parseScenarioName, default: DEFAULT_SCENARIO },
   all: { flags: '--all', description: 'every scenario under scenarios/' },
-  junit: { flags: '--junit <file>', description: 'write a JUnit XML report (also when the run fails or is interrupted)' },
-  json: { flags: '--json <file>', description: 'write the whole run as JSON' },
+  junit: { flags: '--junit <file>', description: 'write a JUnit XML report (also when the run fails or is interrupted)', parse: reportPathParser('--junit') },
+  json: { flags: '--json <file>', description: 'write the whole run as JSON', parse: reportPathParser('--json') },
   verbose: { flags: '-v, --verbose', description: 'echo every command run on the nodes' },
   parallel: {
     flags: '--parallel <n>',
@@ -55,7 +61,7 @@ export const OPTIONS: OptionTable = {
     parse: positiveInt('--parallel'),
     default: 1,
   },
-  shard: { flags: '--shard <i/n>', description: 'run only the i-th of n slices of the scenarios (with --all)' },
+  shard: { flags: '--shard <i/n>', description: 'run only the i-th of n slices of the scenarios (with --all)', parse: parseShard },
   destroy: { flags: '--destroy <when>', description: 'destroy the nodes at the end: always, never, or only when passing', choices: DESTROY_POLICIES, default: 'always' },
   format: { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
   host: { flags: '-h, --host <node>', description: 'the node, by its platform name', required: true },

@@ -1,10 +1,11 @@
 import type { NodeRecord } from '../drivers/index.js';
 import { UsageError } from '../errors.js';
+import type { ScenarioName } from '../lifecycle/scenario-name.js';
 import { StateStore } from '../lifecycle/state.js';
 import { SshConnection } from '../transport/index.js';
 
 /** A node of the scenario as its state file records it; a usage error names the nodes there are. */
-export async function recordedNode(projectDir: string, scenario: string, nodeName: string): Promise<NodeRecord> {
+export async function recordedNode(projectDir: string, scenario: ScenarioName, nodeName: string): Promise<NodeRecord> {
   const state = await new StateStore(projectDir, scenario).read();
   const node = state?.driverState?.nodes.find((n) => n.name === nodeName);
   if (node) return node;

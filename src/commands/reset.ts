@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { driverFor, knownDrivers } from '../drivers/index.js';
 import { messageOf } from '../errors.js';
 import { acquireLock } from '../lifecycle/lock.js';
+import type { ScenarioName } from '../lifecycle/scenario-name.js';
 import { StateStore, type State } from '../lifecycle/state.js';
 import { offlineContext } from './offline-context.js';
 
@@ -9,7 +10,7 @@ import { offlineContext } from './offline-context.js';
  * `reset`: destroy whatever the state file (however damaged) still lets us
  * find, then forget the scenario's state. Says what it could not remove.
  */
-export async function reset(projectDir: string, scenario: string): Promise<string> {
+export async function reset(projectDir: string, scenario: ScenarioName): Promise<string> {
   const store = new StateStore(projectDir, scenario);
   const release = await acquireLock(store.dir, scenario);
   const lines: string[] = [];

@@ -1,29 +1,43 @@
 import { listScenarios, loadScenario, type Scenario } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { DEFAULT_SCENARIO, parseScenarioName, type ScenarioName } from '../lifecycle/scenario-name.js';
 
 /** Which scenarios a command works on: `-s NAME` (default "default") or `--all`. */
 export interface ScenarioSelection {
-  scenarioName?: string;
+  scenarioName?: ScenarioName;
   all?: boolean;
 }
 
-/** The selected scenarios, loaded and validated. */
-export async function selectedScenarios(projectDir: string, selection: ScenarioSelection): Promise<Scenario[]> {
-  const names = selection.all ? await listScenarios(projectDir) : [selection.scenarioName ?? 'default'];
-  if (names.length === 0) throw new UsageError('There are no scenarios under scenarios/.', { hint: 'Create scenarios/default/scenario.yml.' });
-  const scenarios: Scenario[] = [];
-  for (const name of names) scenarios.push(await loadScenario(projectDir, name));
-  return scenarios;
+/** Every scenario under `scenarios/`, by its checked name. */
+export async function allScenarioNames(projectDir: string): Promise<ScenarioName[]> {
+  return (await listScenarios(projectDir)).map(parseScenarioName);
 }
 
-/** `--shard i/n`: the i-th of n slices of the scenarios (sorted by name), for CI machines. */
-export function shardOf<T extends { name: string }>(scenarios: T[], shard: string | undefined): T[] {
-  if (!shard) return scenarios;
-  const match = /^(\d+)\/(\d+)$/.exec(shard);
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard ${shard} is not of the form i/n with 1 ≤ i ≤ n.`, { hint: 'For example --shard 1/3 on the first of three CI machines.' });
+/** The names the selection stands for. */
+export async function selectedNames(projectDir: string, selection: ScenarioSelection): Promise<ScenarioName[]> {
+  return selection.all ? await allScenarioNames(projectDir) : [selection.scenarioName ?? DEFAULT_SCENARIO];
+}
+
+/** The selected scenarios, loaded and validated; with `--all`, every broken one is reported, not just the first. */
+export async function selectedScenarios(projectDir: string, selection: ScenarioSelection): Promise<Scenario[]> {
+  const names = await selectedNames(projectDir, selection);
+  if (names.length === 0) throw new UsageError('There are no scenarios under scenarios/.', { hint: 'Create scenarios/default/scenario.yml.' });
+  const scenarios: Scenario[] = [];
+  const broken: ConfigError[] = [];
+  for (const name of names) {
+    try {
+      scenarios.push(await loadScenario(projectDir, name));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      broken.push(error);
+    }
   }
-  return [...scenarios].sort((a, b) => a.name.localeCompare(b.name)).filter((_, i) => i % count === index - 1);
+  const [first] = broken;
+  if (first && broken.length === 1) throw first;
+  if (broken.length > 1) {
+    throw new ConfigError(`${broken.length} scenarios are not valid:\n${broken.map((e) => `  ${e.message}`).join('\n')}`, broken.flatMap((e) => e.diagnostics), {
+      hint: 'Fix each one, or run the others with -s NAME.',
+    });
+  }
+  return scenarios;
 }

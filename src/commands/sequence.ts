@@ -1,24 +1,18 @@
 import pLimit from 'p-limit';
 import type { Scenario, SequenceCommand } from '../config/index.js';
 import { ExitCode } from '../errors.js';
-import type { DestroyPolicy } from '../lifecycle/destroy-policy.js';
 import { runSequence } from '../lifecycle/runner.js';
 import { createFileReporters, createReporter } from '../reporters/index.js';
 import { interruptSignals } from './interrupt.js';
+import type { CliOptions } from './options.js';
 import { color, inCi, out } from './output.js';
-import { selectedScenarios, shardOf, type ScenarioSelection } from './scenarios.js';
+import { selectedScenarios, type ScenarioSelection } from './scenarios.js';
+import { shardOf } from './shard.js';
 
 /** The commands that walk a sequence of actions. */
 export type LifecycleCommand = SequenceCommand | 'idempotence';
 
-export interface SequenceOptions extends ScenarioSelection {
-  junit?: string;
-  json?: string;
-  verbose?: boolean;
-  parallel?: number;
-  shard?: string;
-  destroy?: DestroyPolicy;
-}
+export type SequenceOptions = ScenarioSelection & Pick<CliOptions, 'junit' | 'json' | 'verbose' | 'parallel' | 'shard' | 'destroy'>;
 
 /** Run a command's sequence on each selected scenario; the exit code is the worst one. */
 export async function runSequenceCommand(command: LifecycleCommand, options: SequenceOptions): Promise<number> {

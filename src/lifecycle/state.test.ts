@@ -2,12 +2,25 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { emptyState, StateError, StateStore } from './state.js';
 
 const project = () => mkdtempSync(join(tmpdir(), 'sm-state-'));
 
 describe('StateStore', () => {
+  it.each(['../../victim', '/tmp/victim', '..', 'a/b'])('refuses the scenario name %s, which would put its state outside .swarm-molecule/', (name) => {
+    expect(() => new StateStore(project(), name)).toThrow(UsageError);
+  });
+
+  it('refuses a directory in place of state.json: unreadable, and not removed with what is inside', async () => {
+    const store = new StateStore(project(), 'default');
+    mkdirSync(join(store.file, 'inside'), { recursive: true });
+    await expect(store.read()).rejects.toThrow(StateError);
+    await expect(store.remove()).rejects.toThrow(UsageError);
+    expect(statSync(join(store.file, 'inside')).isDirectory()).toBe(true);
+  });
+
   it('reads nothing before the first write, then what was written', async () => {
     const store = new StateStore(project(), 'default');
     expect(await store.read()).toBeUndefined();

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS } from '../config/index.js';
 import type { DriverState } from '../drivers/index.js';
-import { HarnessError, ExitCode } from '../errors.js';
+import { HarnessError, ExitCode, messageOf } from '../errors.js';
 import { secrets } from '../secrets/index.js';
+import { refuseDirectory } from './own-file.js';
+import { parseScenarioName } from './scenario-name.js';
 
 export const STATE_VERSION = 1;
 
@@ -38,8 +40,9 @@ export class StateError extends HarnessError {
   readonly exitCode = ExitCode.usage;
 }
 
+/** `.swarm-molecule/<scenario>/`; a name that would lead elsewhere is refused, as it gets deleted. */
 export function stateDirOf(projectDir: string, scenario: string): string {
-  return join(projectDir, '.swarm-molecule', scenario);
+  return join(projectDir, '.swarm-molecule', parseScenarioName(scenario));
 }
 
 export function emptyState(scenario: string, driver: string): State {
@@ -104,6 +107,8 @@ export class StateStore {
 
   async remove(): Promise<void> {
     await this.#writes;
+    // Only a file: a directory in its place is not ours to delete with everything in it.
+    await refuseDirectory(this.file, 'state file');
     await rm(this.file, { force: true });
   }
 }
