@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS } from '../config/index.js';
 import type { DriverState } from '../drivers/index.js';
-import { HarnessError, ExitCode, messageOf } from '../errors.js';
+import { HarnessError, ExitCode } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { refuseDirectory } from './own-file.js';
 import { parseScenarioName } from './scenario-name.js';
