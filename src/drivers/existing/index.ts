@@ -12,7 +12,8 @@ import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } fro
 
 const argv = z.array(z.string()).min(1);
 
-const optionsSchema = z.object({
+/** `driver.options` of the existing driver; checked by `syntax` too. */
+export const optionsSchema = z.strictObject({
   /** Commands run on each host by `create` (after it answers) and by `destroy`, as argument arrays. */
   createCommands: z.array(argv).default([]),
   destroyCommands: z.array(argv).default([]),
