@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError, ExitCode } from '../errors.js';
 
@@ -33,6 +33,11 @@ export async function acquireLock(stateDir: string, scenario: string): Promise<(
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!(await lstat(file)).isFile()) {
+        throw new LockedError(`The lock ${file} of scenario "${scenario}" is not a file (a directory?), which swarm-molecule did not make.`, {
+          hint: `Move it out of the way (e.g. "mv ${file} ${file}.bak"), then run again.`,
+        });
+      }
       const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
         throw new LockedError(`Scenario "${scenario}" is in use by another swarm-molecule (pid ${holder}).`, {
