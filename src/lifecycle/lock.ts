@@ -33,7 +33,7 @@ export async function acquireLock(stateDir: string, scenario: string): Promise<(
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (!(await lstat(file)).isFile()) {
+      if ((await lstat(file).catch(() => undefined))?.isFile() === false) {
         throw new LockedError(`The lock ${file} of scenario "${scenario}" is not a file (a directory?), which swarm-molecule did not make.`, {
           hint: `Move it out of the way (e.g. "mv ${file} ${file}.bak"), then run again.`,
         });
