@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Scenario, SequenceCommand } from '../config/index.js';
 import { ExitCode } from '../errors.js';
+import { refuseInvalidScenarios } from '../lifecycle/preflight.js';
 import { runSequence } from '../lifecycle/runner.js';
 import { createFileReporters, createReporter } from '../reporters/index.js';
 import { interruptSignals } from './interrupt.js';
@@ -17,6 +18,9 @@ export type SequenceOptions = ScenarioSelection & Pick<CliOptions, 'junit' | 'js
 /** Run a command's sequence on each selected scenario; the exit code is the worst one. */
 export async function runSequenceCommand(command: LifecycleCommand, options: SequenceOptions): Promise<number> {
   const scenarios = shardOf(await selectedScenarios(process.cwd(), options), options.shard);
+  const sequenceOf = (scenario: Scenario) => (command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command]);
+  // Every scenario checked before the first one is touched.
+  await refuseInvalidScenarios(scenarios.map((scenario) => ({ scenario, sequence: sequenceOf(scenario) })));
   const parallel = options.parallel ?? 1;
   const files = createFileReporters(options);
   const signals = interruptSignals();
@@ -28,7 +32,7 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
     // A live line only where one block is printed at a time, on a terminal.
     const live = !inCi() && parallel === 1;
     const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose), live }, files);
-    const sequence = command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command];
+    const sequence = sequenceOf(scenario);
     try {
       return await runSequence(scenario, {
         projectDir: process.cwd(),

@@ -195,7 +195,7 @@ export function issueDiagnostics(issues: readonly z.core.$ZodIssue[], context: I
       case 'invalid_format': {
         // Formats of this schema carry their own sentence ("must be a valid hostname ...").
         const message = issue.format === 'regex' && !issue.message.startsWith('Invalid') ? `${label} ${issue.message}` : `${label} is not a valid ${issue.format}.`;
-        const hint = path[0] === 'platforms' && path.at(-1) === 'name' && typeof value === 'string' ? `Try "${asHostname(value)}".` : `Write a valid ${issue.format}.`;
+        const hint = path[0] === 'platforms' && path.at(-1) === 'name' && typeof value === 'string' ? `Try "${asHostname(value)}".` : issue.format === 'regex' ? 'Write a value of the form the message shows.' : `Write a valid ${issue.format}.`;
         at(path, `${message.replace(/\.$/, '')} (got ${describeValue(value)}).`, hint);
         break;
       }

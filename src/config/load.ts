@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LineCounter, parseDocument, Scalar, visit, type Document, type ErrorCode, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, messageOf, type Diagnostic } from '../errors.js';
 import { issueDiagnostics, schemaAt } from './issues.js';
+import { checkInside, readBoundedFile, SCENARIO_FILE_LIMIT } from './read.js';
 import { createScenarioSource, diagnosticAt, displayPath, sortDiagnostics } from './positions.js';
 import { DEFAULT_SEQUENCES, scenarioSchema, type ScenarioFile } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -141,12 +142,9 @@ export async function loadScenario(projectDir: string, name: string): Promise<Sc
   }
   if (!existsSync(file)) throw notFound(projectDir, name, file, await listScenarios(projectDir));
 
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`Cannot read ${displayPath(file)}: ${messageOf(error)}`, [], { hint: 'Check the file\'s permissions.' });
-  }
+  // Code frames show the file's lines: it must be the project's own, a regular file of a sane size.
+  await checkInside(file, projectDir, 'scenario file');
+  const text = await readBoundedFile(file, 'scenario file', SCENARIO_FILE_LIMIT);
 
   const lineCounter = new LineCounter();
   // Duplicate keys are a lint finding, not a load failure: the last value wins.

@@ -94,3 +94,22 @@ describe('displayPath', () => {
     expect(displayPath('/elsewhere/x.yml')).toBe('/elsewhere/x.yml');
   });
 });
+
+describe('codeFrame on hostile text', () => {
+  it('cuts a long line to a window around the column, the caret still under it', () => {
+    const line = `${'a'.repeat(100_000)}X${'b'.repeat(100_000)}`;
+    const frame = codeFrame(line, { line: 1, col: 100_001 });
+    expect(frame.length).toBeLessThan(400);
+    const [shown = '', caret = ''] = frame.split('\n');
+    expect(shown).toMatch(/^> 1 \| …a+Xb+…$/);
+    expect(shown.indexOf('X')).toBe(caret.indexOf('^'));
+  });
+
+  it('escapes control characters, keeping the caret aligned', () => {
+    const frame = codeFrame('name: \x1b]0;pwned\x07 bad', { line: 1, col: 18 });
+    expect(frame).not.toMatch(/[\x07\x1b]/); // eslint-disable-line no-control-regex
+    const [shown = '', caret = ''] = frame.split('\n');
+    expect(shown).toContain('\\x1b]0;pwned\\x07 bad');
+    expect(shown.indexOf('bad')).toBe(caret.indexOf('^'));
+  });
+});

@@ -17,26 +17,80 @@ export function displayPath(file: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
+/** Widest part of a line shown in a code frame; longer lines are cut to a window around the column. */
+const FRAME_WIDTH = 120;
+
+// Line starts of the last text framed: one scan per file, not one per diagnostic.
+let framed: { text: string; starts: number[] } | undefined;
+
+function lineStarts(text: string): number[] {
+  if (framed?.text === text) return framed.starts;
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  framed = { text, starts };
+  return starts;
+}
+
+/**
+ * A control character as its escape (`\x1b`), so a frame cannot move the
+ * cursor, clear the screen or retitle the terminal; tabs are kept.
+ */
+function visible(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  if (char === '\t') return char;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `\\x${code.toString(16).padStart(2, '0')}`;
+  // Bidirectional overrides reorder what the terminal shows.
+  if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return `\\u${code.toString(16)}`;
+  return char;
+}
+
+/** The part of a line a frame shows (a window around `col` when it is long), escaped, and the caret's padding. */
+function window(line: string, col: number): { shown: string; pad: string } {
+  const index = Math.min(Math.max(col - 1, 0), line.length);
+  const from = line.length > FRAME_WIDTH ? Math.max(0, Math.min(index - FRAME_WIDTH / 2, line.length - FRAME_WIDTH)) : 0;
+  const to = Math.min(line.length, from + FRAME_WIDTH);
+  let shown = from > 0 ? '…' : '';
+  let pad = from > 0 ? ' ' : '';
+  for (let i = from; i < to; i++) {
+    const char = line.charAt(i);
+    const text = visible(char);
+    shown += text;
+    const code = char.charCodeAt(0);
+    // Keep tabs so the caret lines up with what the terminal shows; a surrogate pair is one column.
+    if (i < index && !(code >= 0xdc00 && code <= 0xdfff)) pad += char === '\t' ? '\t' : ' '.repeat(text.length);
+  }
+  if (to < line.length) shown += '…';
+  return { shown, pad };
+}
+
 /**
  * A few source lines around `position` with a caret under the column:
  *
  *     3 | platforms:
  *   > 4 |   - nme: a
  *       |     ^
+ *
+ * Long lines are cut to a window around the column and control characters are
+ * escaped, so a frame stays small and safe to print whatever the file holds.
  */
 export function codeFrame(text: string, position: Position, context = 2): string {
-  const lines = text.split(/\r?\n/);
-  const line = Math.min(Math.max(position.line, 1), Math.max(lines.length, 1));
+  const starts = lineStarts(text);
+  const lineOf = (n: number): string => {
+    const begin = starts[n - 1] ?? text.length;
+    const end = starts[n] === undefined ? text.length : starts[n] - 1;
+    // Only the window is needed: never copy more than a frame's width around the column.
+    return text.slice(begin, Math.min(end, begin + Math.max(position.col, 1) + FRAME_WIDTH * 2)).replace(/\r$/, '');
+  };
+  const line = Math.min(Math.max(position.line, 1), starts.length);
   const first = Math.max(1, line - context);
   const width = String(line).length;
   const out: string[] = [];
+  let pad = '';
   for (let n = first; n <= line; n++) {
-    const source = lines[n - 1] ?? '';
-    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} |${source === '' ? '' : ` ${source}`}`);
+    const framedLine = window(lineOf(n), n === line ? position.col : 1);
+    if (n === line) pad = framedLine.pad;
+    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} |${framedLine.shown === '' ? '' : ` ${framedLine.shown}`}`);
   }
-  const target = lines[line - 1] ?? '';
-  // Keep tabs so the caret lines up with what the terminal shows.
-  const pad = target.slice(0, Math.max(position.col - 1, 0)).replace(/[^\t]/g, ' ');
   out.push(`  ${' '.repeat(width)} | ${pad}^`);
   return out.join('\n');
 }

@@ -130,6 +130,15 @@ const action = z.enum(ACTIONS);
 function sequence(command: SequenceCommand) {
   return z
     .array(action)
+    .superRefine((actions, ctx) => {
+      if (actions.length > 0) return;
+      // An empty sequence would make the command pass having checked nothing.
+      ctx.addIssue({
+        code: 'custom',
+        message: `sequences.${command} is empty: "swarm-molecule ${command}" would pass having run nothing.`,
+        params: { hint: `List its actions (default: ${DEFAULT_SEQUENCES[command].join(', ')}), or remove "${command}:" to use the default.` } satisfies IssueParams,
+      });
+    })
     .optional()
     .meta({ description: `Actions of "swarm-molecule ${command}"; default: ${DEFAULT_SEQUENCES[command].join(', ')}.` });
 }

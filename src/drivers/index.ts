@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import { netnsDriver } from './netns/index.js';
+import type { z } from 'zod';
+import { netnsDriver, optionsSchema as netnsOptions } from './netns/index.js';
 import type { Driver } from './types.js';
 
 export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from './types.js';
@@ -10,6 +11,18 @@ const drivers: Record<string, () => Promise<Driver>> = {
   vagrant: () => import('./vagrant/index.js').then((m) => m.vagrantDriver()),
   existing: () => import('./existing/index.js').then((m) => m.existingDriver()),
 };
+
+/** Each driver's `driver.options` schema, for `syntax` to check with positions before anything is made. */
+const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
+  netns: () => Promise.resolve(netnsOptions),
+  vagrant: () => import('./vagrant/options.js').then((m) => m.optionsSchema),
+  existing: () => import('./existing/index.js').then((m) => m.optionsSchema),
+};
+
+/** The schema of a driver's options; undefined for a driver that is not available. */
+export async function driverOptionsSchema(name: string): Promise<z.ZodType | undefined> {
+  return await optionSchemas[name]?.();
+}
 
 export function knownDrivers(): string[] {
   return Object.keys(drivers);

@@ -29,7 +29,7 @@ const fakeDriver: Driver = {
   stop: async (_c, s) => s,
   start: async (_c, s) => s,
 };
-vi.mock('../drivers/index.js', () => ({ driverFor: async () => fakeDriver }));
+vi.mock('../drivers/index.js', () => ({ driverFor: async () => fakeDriver, driverOptionsSchema: async () => undefined }));
 
 const scenario = { name: 'default', driver: { name: 'netns', options: {} }, platforms: [{ name: 'n1', groups: ['swarm-leader'], labels: {} }], converge: [], verify: [] } as unknown as Scenario;
 

@@ -7,6 +7,7 @@ import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
 import type { DestroyPolicy } from './destroy-policy.js';
 import { acquireLock } from './lock.js';
+import { refuseInvalidScenarios } from './preflight.js';
 import { Session } from './session.js';
 import { StateStore } from './state.js';
 
@@ -30,8 +31,11 @@ export interface RunOptions {
  * Walk a sequence of actions for one scenario. After a failure or an interrupt
  * the remaining actions are skipped, except a trailing `destroy`, which runs as
  * the destroy policy says. The state file is written after every action.
+ * A scenario that fails the syntax check is refused (ConfigError) before anything is touched.
  */
 export async function runSequence(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
+  // Before the lock, the state or any node: a scenario that fails `syntax` touches nothing.
+  await refuseInvalidScenarios([{ scenario, sequence: options.sequence }]);
   const started = performance.now();
   // Every command in flight on every node listens for the interrupt.
   setMaxListeners(0, options.signal, options.cleanupSignal);

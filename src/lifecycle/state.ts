@@ -1,14 +1,17 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ACTIONS } from '../config/index.js';
+import { ACTIONS, readBoundedFile } from '../config/index.js';
 import type { DriverState } from '../drivers/index.js';
-import { HarnessError, ExitCode } from '../errors.js';
+import { HarnessError, ExitCode, messageOf } from '../errors.js';
 import { secrets } from '../secrets/index.js';
-import { refuseDirectory } from './own-file.js';
 import { parseScenarioName } from './scenario-name.js';
 
 export const STATE_VERSION = 1;
+
+/** Largest state file read; real ones are a few KiB. */
+const STATE_FILE_LIMIT = 4 * 1024 * 1024;
 
 const nodeSchema = z.object({
   name: z.string(),
@@ -67,13 +70,15 @@ export class StateStore {
   /** The saved state, or undefined when there is none. Throws StateError when it is unreadable. */
   async read(): Promise<State | undefined> {
     const reset = `Run "swarm-molecule reset -s ${this.scenario}" to clean up what can be found and start over.`;
+    const stats = await lstat(this.file).catch(() => undefined);
+    if (!stats) return undefined;
+    this.#refuseNonFile(stats);
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      // Bounded: a state file is small, whatever replaced it must not fill memory.
+      text = await readBoundedFile(this.file, 'state file', STATE_FILE_LIMIT);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      // Not "no state": nodes it lists may exist, and a new create would lose track of them.
-      throw new StateError(`The state file ${this.file} could not be read (${(error as Error).message}).`, { hint: reset });
+      throw new StateError(messageOf(error), { hint: reset });
     }
     let json: unknown;
     try {
@@ -107,8 +112,17 @@ export class StateStore {
 
   async remove(): Promise<void> {
     await this.#writes;
-    // Only a file: a directory in its place is not ours to delete with everything in it.
-    await refuseDirectory(this.file, 'state file');
+    const stats = await lstat(this.file).catch(() => undefined);
+    if (stats) this.#refuseNonFile(stats);
     await rm(this.file, { force: true });
+  }
+
+  // Something else where the state file belongs was not made by us: say so, never delete it.
+  #refuseNonFile(stats: Stats): void {
+    if (stats.isFile()) return;
+    const kind = stats.isDirectory() ? 'a directory' : stats.isSymbolicLink() ? 'a symlink' : 'not a regular file';
+    throw new StateError(`The state file ${this.file} is ${kind}, which swarm-molecule did not write.`, {
+      hint: `Move it out of the way (e.g. "mv ${this.file} ${this.file}.bak"), then run "swarm-molecule reset -s ${this.scenario}".`,
+    });
   }
 }

@@ -54,3 +54,13 @@ describe('formatDiagnostics', () => {
     expect(formatDiagnostics([], { format: 'json', color: false })).toBe('[]');
   });
 });
+
+describe('formatDiagnostics with thousands of problems', () => {
+  it('prints the first ones and says how many more there are', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({ ...error, line: i + 1 }));
+    const text = formatDiagnostics(many, { format: 'text', color: false });
+    expect(text).toContain('… and 1950 more');
+    expect(text).toMatch(/2000 errors$/);
+    expect(text.split('\n').length).toBeLessThan(400);
+  });
+});

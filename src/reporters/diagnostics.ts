@@ -6,6 +6,9 @@ export interface FormatOptions {
   color: boolean;
 }
 
+/** Diagnostics printed for people; a file with thousands of errors has a few causes, shown first. */
+export const MAX_SHOWN = 50;
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -47,7 +50,8 @@ function indent(text: string, spaces: number): string {
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions): string {
   if (options.format === 'json') return JSON.stringify(diagnostics, null, 2);
   const c = new Chalk({ level: options.color ? 1 : 0 });
-  const blocks = diagnostics.map((d) => {
+  const shown = diagnostics.slice(0, MAX_SHOWN);
+  const blocks = shown.map((d) => {
     const severity = d.severity === 'error' ? c.red.bold('error') : c.yellow.bold('warning');
     const lines = [`${c.bold(`${d.file}:${d.line}:${d.col}`)} ${severity} ${c.dim(d.code)} ${d.message}`];
     if (d.frame !== undefined) lines.push(indent(options.color ? colorFrame(d.frame, c) : d.frame, 2));
@@ -56,5 +60,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   });
   const errors = diagnostics.some((d) => d.severity === 'error');
   const summary = diagnostics.length === 0 ? c.green(countLine(diagnostics)) : (errors ? c.red : c.yellow)(countLine(diagnostics));
-  return [...blocks, summary].join('\n\n');
+  const rest = diagnostics.length - shown.length;
+  const more = rest > 0 ? [c.dim(`… and ${rest} more (fix these first, or see them all with --format json).`)] : [];
+  return [...blocks, ...more, summary].join('\n\n');
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
-import type { Scenario, StepConfig } from '../config/index.js';
+import { checkRegularFile, STEP_MODULE_LIMIT, type Scenario, type StepConfig } from '../config/index.js';
 import { messageOf } from '../errors.js';
 import { playbookStep } from './ansible/step.js';
 import type { StepDefinition } from './api.js';
@@ -81,6 +81,12 @@ export async function resolveStep(scenario: Scenario, entry: StepConfig, run?: S
   const path = resolve(scenario.dir, ref);
   if (!existsSync(path)) {
     throw new StepLoadError(`Step module ${ref} does not exist (looked for ${path}).`, 'Fix the path; it is relative to the scenario directory.');
+  }
+  // Loading a FIFO would hang and /dev/zero would fill memory: a regular file of a sane size only.
+  try {
+    await checkRegularFile(path, 'step module', STEP_MODULE_LIMIT);
+  } catch (error) {
+    throw new StepLoadError(messageOf(error), 'Point "step" at a TypeScript or JavaScript module file, relative to the scenario directory.');
   }
   let module: unknown;
   try {

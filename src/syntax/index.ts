@@ -3,6 +3,7 @@ import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
 import { LEADER_GROUP } from '../config/roles.js';
 import { didYouMean } from '../config/suggest.js';
 import type { Scenario, StepConfig } from '../config/types.js';
+import { driverOptionsSchema } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
 import { checkPlaybookSyntax } from '../steps/ansible/index.js';
 import { isModuleReference, resolveStep, StepLoadError } from '../steps/loader.js';
@@ -79,6 +80,16 @@ function checkRequirements(scenario: Scenario, entry: StepConfig, definition: Lo
   }
 }
 
+/** `driver.options` against the driver's own schema, so that bad options are refused before a node or a lease is made. */
+async function checkDriverOptions(scenario: Scenario, diagnostics: Diagnostic[]): Promise<void> {
+  const schema = await driverOptionsSchema(scenario.driver.name);
+  if (!schema) return; // The scenario schema already limits driver.name to the known drivers.
+  const input = scenario.driver.options;
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return;
+  diagnostics.push(...issueDiagnostics(parsed.error.issues, { source: scenario.source, code: 'syntax', basePath: ['driver', 'options'], schema, input }));
+}
+
 async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, diagnostics: Diagnostic[]): Promise<void> {
   let definition: LoadedStep;
   try {
@@ -95,7 +106,7 @@ async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, 
 }
 
 /**
- * Everything that can be checked before any node exists: step references
+ * Everything that can be checked before any node exists: driver options, step references
  * resolve, options validate, each step's requirements hold, groups and hosts
  * make sense, playbooks exist and pass `ansible-playbook --syntax-check`
  * (errors point into the playbook). Sorted by position.
@@ -104,6 +115,7 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
   const report = reporter(scenario, diagnostics);
   checkLeader(scenario, report);
+  await checkDriverOptions(scenario, diagnostics);
   const entries = [...scenario.converge, ...scenario.verify];
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);

@@ -15,7 +15,8 @@ const argv = z.array(z.string()).min(1);
 const KNOWN_HOSTS_HINT = (file: string) =>
   `Check the hosts' SSH keys yourself; if they are right, remove ${file} so they are trusted again on first use.`;
 
-const optionsSchema = z.object({
+/** `driver.options` of the existing driver; checked by `syntax` too. */
+export const optionsSchema = z.strictObject({
   /** Commands run on each host by `create` (after it answers) and by `destroy`, as argument arrays. */
   createCommands: z.array(argv).default([]),
   destroyCommands: z.array(argv).default([]),

@@ -30,9 +30,13 @@ import {
 } from './network.js';
 import { cgroupParent, startNodeProcess } from './node-process.js';
 
-const optionsSchema = z.object({
+/** `driver.options` of the netns driver; checked by `syntax` too. */
+export const optionsSchema = z.strictObject({
   /** A /16 from which each run leases a /24. */
-  subnetPool: z.string().default('10.213.0.0/16'),
+  subnetPool: z
+    .string()
+    .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.0\.0\/16$/, { error: 'must be a /16 like 10.213.0.0/16' })
+    .default('10.213.0.0/16'),
   /** Where node disks (Docker data, host keys, logs) live. */
   dataDir: z.string().default('/var/lib/swarm-molecule'),
   /** How long a node may take to answer SSH and Docker after it starts. */
