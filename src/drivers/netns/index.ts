@@ -9,7 +9,7 @@ import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { removeCgroups } from '../host/cgroups.js';
 import { hasProgram } from '../host/command.js';
-import { leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
+import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { isAlive, killNodeProcess, nodeProcessSchema } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
@@ -28,6 +28,7 @@ import {
   vethPrefix,
 } from './network.js';
 import { cgroupParent, startNodeProcess } from './node-process.js';
+import { verifyNetnsState } from './ownership.js';
 
 const optionsSchema = z.object({
   /** A /16 from which each run leases a /24. */
@@ -218,6 +219,11 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     await releaseSubnet(run.subnet);
   }
 
+  /** State is not a command: it must name only what this driver made for this scenario. */
+  async verifyOwnership(ctx: DriverContext, state: State): Promise<void> {
+    verifyNetnsState(ctx, this.#options(ctx), state, await allLeases());
+  }
+
   /** Without the state file: each run's lease names its directory, and every object of the run carries its id. */
   sweep(ctx: DriverContext): Promise<string[]> {
     return sweepRuns(ctx, this.name, async ({ runId }) => {
@@ -227,7 +233,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
       await removeBridge(runId);
       for (const ns of namespaces) removeCgroups(cgroupParent(runId, ns.slice(netnsName(runId, '').length)));
       return `${namespaces.length} namespace(s), bridge`;
-    });
+    }, { dataDir: this.#options(ctx).dataDir });
   }
 
   async status(_ctx: Context, state: State): Promise<Map<string, NodeStatus>> {
