@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { PlatformConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
@@ -75,6 +75,19 @@ export function refuse(ctx: OwnershipContext, field: string, reason: string): ne
   );
 }
 
+/**
+ * The state directory is `.swarm-molecule/<scenario>` of a scenario with a
+ * plain name: a name like `../../other/.swarm-molecule/x` would make another
+ * project's state and leases look like this scenario's.
+ */
+export function checkStateDir(ctx: OwnershipContext): void {
+  const name = ctx.scenario.name;
+  if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') refuse(ctx, 'scenario', `${JSON.stringify(name)} is not a scenario name`);
+  if (basename(ctx.stateDir) !== name || basename(dirname(ctx.stateDir)) !== '.swarm-molecule') {
+    refuse(ctx, 'scenario', `${ctx.stateDir} is not the state directory .swarm-molecule/${name}`);
+  }
+}
+
 /** Refuse unless `actual` is exactly what the driver would have made. */
 export function expectMade(ctx: OwnershipContext, field: string, actual: unknown, expected: unknown): void {
   if (actual !== expected) refuse(ctx, field, `${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
@@ -118,6 +131,7 @@ export function defineDriver<Run extends Record<string, unknown>, Node extends R
   // No method gets state that is not parsed and proven to be the driver's own.
   const parse = async (ctx: DriverContext, state: DriverState) => {
     const parsed = parseDriverState(typed.name, schemas, ctx, state);
+    checkStateDir(ctx);
     await typed.verifyOwnership?.(ctx, parsed);
     return parsed;
   };

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { checkStateDir } from '../state.js';
 import type { DriverContext } from '../types.js';
 import { leasesOf, releaseSubnet, type Lease, type LeaseOwner } from './leases.js';
 import { runDirProblem } from './ownership.js';
@@ -19,11 +20,12 @@ export type RemoveRun = (run: LeaseOwner, lease: Lease) => Promise<string>;
  * are found and its directory removed by that path.
  */
 export async function sweepRuns(
-  ctx: Pick<DriverContext, 'stateDir' | 'log'>,
+  ctx: Pick<DriverContext, 'stateDir' | 'scenario' | 'log'>,
   driver: string,
   removeRun: RemoveRun,
   options: { dataDir: string; processMarker?: string },
 ): Promise<string[]> {
+  checkStateDir(ctx);
   const removed: string[] = [];
   for (const lease of await leasesOf(driver, ctx.stateDir)) {
     const run = lease.owner;

@@ -11,7 +11,7 @@ import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/in
 import { allLeases, leaseSubnet, releaseSubnet } from '../host/leases.js';
 import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
-import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import { checkStateDir, defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
@@ -331,6 +331,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
    * subnet lease and the run directory its arguments name.
    */
   async sweep(ctx: DriverContext): Promise<string[]> {
+    checkStateDir(ctx);
     const removed: string[] = [];
     const options = this.#options(ctx);
     const project = this.#newRun(ctx, options);
