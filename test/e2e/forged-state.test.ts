@@ -23,7 +23,7 @@ function scenario(project: string, node: string): void {
   mkdirSync(join(project, 'scenarios', 'default'), { recursive: true });
   writeFileSync(
     join(project, 'scenarios', 'default', 'scenario.yml'),
-    `driver:\n  name: netns\nplatforms:\n  - name: ${node}\n    groups: [swarm-leader, swarm-manager]\nconverge:\n  - step: swarm/init\nverify:\n  - step: swarm/node-roles\n`,
+    `driver:\n  name: netns\n  options:\n    readyTimeoutSeconds: 900\nplatforms:\n  - name: ${node}\n    groups: [swarm-leader, swarm-manager]\nconverge:\n  - step: swarm/init\nverify:\n  - step: swarm/node-roles\n`,
   );
 }
 
