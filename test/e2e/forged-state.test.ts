@@ -141,5 +141,5 @@ describe('a forged state file cannot touch another project', () => {
     expect(objectsOf([run.runId, fakeId], [run.subnet.base, fakeBase])).toEqual([]);
     expect(existsSync(run.runDir)).toBe(false);
     expect(startTimeOf(sleepPid)).toBe(sleepStart);
-  });
+  }, 1_800_000);
 });
