@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { PlatformConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
@@ -29,6 +29,13 @@ export interface TypedDriver<Run, Node> {
   stop(ctx: TypedDriverContext<Run, Node>, state: RunState<Run, Node>, node: string): Promise<RunState<Run, Node>>;
   start(ctx: TypedDriverContext<Run, Node>, state: RunState<Run, Node>, node: string): Promise<RunState<Run, Node>>;
   sweep?(ctx: DriverContext): Promise<string[]>;
+  /**
+   * Check that the parsed state names only what this driver made for this
+   * scenario (its data root, its names, its leases, its processes); throw a
+   * `StateNotOurs` (see `refuse`) otherwise. Runs before every method that
+   * gets the state, so nothing is acted on that the driver did not make.
+   */
+  verifyOwnership?(ctx: DriverContext, state: RunState<Run, Node>): Promise<void>;
 }
 
 /** The schemas of a driver's state: what its run data and each node's data must be. */
@@ -47,6 +54,43 @@ function unreadable(ctx: DriverContext, driver: string, where: string, issue: Is
     `The state file ${file} holds ${driver} driver data that this version of swarm-molecule cannot read (at "${at}": ${issue?.message ?? 'invalid'}); it may come from an older version.`,
     { hint: `Run "swarm-molecule reset -s ${ctx.scenario.name}" to remove what can still be found and start over.` },
   );
+}
+
+/** A state file that names something this scenario's driver did not make: it is refused, nothing is touched. */
+export class StateNotOurs extends UsageError {}
+
+/** Where a check of state ownership reports: the state file and the scenario (for the way out). */
+export type OwnershipContext = Pick<DriverContext, 'stateDir' | 'scenario'>;
+
+/**
+ * Refuse a state file at `field` (e.g. `driverState.data.runDir`) because of
+ * `reason`: the message names the file, the field and `reset`, which removes
+ * only what it can prove is this scenario's.
+ */
+export function refuse(ctx: OwnershipContext, field: string, reason: string): never {
+  const file = join(ctx.stateDir, 'state.json');
+  throw new StateNotOurs(
+    `The state file ${file} names something that swarm-molecule did not make for scenario "${ctx.scenario.name}" (at "${field}": ${reason}); nothing was touched.`,
+    { hint: `If the file was edited or copied from elsewhere, run "swarm-molecule reset -s ${ctx.scenario.name}": it forgets the state and removes only what the scenario's own leases prove is its.` },
+  );
+}
+
+/**
+ * The state directory is `.swarm-molecule/<scenario>` of a scenario with a
+ * plain name: a name like `../../other/.swarm-molecule/x` would make another
+ * project's state and leases look like this scenario's.
+ */
+export function checkStateDir(ctx: OwnershipContext): void {
+  const name = ctx.scenario.name;
+  if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') refuse(ctx, 'scenario', `${JSON.stringify(name)} is not a scenario name`);
+  if (basename(ctx.stateDir) !== name || basename(dirname(ctx.stateDir)) !== '.swarm-molecule') {
+    refuse(ctx, 'scenario', `${ctx.stateDir} is not the state directory .swarm-molecule/${name}`);
+  }
+}
+
+/** Refuse unless `actual` is exactly what the driver would have made. */
+export function expectMade(ctx: OwnershipContext, field: string, actual: unknown, expected: unknown): void {
+  if (actual !== expected) refuse(ctx, field, `${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
 }
 
 /** Parse the state file's driver data; a mismatch is an error that names the file and the way out. */
@@ -84,7 +128,13 @@ export function defineDriver<Run extends Record<string, unknown>, Node extends R
   schemas: DriverStateSchemas<Run, Node>,
   typed: TypedDriver<Run, Node>,
 ): Driver {
-  const parse = (ctx: DriverContext, state: DriverState) => parseDriverState(typed.name, schemas, ctx, state);
+  // No method gets state that is not parsed and proven to be the driver's own.
+  const parse = async (ctx: DriverContext, state: DriverState) => {
+    const parsed = parseDriverState(typed.name, schemas, ctx, state);
+    checkStateDir(ctx);
+    await typed.verifyOwnership?.(ctx, parsed);
+    return parsed;
+  };
   const typedContext = (ctx: DriverContext): TypedDriverContext<Run, Node> => ({
     ...ctx,
     record: (state) => ctx.record(serializeDriverState(state)),
@@ -93,11 +143,11 @@ export function defineDriver<Run extends Record<string, unknown>, Node extends R
     name: typed.name,
     sanityCheck: (ctx) => typed.sanityCheck(ctx),
     create: async (ctx, platforms, previous) =>
-      serializeDriverState(await typed.create(typedContext(ctx), platforms, previous ? parse(ctx, previous) : undefined)),
-    destroy: (ctx, state) => typed.destroy(typedContext(ctx), parse(ctx, state)),
-    status: (ctx, state) => typed.status(typedContext(ctx), parse(ctx, state)),
-    stop: async (ctx, state, node) => serializeDriverState(await typed.stop(typedContext(ctx), parse(ctx, state), node)),
-    start: async (ctx, state, node) => serializeDriverState(await typed.start(typedContext(ctx), parse(ctx, state), node)),
+      serializeDriverState(await typed.create(typedContext(ctx), platforms, previous ? await parse(ctx, previous) : undefined)),
+    destroy: async (ctx, state) => typed.destroy(typedContext(ctx), await parse(ctx, state)),
+    status: async (ctx, state) => typed.status(typedContext(ctx), await parse(ctx, state)),
+    stop: async (ctx, state, node) => serializeDriverState(await typed.stop(typedContext(ctx), await parse(ctx, state), node)),
+    start: async (ctx, state, node) => serializeDriverState(await typed.start(typedContext(ctx), await parse(ctx, state), node)),
     ...(typed.sweep ? { sweep: (ctx: DriverContext) => typed.sweep?.(ctx) ?? Promise.resolve([]) } : {}),
   };
 }

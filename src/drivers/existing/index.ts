@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, messageOf, UsageError } from '../../errors.js';
 import { SshConnection } from '../../transport/index.js';
-import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import { defineDriver, expectMade, refuse, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 
 const argv = z.array(z.string()).min(1);
@@ -67,6 +67,23 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
     const file = platform.identityFile ?? join(homedir(), '.ssh', 'id_ed25519');
     if (file.startsWith('~/')) return join(homedir(), file.slice(2));
     return isAbsolute(file) ? file : resolve(ctx.scenario.dir, file);
+  }
+
+  /**
+   * State is not a command: every recorded host must be a platform of the
+   * scenario, reached as the scenario says (the state only adds its host key).
+   */
+  verifyOwnership(ctx: DriverContext, state: State): Promise<void> {
+    state.nodes.forEach((node, i) => {
+      const at = `driverState.nodes.${i}`;
+      const platform = ctx.scenario.platforms.find((p) => p.name === node.name);
+      if (!platform) refuse(ctx, `${at}.name`, `${JSON.stringify(node.name)} is not a platform of the scenario`);
+      expectMade(ctx, `${at}.host`, node.host, platform.address);
+      expectMade(ctx, `${at}.port`, node.port, platform.port ?? 22);
+      expectMade(ctx, `${at}.user`, node.user, platform.user ?? 'root');
+      expectMade(ctx, `${at}.identityFile`, node.identityFile, this.#identityFile(ctx, platform));
+    });
+    return Promise.resolve();
   }
 
   /** `host:port` → host key, kept beside the state so it outlives `destroy`. */

@@ -61,6 +61,13 @@ function poolOctets(pool: string): [number, number] {
   return [Number(match[1]), Number(match[2])];
 }
 
+/** Whether a leased /24 lies inside a pool like `10.213.0.0/16` (false for a pool that is not one). */
+export function inPool(pool: string, subnet: Subnet): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(pool);
+  const octets = subnet.base.split('.').map(Number);
+  return match !== null && octets.length === 3 && octets.every((o) => o >= 0 && o <= 255) && octets[0] === Number(match[1]) && octets[1] === Number(match[2]);
+}
+
 async function hostRoutes(): Promise<Set<string>> {
   const { stdout } = await runOnHost('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
   return new Set(stdout.split('\n').map((line) => line.split(' ')[0] ?? ''));

@@ -9,7 +9,7 @@ import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { removeCgroups } from '../host/cgroups.js';
 import { hasProgram } from '../host/command.js';
-import { leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
+import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
 import { isAlive, killNodeProcess, nodeProcessSchema } from '../host/processes.js';
@@ -29,6 +29,7 @@ import {
   vethPrefix,
 } from './network.js';
 import { cgroupParent, startNodeProcess } from './node-process.js';
+import { verifyNetnsState } from './ownership.js';
 
 /** `driver.options` of the netns driver; checked by `syntax` too. */
 export const optionsSchema = z.strictObject({
@@ -234,6 +235,11 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     await releaseSubnet(run.subnet);
   }
 
+  /** State is not a command: it must name only what this driver made for this scenario. */
+  async verifyOwnership(ctx: DriverContext, state: State): Promise<void> {
+    verifyNetnsState(ctx, this.#options(ctx), state, await allLeases());
+  }
+
   /** Without the state file: each run's lease names its directory, and every object of the run carries its id. */
   sweep(ctx: DriverContext): Promise<string[]> {
     return sweepRuns(ctx, this.name, async ({ runId }) => {
@@ -243,7 +249,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
       await removeBridge(runId);
       for (const ns of namespaces) removeCgroups(cgroupParent(runId, ns.slice(netnsName(runId, '').length)));
       return `${namespaces.length} namespace(s), bridge`;
-    });
+    }, { dataDir: this.#options(ctx).dataDir });
   }
 
   async status(_ctx: Context, state: State): Promise<Map<string, NodeStatus>> {

@@ -8,11 +8,11 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
-import { leaseSubnet, releaseSubnet } from '../host/leases.js';
+import { allLeases, leaseSubnet, releaseSubnet } from '../host/leases.js';
 import { cachedNodeImage, ensureNodeImage, importNodeImage, type NodeImage } from '../host/node-image/index.js';
 import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
-import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import { checkStateDir, defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
@@ -29,6 +29,7 @@ import {
   startDaemon,
   waitForDaemon,
 } from './provider-daemon.js';
+import { verifyVagrantState } from './ownership.js';
 import { vagrantSanityProblems } from './sanity.js';
 import { sshConfigsOf } from './ssh-config.js';
 
@@ -101,6 +102,14 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
       vagrantHome: resolve(ctx.scenario.dir, options.vagrantHome ?? defaultHome),
       vagrantfile: options.vagrantfile ? resolve(ctx.scenario.dir, options.vagrantfile) : PROJECT_VAGRANTFILE,
     };
+  }
+
+  /** State is not a command: it must name only what this driver made for this scenario. */
+  async verifyOwnership(ctx: DriverContext, state: State): Promise<void> {
+    const options = this.#options(ctx);
+    // What `#newRun` makes, for the provider the run was made with.
+    const made = state.run ? this.#newRun(ctx, { ...options, provider: state.run.provider }) : undefined;
+    verifyVagrantState(ctx, options, made, state, state.run?.daemon ? await allLeases() : []);
   }
 
   #client(run: RunData): VagrantClient {
@@ -319,6 +328,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
    * subnet lease and the run directory its arguments name.
    */
   async sweep(ctx: DriverContext): Promise<string[]> {
+    checkStateDir(ctx);
     const removed: string[] = [];
     const options = this.#options(ctx);
     const project = this.#newRun(ctx, options);
@@ -334,7 +344,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
         await removeDaemon(daemon);
         return `its dockerd and every container, namespace ${daemon.netns}`;
       },
-      { processMarker: DAEMON_MARKER },
+      { dataDir: options.dataDir, processMarker: DAEMON_MARKER },
     );
     removed.push(...runs);
     if (existsSync(project.dir)) {
