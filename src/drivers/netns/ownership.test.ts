@@ -13,7 +13,7 @@ const root = mkdtempSync(join(tmpdir(), 'sm-ownership-'));
 const dataDir = join(root, 'data');
 const stateDir = join(root, 'project', '.swarm-molecule', 'default');
 const ctx = { stateDir, scenario: { name: 'default' } as Scenario };
-const options = { dataDir, subnetPool: '10.213.0.0/16' };
+const options = { dataDir, subnetPool: '10.213.0.0/16', imageCacheDir: '/var/cache/swarm-molecule' };
 const runId = 'a1b2c3';
 const runDir = join(dataDir, runId);
 const subnet = { base: '10.213.7', gateway: '10.213.7.1', prefixLength: 24 as const };
@@ -141,5 +141,9 @@ describe('verifyNetnsState', () => {
     expect(field((n) => { n.name = '../n1'; })).toThrow(/at "driverState\.nodes\.0\.name"/);
     expect(field((n) => { n.host = '203.0.113.5'; })).toThrow(/nodes\.0\.host/);
     expect(field((n) => { n.identityFile = '/etc/shadow'; })).toThrow(/nodes\.0\.identityFile/);
+    // The node's root is mounted from its rootfs: only a node image of our cache.
+    expect(field((n) => { n.data.rootfs = '/var/cache/swarm-molecule/node-122de2d2c56d/rootfs'; })).not.toThrow();
+    expect(field((n) => { n.data.rootfs = '/'; })).toThrow(/at "driverState\.nodes\.0\.data\.rootfs"/);
+    expect(field((n) => { n.data.rootfs = '/var/cache/swarm-molecule/node-1/../../../../etc'; })).toThrow(/data\.rootfs/);
   });
 });

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Lease, Subnet } from '../host/leases.js';
 import { checkDirIn, checkNodeName, checkProcess, checkRunDir, checkSubnet } from '../host/ownership.js';
 import type { NodeProcess } from '../host/processes.js';
@@ -18,6 +18,7 @@ interface Node {
   veth: string;
   dir: string;
   cgroup: string;
+  rootfs?: string | undefined;
   process?: NodeProcess | undefined;
 }
 
@@ -29,7 +30,7 @@ interface Node {
  */
 export function verifyNetnsState(
   ctx: OwnershipContext,
-  options: { dataDir: string; subnetPool: string },
+  options: { dataDir: string; subnetPool: string; imageCacheDir: string },
   state: RunState<Run, Node>,
   leases: readonly Lease[],
 ): void {
@@ -53,5 +54,13 @@ export function verifyNetnsState(
     expectMade(ctx, `${at}.user`, node.user, 'root');
     expectMade(ctx, `${at}.identityFile`, node.identityFile, join(ctx.stateDir, 'ssh', 'id_ed25519'));
     checkProcess(ctx, `${at}.data.process`, data.process, data.dir);
+    // The node's root is mounted from here: only a node image of our cache.
+    if (data.rootfs !== undefined) {
+      const image = /^node-[0-9a-f]{6,64}$/;
+      const parts = relative(options.imageCacheDir, data.rootfs).split(sep);
+      if (parts.length !== 2 || !image.test(parts[0] ?? '') || parts[1] !== 'rootfs') {
+        refuse(ctx, `${at}.data.rootfs`, `${JSON.stringify(data.rootfs)} is not a node image under ${options.imageCacheDir}`);
+      }
+    }
   });
 }
