@@ -11,8 +11,11 @@ export interface CliOptions {
   parallel?: number;
   shard?: string;
   destroy?: DestroyPolicy;
-  format?: 'text' | 'json';
+  format?: 'text' | 'json' | 'github' | 'sarif';
   host?: string;
+  limit?: string;
+  step?: string;
+  debug?: boolean;
   write?: boolean;
 }
 
@@ -55,8 +58,11 @@ export const OPTIONS: OptionTable = {
   },
   shard: { flags: '--shard <i/n>', description: 'run only the i-th of n slices of the scenarios (with --all)' },
   destroy: { flags: '--destroy <when>', description: 'destroy the nodes at the end: always, never, or only when passing', choices: DESTROY_POLICIES, default: 'always' },
-  format: { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
+  format: { flags: '--format <format>', description: 'output format: text, json, github (workflow annotations) or sarif (SARIF 2.1.0)', choices: ['text', 'json', 'github', 'sarif'], default: 'text' },
   host: { flags: '-h, --host <node>', description: 'the node, by its platform name', required: true },
+  limit: { flags: '--limit <nodes>', description: 'only these nodes, comma-separated (as -h/--host)' },
+  step: { flags: '--step <name|regex>', description: 'run only the verify steps whose name is this or matches this regular expression' },
+  debug: { flags: '--debug', description: "print the stack trace of swarm-molecule's own errors" },
   write: { flags: '--write', description: 'write it to schema/scenario.schema.json' },
 };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
 import type { CommandResult } from '../transport/index.js';
 import type { Host } from './api.js';
-import { ConvergeFailed } from './errors.js';
+import { CommandFailed, ConvergeFailed } from './errors.js';
 import { runConvergeSteps } from './run.js';
 import type { HostResult } from './types.js';
 
@@ -101,7 +101,7 @@ describe('runConvergeSteps with the built-in join step', () => {
     swarm.host = (p) => {
       const host = original(p);
       if (p.name !== 'w1') return host;
-      return { ...host, docker: async (args) => (args[1] === 'join' ? Promise.reject(new Error(`join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused`)) : host.docker(args)) };
+      return { ...host, docker: async (args) => (args[1] === 'join' ? Promise.reject(new CommandFailed('w1', ['docker', ...args], 1, `join --token ${'SWMTKN-1-abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxy'} refused`)) : host.docker(args)) };
     };
     const seen: HostResult[] = [];
     const error = await runConvergeSteps(input(swarm, [{ step: 'swarm/join-workers' }, { step: 'swarm/labels' }], seen)).catch((e: unknown) => e);
