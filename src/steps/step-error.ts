@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HarnessError, Interrupted } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 
@@ -27,6 +28,16 @@ export interface StepCrash {
  */
 export function isStepCrash(error: unknown): error is Error {
   return error instanceof Error && !(error instanceof HarnessError) && !(error instanceof Interrupted);
+}
+
+// This package's own files (dist/ or src/): the runner's frames say nothing about the step's bug.
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The stack without the harness's own frames below the step's. */
+function userStack(stack: string): string {
+  const lines = stack.split('\n');
+  const kept = lines.filter((line, i) => i === 0 || !/^\s+at /.test(line) || !(line.includes(packageRoot) || line.includes('node:internal')));
+  return kept.length > 1 ? kept.join('\n') : stack;
 }
 
 const FRAME = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?$/;
@@ -58,7 +69,7 @@ export function codeFrame(source: string, line: number, col: number): string {
 
 /** What a report shows of a crash: message, stack, and where in the step's file it threw. */
 export function describeCrash(error: Error, stepFile: string | undefined, scenarioDir: string): StepCrash {
-  const stack = secrets.mask(error.stack ?? `${error.name}: ${error.message}`);
+  const stack = userStack(secrets.mask(error.stack ?? `${error.name}: ${error.message}`));
   const at = throwingFrame(stack, stepFile, scenarioDir);
   const crash: StepCrash = { name: error.name, message: secrets.mask(error.message), stack };
   if (!at) return crash;
