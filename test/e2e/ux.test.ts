@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execa } from 'execa';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,5 +76,36 @@ describe('what a person and CI see of custom steps (netns driver)', () => {
     const xml = readFileSync(join(project, 'verify.xml'), 'utf8');
     expect(xml).toMatch(/<testsuite name="default" timestamp="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d" hostname="[^"]+" tests="4" failures="0" errors="1" skipped="0"/);
     expect(xml).toMatch(/<error message="TypeError: [^"]*" type="TypeError">scenarios\/default\/steps\/crash\.ts:13:\d+/);
+  });
+});
+
+describe('messages and CI output without nodes', () => {
+  const project = projectFrom('ux-steps');
+  mkdirSync(join(project, 'scenarios', 'dup'), { recursive: true });
+  writeFileSync(
+    join(project, 'scenarios', 'dup', 'scenario.yml'),
+    'driver:\n  name: netns\nplatforms:\n  - name: d-manager\n    groups: [swarm-leader, swarm-manager]\n    groups: [swarm-manager]\nconverge:\n  - step: swarm/init\n',
+  );
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it('lint --format github writes workflow annotations at file, line and column (exit 1)', async () => {
+    const lint = await swarmMolecule(['lint', '-s', 'dup', '--format', 'github'], project);
+    expect(lint.exitCode, lint.all).toBe(1);
+    expect(lint.stdout).toMatch(/^::error file=scenarios\/dup\/scenario\.yml,line=6,col=5,title=yaml-duplicate-keys::Duplicate key "groups"/m);
+    const sarif = await swarmMolecule(['lint', '-s', 'dup', '--format', 'sarif'], project);
+    expect(JSON.parse(sarif.stdout)).toMatchObject({ version: '2.1.0', runs: [{ results: [{ ruleId: 'yaml-duplicate-keys', locations: [{ physicalLocation: { region: { startLine: 6, startColumn: 5 } } }] }] }] });
+  });
+
+  it('honours FORCE_COLOR=1 without a terminal', async () => {
+    const bin = join(repoRoot, 'bin', 'swarm-molecule.js');
+    const lint = await execa('node', [bin, 'lint', '-s', 'dup'], { cwd: project, reject: false, env: { FORCE_COLOR: '1', CI: 'true', NO_COLOR: '' } });
+    expect(lint.stdout).toContain('\u001b[');
+  });
+
+  it('verify --step with no match is a usage error naming the steps there are (exit 2)', async () => {
+    const verify = await swarmMolecule(['verify', '--step', 'nothing-like-this'], project);
+    expect(verify.exitCode, verify.all).toBe(2);
+    expect(verify.all).toContain('No verify step of scenario "default" matches --step "nothing-like-this".');
+    expect(verify.all).toContain('./steps/crash.ts');
   });
 });
