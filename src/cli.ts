@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       err(`${messageOf(error)}\n`);
       if (error instanceof HarnessError && error.hint) err(`→ ${error.hint}\n`);
-      else if (!(error instanceof HarnessError) && error instanceof Error && error.stack) err(`${error.stack}\n`);
+      if ((argv.includes('--debug') || !(error instanceof HarnessError)) && error instanceof Error && error.stack) err(`${error.stack}\n`);
     }
     return exitCodeOf(error);
   }

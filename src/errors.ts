@@ -58,6 +58,13 @@ export class CheckFailed extends HarnessError {
   readonly exitCode = ExitCode.checkFailed;
 }
 
+/**
+ * A step's own code threw (a bug in the step, e.g. reading a property of
+ * `undefined`): exit 1 like a failed check, since a step is code under test,
+ * but reported as an error with its stack, never as a check that failed.
+ */
+export class StepCrashed extends CheckFailed {}
+
 /** The machinery failed (a node, the driver, SSH), not the code under test. */
 export class InfraError extends HarnessError {
   readonly exitCode = ExitCode.infrastructure;

@@ -1,12 +1,13 @@
 import { ConfigError, ExitCode, type Diagnostic } from '../errors.js';
 import { formatDiagnostics } from '../reporters/diagnostics.js';
 import { color, out } from './output.js';
+import { VERSION } from './version.js';
 import { selectedScenarios, type ScenarioSelection } from './scenarios.js';
 
 /** The offline checks: `syntax` (exit 2 on an error) and `lint` (exit 1, or 2 when the file itself is broken). */
 export type CheckKind = 'syntax' | 'lint';
 
-export async function runCheck(kind: CheckKind, options: ScenarioSelection & { format?: 'text' | 'json' }): Promise<number> {
+export async function runCheck(kind: CheckKind, options: ScenarioSelection & { format?: 'text' | 'json' | 'github' | 'sarif' }): Promise<number> {
   const format = options.format ?? 'text';
   const diagnostics: Diagnostic[] = [];
   try {
@@ -24,7 +25,11 @@ export async function runCheck(kind: CheckKind, options: ScenarioSelection & { f
     if (!(error instanceof ConfigError) || error.diagnostics.length === 0) throw error;
     diagnostics.push(...error.diagnostics);
   }
-  if (format === 'json' || diagnostics.length > 0) out(`${formatDiagnostics(diagnostics, { format, color: color() })}\n`);
+  if (format === 'github' || format === 'sarif') {
+    const { githubAnnotations, sarifLog } = await import('../lint/formats.js');
+    if (format === 'github' && diagnostics.length > 0) out(`${githubAnnotations(diagnostics)}\n`);
+    if (format === 'sarif') out(`${JSON.stringify(sarifLog(diagnostics, VERSION), null, 2)}\n`);
+  } else if (format === 'json' || diagnostics.length > 0) out(`${formatDiagnostics(diagnostics, { format, color: color() })}\n`);
   else out(`${kind}: no problems found\n`);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length === 0) return ExitCode.passed;

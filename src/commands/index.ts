@@ -20,11 +20,15 @@ const cwd = () => process.cwd();
 const SELECTION = ['scenarioName', 'all'] as const satisfies OptionName[];
 const REPORTS = ['junit', 'json', 'verbose', 'parallel', 'shard'] as const satisfies OptionName[];
 
+/** `-h/--host` and `--limit`: for converge and verify, a selection of nodes rather than one node. */
+const HOST_SELECTION = { host: { flags: '-h, --host <nodes>', description: 'only these nodes, comma-separated (platform names)', required: false } };
+
 function sequenceCommand(name: LifecycleCommand, description: string, extra: OptionName[] = []): CommandSpec {
   return {
     name,
     description,
-    options: [...SELECTION, ...REPORTS, ...extra],
+    options: [...SELECTION, ...REPORTS, 'debug', ...extra],
+    ...(extra.includes('host') ? { variants: HOST_SELECTION } : {}),
     run: async (_, options) => (await import('./sequence.js')).runSequenceCommand(name, options),
   };
 }
@@ -32,9 +36,9 @@ function sequenceCommand(name: LifecycleCommand, description: string, extra: Opt
 export const COMMANDS: readonly CommandSpec[] = [
   sequenceCommand('test', 'destroy → syntax → create → converge → idempotence → lint → verify → destroy', ['destroy']),
   sequenceCommand('create', 'create the nodes (reuses running ones)'),
-  sequenceCommand('converge', 'create the nodes if needed, then run the converge steps'),
+  sequenceCommand('converge', 'create the nodes if needed, then run the converge steps', ['host', 'limit']),
   sequenceCommand('idempotence', 'run converge again and fail if any step changes anything'),
-  sequenceCommand('verify', 'run the verify steps on the converged nodes'),
+  sequenceCommand('verify', 'run the verify steps on the converged nodes', ['host', 'limit', 'step']),
   sequenceCommand('destroy', 'destroy the nodes'),
   {
     name: 'syntax',

@@ -3,7 +3,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
-const scenarioFile = (name: string) => `# yaml-language-server: $schema=../../schema/scenario.schema.json
+// In a user's project the schema comes with the installed package; in this repository it is at the root.
+const schemaPath = (projectDir: string) =>
+  existsSync(join(projectDir, 'node_modules', 'swarm-molecule', 'schema', 'scenario.schema.json'))
+    ? '../../node_modules/swarm-molecule/schema/scenario.schema.json'
+    : '../../schema/scenario.schema.json';
+
+const scenarioFile = (name: string, schema: string) => `# yaml-language-server: $schema=${schema}
 # Scenario "${name}": a swarm of 3 managers and 2 workers on the embedded netns driver.
 driver:
   name: netns
@@ -79,7 +85,7 @@ export async function scaffoldScenario(projectDir: string, name: string): Promis
   if (existsSync(dir)) throw new UsageError(`Scenario "${name}" exists already (${dir}).`);
   await mkdir(join(dir, 'steps'), { recursive: true });
   const files: [string, string][] = [
-    [join(dir, 'scenario.yml'), scenarioFile(name)],
+    [join(dir, 'scenario.yml'), scenarioFile(name, schemaPath(projectDir))],
     [join(dir, 'steps', 'converge-example.ts'), convergeStep],
     [join(dir, 'steps', 'verify-example.ts'), verifyStep],
   ];

@@ -21,7 +21,7 @@ export function interruptSignals(): InterruptSignals {
       err(`\n${signal}: stopping the current step, then cleaning up. Send it again to abandon the cleanup.\n`);
       interrupt.abort(signal);
     } else if (!cleanup.signal.aborted) {
-      err(`\n${signal} again: abandoning the cleanup; what is left is listed below.\n`);
+      err(`\n${signal} again: abandoning the cleanup; the end of the run says what is left.\n`);
       cleanup.abort(signal);
     }
   };

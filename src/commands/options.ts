@@ -17,8 +17,11 @@ export interface CliOptions {
   parallel?: number;
   shard?: Shard;
   destroy?: DestroyPolicy;
-  format?: 'text' | 'json';
+  format?: 'text' | 'json' | 'github' | 'sarif';
   host?: string;
+  limit?: string;
+  step?: string;
+  debug?: boolean;
   write?: boolean;
   cacheDir?: string;
   mirror?: string;
@@ -63,8 +66,11 @@ export const OPTIONS: OptionTable = {
   },
   shard: { flags: '--shard <i/n>', description: 'run only the i-th of n slices of the scenarios (with --all)', parse: parseShard },
   destroy: { flags: '--destroy <when>', description: 'destroy the nodes at the end: always, never, or only when passing', choices: DESTROY_POLICIES, default: 'always' },
-  format: { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
+  format: { flags: '--format <format>', description: 'output format: text, json, github (workflow annotations) or sarif (SARIF 2.1.0)', choices: ['text', 'json', 'github', 'sarif'], default: 'text' },
   host: { flags: '-h, --host <node>', description: 'the node, by its platform name', required: true },
+  limit: { flags: '--limit <nodes>', description: 'only these nodes, comma-separated (as -h/--host)' },
+  step: { flags: '--step <name|regex>', description: 'run only the verify steps whose name is this or matches this regular expression' },
+  debug: { flags: '--debug', description: "print the stack trace of swarm-molecule's own errors" },
   write: { flags: '--write', description: 'write it to schema/scenario.schema.json' },
   cacheDir: { flags: '--cache-dir <dir>', description: 'where node images are cached (default $SWARM_MOLECULE_CACHE or /var/cache/swarm-molecule)' },
   mirror: { flags: '--mirror <url>', description: 'the Debian mirror to build the node image from (default the one this machine uses)' },

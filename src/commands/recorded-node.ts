@@ -10,9 +10,12 @@ export async function recordedNode(projectDir: string, scenario: ScenarioName, n
   const node = state?.driverState?.nodes.find((n) => n.name === nodeName);
   if (node) return node;
   const names = state?.driverState?.nodes.map((n) => n.name).join(', ');
-  throw new UsageError(`Scenario "${scenario}" has no node named "${nodeName}".`, {
-    hint: names ? `Its nodes: ${names}.` : `Create them first: "swarm-molecule create -s ${scenario}".`,
-  });
+  if (!names) {
+    throw new UsageError(`Scenario "${scenario}" has no nodes yet, so there is no node "${nodeName}".`, {
+      hint: `Create them first: "swarm-molecule create -s ${scenario}".`,
+    });
+  }
+  throw new UsageError(`Scenario "${scenario}" has no node named "${nodeName}".`, { hint: `Its nodes: ${names}.` });
 }
 
 /** One SSH connection to a recorded node for the length of `use`. */

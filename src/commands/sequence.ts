@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Scenario, SequenceCommand } from '../config/index.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { refuseInvalidScenarios } from '../lifecycle/preflight.js';
 import { runSequence } from '../lifecycle/runner.js';
 import { createFileReporters, createReporter } from '../reporters/index.js';
@@ -13,11 +13,44 @@ import { shardOf } from './shard.js';
 /** The commands that walk a sequence of actions. */
 export type LifecycleCommand = SequenceCommand | 'idempotence';
 
-export type SequenceOptions = ScenarioSelection & Pick<CliOptions, 'junit' | 'json' | 'verbose' | 'parallel' | 'shard' | 'destroy'>;
+export type SequenceOptions = ScenarioSelection &
+  Pick<CliOptions, 'junit' | 'json' | 'verbose' | 'parallel' | 'shard' | 'destroy' | 'host' | 'limit' | 'step' | 'debug'>;
+
+/** `--host`/`--limit`: the nodes named, each one a platform of the scenario. */
+function nodeLimit(scenario: Scenario, options: SequenceOptions): string[] | undefined {
+  const names = [options.host, options.limit].filter((v): v is string => Boolean(v)).flatMap((v) => v.split(',').map((n) => n.trim()).filter(Boolean));
+  if (names.length === 0) return undefined;
+  const platforms = scenario.platforms.map((p) => p.name);
+  const unknown = names.filter((n) => !platforms.includes(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`Scenario "${scenario.name}" has no node named ${unknown.map((n) => `"${n}"`).join(', ')}.`, { hint: `Its nodes: ${platforms.join(', ')}.` });
+  }
+  return names;
+}
+
+/** `--step`: only the verify entries whose name, step or playbook is the pattern or matches it as a regular expression. */
+function withSteps(scenario: Scenario, pattern: string | undefined): Scenario {
+  if (pattern === undefined) return scenario;
+  let regex: RegExp;
+  try {
+    regex = new RegExp(pattern);
+  } catch (error) {
+    throw new UsageError(`--step "${pattern}" is neither a step name nor a regular expression: ${error instanceof Error ? error.message : String(error)}.`);
+  }
+  const names = (e: Scenario['verify'][number]) => [e.name, e.step, e.playbook].filter((v): v is string => v !== undefined);
+  const verify = scenario.verify.filter((e) => names(e).some((n) => n === pattern || regex.test(n)));
+  if (verify.length === 0) {
+    throw new UsageError(`No verify step of scenario "${scenario.name}" matches --step "${pattern}".`, {
+      hint: `Its verify steps: ${scenario.verify.map((e) => names(e)[0] ?? '?').join(', ')}.`,
+    });
+  }
+  return { ...scenario, verify };
+}
 
 /** Run a command's sequence on each selected scenario; the exit code is the worst one. */
 export async function runSequenceCommand(command: LifecycleCommand, options: SequenceOptions): Promise<number> {
-  const scenarios = shardOf(await selectedScenarios(process.cwd(), options), options.shard);
+  const scenarios = shardOf(await selectedScenarios(process.cwd(), options), options.shard).map((s) => withSteps(s, options.step));
+  const limits = new Map(scenarios.map((s) => [s.name, nodeLimit(s, options)]));
   const sequenceOf = (scenario: Scenario) => (command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command]);
   // Every scenario checked before the first one is touched.
   await refuseInvalidScenarios(scenarios.map((scenario) => ({ scenario, sequence: sequenceOf(scenario) })));
@@ -39,6 +72,8 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
         command,
         sequence: [...sequence],
         ...(options.destroy ? { destroy: options.destroy } : {}),
+        ...(limits.get(scenario.name) ? { limit: limits.get(scenario.name) } : {}),
+        ...(options.debug ? { debug: true } : {}),
         reporter,
         signal: signals.signal,
         cleanupSignal: signals.cleanupSignal,

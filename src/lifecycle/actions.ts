@@ -1,14 +1,14 @@
 import type { Action } from '../config/index.js';
-import { CheckFailed, ConfigError, InfraError } from '../errors.js';
+import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
 import { ansibleSanityProblems } from '../steps/ansible/index.js';
 import type { ActionResult } from '../reporters/types.js';
-import { runConvergeSteps, runVerifySteps } from '../steps/run.js';
+import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';
 import type { Session } from './session.js';
 
 /** What an action adds to its result besides status and time. */
-export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message'>>;
+export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message' | 'diagnostics'>>;
 
 export type ActionHandler = (session: Session, signal: AbortSignal) => Promise<ActionOutput>;
 
@@ -40,7 +40,7 @@ const syntax: ActionHandler = async (session) => {
       hint: 'Fix each problem at the position shown; nothing was created.',
     });
   }
-  return {};
+  return diagnostics.length > 0 ? { diagnostics } : {};
 };
 
 const create: ActionHandler = async (session) => {
@@ -66,7 +66,7 @@ const converge: ActionHandler = async (session) => {
 
 const idempotence: ActionHandler = async (session) => {
   if (!session.state.converged) {
-    throw new CheckFailed(`Scenario "${session.scenario.name}" has not been converged, so idempotence cannot be checked.`, {
+    throw new UsageError(`Scenario "${session.scenario.name}" has not been converged, so idempotence cannot be checked.`, {
       hint: `Run "swarm-molecule converge -s ${session.scenario.name}" first.`,
     });
   }
@@ -89,21 +89,34 @@ const lint: ActionHandler = async (session) => {
   session.reporter.diagnostics?.('lint', findings);
   const errors = findings.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
-    throw new CheckFailed(`Lint found ${errors.length} error${errors.length === 1 ? '' : 's'} in scenario "${session.scenario.name}".`, {
-      hint: 'Fix them, or turn a rule off under lint.rules in scenario.yml.',
-    });
+    throw Object.assign(
+      new CheckFailed(`Lint found ${errors.length} error${errors.length === 1 ? '' : 's'} in scenario "${session.scenario.name}".`, {
+        hint: 'Fix them, or turn a rule off under lint.rules in scenario.yml.',
+      }),
+      { diagnostics: findings },
+    );
   }
-  return { message: findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}` };
+  return { ...(findings.length > 0 ? { diagnostics: findings } : {}), message: findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}` };
 };
 
 const verify: ActionHandler = async (session) => {
   await session.assertNodesRunning();
   const results = await runVerifySteps(session.stepInput());
-  const failed = results.filter((r) => r.status === 'failed');
+  const failed = results.filter((r) => r.status === 'failed' && !r.error);
+  const crashed = results.filter((r) => r.error);
+  if (crashed.length > 0) {
+    const also = failed.length > 0 ? `; failed: ${failed.map((r) => r.name).join(', ')}` : '';
+    throw Object.assign(
+      new StepCrashed(`Verify step error: ${crashed.map((r) => `${r.name} threw ${r.error?.name ?? 'an error'}`).join(', ')}${also}.`, {
+        ...(verifyCrashHint(results, session.scenario) ? { hint: verifyCrashHint(results, session.scenario) } : {}),
+      }),
+      { verify: results },
+    );
+  }
   if (failed.length > 0) {
     throw Object.assign(
       new CheckFailed(`Verify failed: ${failed.map((r) => r.name).join(', ')}.`, {
-        hint: `Keep the nodes with "--destroy passing" and run "swarm-molecule login -s ${session.scenario.name} -h NODE" to inspect.`,
+        hint: `Run "swarm-molecule login -s ${session.scenario.name} -h NODE" to inspect.`,
       }),
       { verify: results },
     );

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Action, Scenario } from '../config/index.js';
 import { driverFor } from '../drivers/index.js';
-import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, UsageError } from '../errors.js';
+import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, StepCrashed, UsageError } from '../errors.js';
 import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
 import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
@@ -25,6 +25,10 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Aborted on a second Ctrl-C: give up cleaning up too. */
   cleanupSignal: AbortSignal;
+  /** `--host`/`--limit`: the nodes steps work on; all when absent. */
+  limit?: readonly string[];
+  /** `--debug`: keep the stack of a failed action's error in its result. */
+  debug?: boolean;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
   // Before the lock, the state or any node: a scenario that fails `syntax` touches nothing.
   await refuseInvalidScenarios([{ scenario, sequence: options.sequence }]);
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   // Every command in flight on every node listens for the interrupt.
   setMaxListeners(0, options.signal, options.cleanupSignal);
   const store = new StateStore(options.projectDir, scenario.name);
@@ -52,8 +57,15 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
       });
     }
     const driver = await driverFor(scenario.driver.name);
-    session = new Session(scenario, driver, store, options.reporter, options.signal, state);
-    options.reporter.runStart?.({ scenario: scenario.name, command: options.command, driver: driver.name, actions: options.sequence });
+    session = new Session(scenario, driver, store, options.reporter, options.signal, state, options.cleanupSignal);
+    if (options.limit) session.limit = options.limit;
+    options.reporter.runStart?.({
+      scenario: scenario.name,
+      command: options.command,
+      driver: driver.name,
+      actions: options.sequence,
+      hosts: scenario.platforms.map((p) => p.name),
+    });
 
     for (const [index, action] of options.sequence.entries()) {
       // An interrupt that landed between two actions (or as one finished) stops the run here.
@@ -76,16 +88,18 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
       } catch (caught) {
         const error = signal.aborted && !(caught instanceof Interrupted) ? new Interrupted(String(signal.reason ?? 'signal')) : caught;
         failure ??= error;
-        const partial = caught as Partial<Pick<ActionResult, 'converge' | 'verify'>>;
+        const partial = caught as Partial<Pick<ActionResult, 'converge' | 'verify' | 'diagnostics'>>;
         result = {
           action,
           status: 'failed',
           durationMs: performance.now() - actionStarted,
           message: secrets.mask(messageOf(error)),
-          kind: exitCodeOf(error) === ExitCode.checkFailed || exitCodeOf(error) === ExitCode.usage ? 'failure' : 'error',
-          ...(error instanceof HarnessError && error.hint ? { hint: error.hint } : {}),
+          kind: !(error instanceof StepCrashed) && (exitCodeOf(error) === ExitCode.checkFailed || exitCodeOf(error) === ExitCode.usage) ? 'failure' : 'error',
+          ...(error instanceof HarnessError && error.hint ? { hint: inspectHint(error.hint, scenario, options) } : {}),
           ...(partial.converge ? { converge: partial.converge } : {}),
           ...(partial.verify ? { verify: partial.verify } : {}),
+          ...(partial.diagnostics ? { diagnostics: partial.diagnostics } : {}),
+          ...(options.debug && error instanceof Error && error.stack ? { stack: error.stack } : {}),
         };
       }
       results.push(result);
@@ -105,7 +119,8 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
     status: failure === undefined ? 'passed' : interrupted ? 'interrupted' : 'failed',
     exitCode: failure === undefined ? ExitCode.passed : interrupted ? ExitCode.interrupted : exitCodeOf(failure),
     durationMs: performance.now() - started,
-    ...(options.sequence.at(-1) === 'destroy' ? leftoverOf(scenario, session) : {}),
+    startedAt,
+    ...(options.sequence.at(-1) === 'destroy' || options.cleanupSignal.aborted ? leftoverOf(scenario, session, options.cleanupSignal.aborted) : {}),
   };
   if (failure !== undefined && results.length === 0) {
     // Failed before any action (lock, state file): say why.
@@ -124,6 +139,13 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
   return summary;
 }
 
+/** A hint to log in to a node, when this very run destroys the nodes next: how to keep them first. */
+function inspectHint(hint: string, scenario: Scenario, options: RunOptions): string {
+  const destroysAfter = options.sequence.length > 1 && options.sequence.at(-1) === 'destroy' && (options.destroy ?? 'always') === 'always';
+  if (!destroysAfter || !hint.startsWith('Run "swarm-molecule login')) return hint;
+  return `This run destroys the nodes: run "swarm-molecule ${options.command} -s ${scenario.name} --destroy passing" to keep them when something fails, then r${hint.slice(1)}`;
+}
+
 function skipReason(action: Action, trailingDestroy: boolean, failure: unknown, options: RunOptions): string | undefined {
   const policy = options.destroy ?? 'always';
   if (!trailingDestroy) return failure === undefined ? undefined : 'skipped after an earlier failure';
@@ -133,8 +155,9 @@ function skipReason(action: Action, trailingDestroy: boolean, failure: unknown, 
   return undefined;
 }
 
-function leftoverOf(scenario: Scenario, session: Session | undefined): Pick<RunSummary, 'leftover'> {
-  if (!session?.state.created) return {};
+function leftoverOf(scenario: Scenario, session: Session | undefined, abandoned: boolean): Pick<RunSummary, 'leftover'> {
+  // After a second Ctrl-C the user was promised an account of what is left, even when it is nothing.
+  if (!session?.state.created) return abandoned ? { leftover: `Nothing of scenario "${scenario.name}" is left: it has no nodes.` } : {};
   const nodes = session.state.driverState?.nodes.map((n) => n.name).join(', ') ?? '';
   return {
     leftover: `The nodes of scenario "${scenario.name}" still exist (${nodes}). Remove them with "swarm-molecule destroy -s ${scenario.name}".`,

@@ -17,6 +17,8 @@ import { emptyState, type State, type StateStore } from './state.js';
  */
 export class Session {
   state: State;
+  /** `--host`/`--limit`: the only nodes steps iterate over. */
+  limit: readonly string[] | undefined;
   #pool: ConnectionPool | undefined;
   #nodeChanges: Promise<unknown> = Promise.resolve();
 
@@ -28,6 +30,8 @@ export class Session {
     /** Aborted on the first Ctrl-C: stops the current action. */
     readonly signal: AbortSignal,
     state: State | undefined,
+    /** Aborted only on a second Ctrl-C: what a step made is still removed after the first. */
+    readonly cleanupSignal: AbortSignal = signal,
   ) {
     this.state = state ?? emptyState(scenario.name, driver.name);
   }
@@ -84,17 +88,36 @@ export class Session {
 
   /** Every remote command, with its output, in `.swarm-molecule/<scenario>/logs/<node>.log`, secrets masked. */
   #logCommand = (node: string, result: CommandResult): void => {
-    const dir = join(this.store.dir, 'logs');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const lines = [
       `# ${new Date().toISOString()} exit=${result.exitCode} ${result.durationMs.toFixed(0)}ms`,
       `$ ${quoteCommand(result.argv)}`,
       result.stdout.trimEnd(),
       result.stderr.trimEnd() ? `[stderr]\n${result.stderr.trimEnd()}` : '',
     ].filter((line) => line !== '');
-    appendFileSync(join(dir, `${node}.log`), `${secrets.mask(lines.join('\n'))}\n`);
+    this.#appendNodeLog(node, lines.join('\n'));
     this.reporter.command?.(node, result);
   };
+
+  #appendNodeLog(node: string, text: string): void {
+    const dir = join(this.store.dir, 'logs');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    appendFileSync(join(dir, `${node}.log`), `${secrets.mask(text)}\n`);
+  }
+
+  /** The reporter's step hooks, with a step's log lines for one host also in that node's log. */
+  #stepEvents(): StepRunInput['events'] {
+    const reporter = this.reporter;
+    return {
+      stepStart: (...args) => reporter.stepStart?.(...args),
+      hostResult: (...args) => reporter.hostResult?.(...args),
+      verifyResult: (...args) => reporter.verifyResult?.(...args),
+      waiting: (...args) => reporter.waiting?.(...args),
+      log: (line, step, host) => {
+        if (host) this.#appendNodeLog(host, `# ${new Date().toISOString()} log ${step}: ${line}`);
+        reporter.log?.(line, step, host);
+      },
+    };
+  }
 
   /** What the step runners need: hosts over SSH and node control through the driver. */
   stepInput(): StepRunInput {
@@ -137,8 +160,10 @@ export class Session {
         scenario: { name: this.scenario.name, platforms: this.scenario.platforms, converge: this.scenario.converge },
         hosts: this.scenario.platforms.map((p) => createHost(p, book)),
         signal: this.signal,
+        cleanupSignal: this.cleanupSignal,
+        ...(this.limit ? { limit: this.limit } : {}),
       },
-      events: this.reporter,
+      events: this.#stepEvents(),
       nodes,
       targets: () => this.nodes().nodes,
       stateDir: this.store.dir,

@@ -11,7 +11,7 @@ const passing: RunSummary = {
   durationMs: 12_000,
   actions: [
     { action: 'create', status: 'passed', durationMs: 1500 },
-    { action: 'verify', status: 'passed', durationMs: 200, verify: [{ name: 'swarm/node-roles', index: 0, status: 'passed', measurements: [], durationMs: 200 }] },
+    { action: 'verify', status: 'passed', durationMs: 200, verify: [{ name: 'swarm/node-roles', index: 0, status: 'passed', log: [], measurements: [], durationMs: 200 }] },
   ],
 };
 
@@ -29,8 +29,8 @@ const failing: RunSummary = {
       durationMs: 300,
       message: 'Verify failed',
       verify: [
-        { name: 'swarm/node-roles', index: 0, status: 'failed', message: 'w1 should be a worker', expected: 'w1: worker', observed: 'w1  Ready  Reachable', measurements: [], durationMs: 300 },
-        { name: 'swarm/published-port', index: 1, status: 'skipped', message: 'no IPVS', measurements: [], durationMs: 0 },
+        { name: 'swarm/node-roles', index: 0, status: 'failed', message: 'w1 should be a worker', expected: 'w1: worker', observed: 'w1  Ready  Reachable', log: [], measurements: [], durationMs: 300 },
+        { name: 'swarm/published-port', index: 1, status: 'skipped', message: 'no IPVS', log: [], measurements: [], durationMs: 0 },
       ],
     },
     { action: 'destroy', status: 'skipped', durationMs: 0, message: 'nodes kept for inspection (--destroy passing)' },
@@ -47,7 +47,8 @@ describe('junitXml', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(3 + 5);
     expect(attr(xml, 'testsuites', 'tests')).toEqual([8]);
     expect(attr(xml, 'testsuite', 'tests')).toEqual([3, 5]);
-    expect(attr(xml, 'testsuite', 'failures')).toEqual([0, 2]);
+    // The failed check is counted once: the verify action that holds it is not a second failure.
+    expect(attr(xml, 'testsuite', 'failures')).toEqual([0, 1]);
     expect(attr(xml, 'testsuite', 'errors')).toEqual([0, 1]);
     expect(attr(xml, 'testsuite', 'skipped')).toEqual([0, 2]);
     // Every element that opens closes.
@@ -64,5 +65,72 @@ describe('junitXml', () => {
     expect(xml).toContain('expected:\nw1: worker\n\nobserved:\nw1  Ready  Reachable</failure>');
     expect(xml).toContain('<skipped message="no IPVS"/>');
     expect(xml).toContain('name="broken &lt;&amp;&gt; &quot;x&quot;"');
+  });
+
+  it('names the two destroys of test apart, stamps each suite with its start and host, and gives converge hosts cases', () => {
+    const run: RunSummary = {
+      info,
+      status: 'failed',
+      exitCode: 1,
+      durationMs: 9000,
+      startedAt: '2026-11-26T01:02:03.456Z',
+      actions: [
+        { action: 'destroy', status: 'passed', durationMs: 10 },
+        {
+          action: 'converge',
+          status: 'failed',
+          kind: 'error',
+          durationMs: 500,
+          message: 'Converge step "mine" threw an error',
+          converge: [
+            {
+              name: 'mine',
+              index: 0,
+              log: [{ message: 'hello', host: 'm1' }],
+              durationMs: 500,
+              hosts: [
+                { host: 'm1', status: 'changed', changes: ['x: a → b'], durationMs: 100 },
+                {
+                  host: 'w1',
+                  status: 'failed',
+                  changes: [],
+                  message: "TypeError: Cannot read properties of undefined (reading 'name')",
+                  error: { name: 'TypeError', message: "Cannot read properties of undefined (reading 'name')", stack: 'TypeError: x\n    at apply (/p/steps/mine.ts:5:14)', file: 'steps/mine.ts', line: 5, col: 14, frame: '> 5 | return a.x.name;' },
+                  durationMs: 100,
+                },
+              ],
+            },
+          ],
+        },
+        { action: 'destroy', status: 'passed', durationMs: 10 },
+      ],
+    };
+    const xml = junitXml([run], 'ci-runner-7');
+    expect(xml).toContain('<testsuite name="default" timestamp="2026-11-26T01:02:03" hostname="ci-runner-7" tests="5" failures="0" errors="1" skipped="0"');
+    expect(xml).toContain('name="destroy (before)"');
+    expect(xml).toContain('name="destroy (after)"');
+    expect(xml).toMatch(/<testcase classname="default.converge" name="mine on m1" time="0.100">\n {6}<system-out>x: a → b<\/system-out>/);
+    expect(xml).toContain('<error message="TypeError: Cannot read properties of undefined (reading &apos;name&apos;)" type="TypeError">steps/mine.ts:5:14'.replace('&apos;', "'").replace('&apos;', "'"));
+    expect(xml).toContain('at apply (/p/steps/mine.ts:5:14)</error>');
+  });
+
+  it('puts the file:line:col of each syntax problem in the failure body', () => {
+    const run: RunSummary = {
+      info,
+      status: 'failed',
+      exitCode: 2,
+      durationMs: 100,
+      actions: [
+        {
+          action: 'syntax',
+          status: 'failed',
+          kind: 'failure',
+          durationMs: 5,
+          message: 'Scenario "default" has 1 syntax error.',
+          diagnostics: [{ file: 'scenarios/default/scenario.yml', line: 7, col: 5, severity: 'error', code: 'schema', message: 'Unknown key "hots".', hint: 'Did you mean "hosts"?' }],
+        },
+      ],
+    };
+    expect(junitXml([run])).toContain('Scenario &quot;default&quot; has 1 syntax error.\nscenarios/default/scenario.yml:7:5: error schema: Unknown key &quot;hots&quot;.\n  Did you mean &quot;hosts&quot;?</failure>');
   });
 });

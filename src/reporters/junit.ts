@@ -1,7 +1,10 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import type { Diagnostic } from '../errors.js';
 import { secrets } from '../secrets/index.js';
-import type { Reporter, RunSummary } from './types.js';
+import type { HostResult, StepCrash, VerifyStepResult } from '../steps/types.js';
+import type { ActionResult, Reporter, RunSummary } from './types.js';
 
 const escape = (text: string) =>
   text
@@ -19,55 +22,102 @@ interface Case {
   classname: string;
   name: string;
   ms: number;
-  outcome?: { tag: 'failure' | 'error' | 'skipped'; message: string; body?: string };
+  /** `type` of a failure or error: the error's class, e.g. `CheckFailed`, `TypeError`. */
+  outcome?: { tag: 'failure' | 'error' | 'skipped'; message: string; type?: string; body?: string };
+  /** `ctx.log()` lines and the like. */
+  systemOut?: string;
 }
 
-/** The test cases of one scenario's run: one per action, one per verify check. */
+const position = (d: Diagnostic) => `${d.file}:${d.line}:${d.col}: ${d.severity} ${d.code}: ${d.message}${d.hint ? `\n  ${d.hint}` : ''}`;
+
+/** Each action's name, made unique where a sequence runs one twice (`destroy` at both ends of `test`). */
+function actionNames(actions: readonly ActionResult[]): string[] {
+  const total = new Map<string, number>();
+  for (const a of actions) total.set(a.action, (total.get(a.action) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return actions.map((a) => {
+    const n = (seen.get(a.action) ?? 0) + 1;
+    seen.set(a.action, n);
+    if ((total.get(a.action) ?? 1) === 1) return a.action;
+    return n === 1 ? `${a.action} (before)` : n === total.get(a.action) ? `${a.action} (after)` : `${a.action} (${n})`;
+  });
+}
+
+function crashBody(crash: StepCrash): string {
+  return [crash.file ? `${crash.file}:${crash.line ?? 0}:${crash.col ?? 0}` : '', crash.frame ?? '', crash.stack].filter(Boolean).join('\n\n');
+}
+
+function hostCase(classname: string, step: string, host: HostResult, idempotence: boolean): Case {
+  const name = `${step} on ${host.host}`;
+  const base = { classname, name, ms: host.durationMs };
+  if (host.error) return { ...base, outcome: { tag: 'error', message: host.message ?? '', type: host.error.name, body: crashBody(host.error) } };
+  if (host.status === 'failed') return { ...base, outcome: { tag: 'failure', message: host.message ?? '', type: 'CheckFailed' } };
+  if (host.status === 'skipped') return { ...base, outcome: { tag: 'skipped', message: host.message ?? '' } };
+  if (idempotence && host.status === 'changed') {
+    return { ...base, outcome: { tag: 'failure', message: `changed on the second converge: ${host.changes.join('; ')}`, type: 'NotIdempotent', body: host.changes.join('\n') } };
+  }
+  return host.changes.length > 0 ? { ...base, systemOut: host.changes.join('\n') } : base;
+}
+
+function checkCase(classname: string, check: VerifyStepResult): Case {
+  const base = { classname, name: check.name, ms: check.durationMs, ...(check.log.length > 0 ? { systemOut: check.log.map((l) => l.message).join('\n') } : {}) };
+  if (check.error) return { ...base, outcome: { tag: 'error', message: check.message ?? '', type: check.error.name, body: crashBody(check.error) } };
+  if (check.status === 'skipped') return { ...base, outcome: { tag: 'skipped', message: check.message ?? '' } };
+  if (check.status === 'failed') {
+    const body = [check.message, check.expected !== undefined ? `expected:\n${check.expected}` : '', check.observed !== undefined ? `observed:\n${check.observed}` : ''];
+    return { ...base, outcome: { tag: 'failure', message: check.message ?? '', type: 'CheckFailed', body: body.filter(Boolean).join('\n\n') } };
+  }
+  return base;
+}
+
+/**
+ * The test cases of one scenario's run: a case per action, per converge step
+ * and host, and per verify check. A failure is counted once, where it is: a
+ * failed check fails its own case, not the verify action's too.
+ */
 export function casesOf(summary: RunSummary): Case[] {
   const scenario = summary.info.scenario;
   const cases: Case[] = [];
-  for (const action of summary.actions) {
+  const names = actionNames(summary.actions);
+  for (const [i, action] of summary.actions.entries()) {
     const message = action.message ?? '';
+    const children: Case[] = [];
+    for (const step of action.converge ?? []) {
+      for (const host of step.hosts) children.push(hostCase(`${scenario}.${action.action}`, step.name, host, action.action === 'idempotence'));
+    }
+    for (const check of action.verify ?? []) children.push(checkCase(`${scenario}.verify`, check));
+    const childFailed = children.some((c) => c.outcome && c.outcome.tag !== 'skipped');
+    const diagnostics = action.diagnostics ?? [];
+    const body = [message, ...diagnostics.map(position), action.hint ?? ''].filter(Boolean).join('\n');
     const outcome: Case['outcome'] =
       action.status === 'skipped'
         ? { tag: 'skipped', message }
-        : action.status === 'failed'
-          ? { tag: action.kind === 'error' ? 'error' : 'failure', message, ...(action.hint ? { body: `${message}\n${action.hint}` } : {}) }
+        : action.status === 'failed' && !childFailed
+          ? { tag: action.kind === 'error' ? 'error' : 'failure', message, type: action.kind === 'error' ? 'InfrastructureError' : 'CheckFailed', ...(body !== message ? { body } : {}) }
           : undefined;
-    cases.push({ classname: `${scenario}.action`, name: action.action, ms: action.durationMs, ...(outcome ? { outcome } : {}) });
-    for (const check of action.verify ?? []) {
-      const checkOutcome: Case['outcome'] =
-        check.status === 'skipped'
-          ? { tag: 'skipped', message: check.message ?? '' }
-          : check.status === 'failed'
-            ? {
-                tag: 'failure',
-                message: check.message ?? '',
-                body: [check.message, check.expected !== undefined ? `expected:\n${check.expected}` : '', check.observed !== undefined ? `observed:\n${check.observed}` : '']
-                  .filter(Boolean)
-                  .join('\n\n'),
-              }
-            : undefined;
-      cases.push({ classname: `${scenario}.verify`, name: check.name, ms: check.durationMs, ...(checkOutcome ? { outcome: checkOutcome } : {}) });
-    }
+    const systemOut = action.status !== 'failed' && diagnostics.length > 0 ? diagnostics.map(position).join('\n') : undefined;
+    cases.push({ classname: `${scenario}.action`, name: names[i] ?? action.action, ms: action.durationMs, ...(outcome ? { outcome } : {}), ...(systemOut ? { systemOut } : {}) });
+    cases.push(...children);
   }
   return cases;
 }
 
 /** JUnit XML: a testsuite per scenario, written by hand (as vitest does). */
-export function junitXml(summaries: readonly RunSummary[]): string {
+export function junitXml(summaries: readonly RunSummary[], host: string = hostname()): string {
   const count = (cases: Case[], tag: string) => cases.filter((c) => c.outcome?.tag === tag).length;
   const suites = summaries.map((summary) => {
     const cases = casesOf(summary);
     const body = cases.map((c) => {
       const open = `    <testcase classname="${escape(c.classname)}" name="${escape(c.name)}" time="${time(c.ms)}"`;
-      if (!c.outcome) return `${open}/>`;
-      const { tag, message, body: text } = c.outcome;
+      const out = c.systemOut ? `\n      <system-out>${escape(c.systemOut)}</system-out>` : '';
+      if (!c.outcome) return out ? `${open}>${out}\n    </testcase>` : `${open}/>`;
+      const { tag, message, type, body: text } = c.outcome;
       const inner = text ? `>${escape(text)}</${tag}>` : '/>';
-      return `${open}>\n      <${tag} message="${escape(message)}"${tag === 'skipped' ? '' : ` type="${tag === 'error' ? 'InfrastructureError' : 'CheckFailed'}"`}${inner}\n    </testcase>`;
+      return `${open}>\n      <${tag} message="${escape(message)}"${tag === 'skipped' ? '' : ` type="${escape(type ?? 'CheckFailed')}"`}${inner}${out}\n    </testcase>`;
     });
+    const timestamp = (summary.startedAt ?? new Date().toISOString()).replace(/\.\d+Z$/, '');
     return {
-      xml: `  <testsuite name="${escape(summary.info.scenario)}" tests="${cases.length}" failures="${count(cases, 'failure')}" errors="${count(cases, 'error')}" skipped="${count(cases, 'skipped')}" time="${time(summary.durationMs)}">\n${body.join('\n')}\n  </testsuite>`,
+      xml: `  <testsuite name="${escape(summary.info.scenario)}" timestamp="${timestamp}" hostname="${escape(host)}" tests="${cases.length}" failures="${count(cases, 'failure')}" errors="${count(cases, 'error')}" skipped="${count(cases, 'skipped')}" time="${time(summary.durationMs)}">\n${body.join('\n')}\n  </testsuite>`,
       cases,
       ms: summary.durationMs,
     };

@@ -17,7 +17,7 @@ function drive(options: { live: boolean; timestamps: boolean }) {
   reporter.actionStart('verify');
   reporter.stepStart('verify', 'swarm/failover-leader');
   reporter.waiting('swarm/failover-leader', 'a new leader among manager-02, manager-03');
-  reporter.verifyResult({ name: 'swarm/failover-leader', index: 0, status: 'passed', measurements: [], durationMs: 21_000 });
+  reporter.verifyResult({ name: 'swarm/failover-leader', index: 0, status: 'passed', log: [], measurements: [], durationMs: 21_000 });
   reporter.actionEnd(summary.actions[0]!);
   reporter.runEnd(summary);
   return written.join('');

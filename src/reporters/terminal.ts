@@ -3,7 +3,7 @@ import type { Action } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { quoteCommand, type CommandResult } from '../transport/index.js';
-import type { HostResult, HostStatus, VerifyStepResult } from '../steps/types.js';
+import type { HostResult, HostStatus, StepCrash, VerifyStepResult, WaitProgress } from '../steps/types.js';
 import { formatDiagnostics } from './diagnostics.js';
 import type { ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
 
@@ -30,9 +30,11 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 export class TerminalReporter implements Reporter {
   readonly #write: (text: string) => void;
   readonly #c: ChalkInstance;
-  readonly #recap = new Map<string, Record<HostStatus, number>>();
+  /** Per action (converge, idempotence), per host: the counts of the RECAP. */
+  readonly #recap = new Map<Action, Map<string, Record<HostStatus, number>>>();
   readonly #options: TerminalOptions;
   #action: Action | undefined;
+  #hosts: readonly string[] = [];
 
   constructor(options: TerminalOptions) {
     this.#options = options;
@@ -71,8 +73,14 @@ export class TerminalReporter implements Reporter {
     this.#drawStatus();
   }
 
-  waiting(step: string, description: string): void {
-    this.#setStatus(`${this.#action ?? ''} › ${step} › waiting for ${description}`);
+  waiting(step: string, description: string, progress?: WaitProgress): void {
+    const text = `${this.#action ?? ''} › ${step} › waiting for ${description}`;
+    const timeout = progress?.timeoutMs !== undefined ? ` (timeout ${seconds(progress.timeoutMs)})` : '';
+    const observed = progress?.observed !== undefined ? ` · last seen: ${oneLine(progress.observed)}` : '';
+    const since = this.#statusSince;
+    this.#setStatus(`${text}${timeout}${observed}`);
+    // A new observed value of the same wait keeps its clock.
+    if (progress?.observed !== undefined && since) this.#statusSince = since;
   }
 
   #status(status: string): string {
@@ -85,6 +93,7 @@ export class TerminalReporter implements Reporter {
       case 'changed':
         return c.yellow(padded);
       case 'failed':
+      case 'error':
         return c.red(padded);
       default:
         return c.cyan(padded);
@@ -93,6 +102,7 @@ export class TerminalReporter implements Reporter {
 
   runStart(info: RunInfo): void {
     const c = this.#c;
+    this.#hosts = info.hosts ?? [];
     this.#line(c.bold(`swarm-molecule ${info.command}`) + c.dim(`  scenario ${info.scenario} · driver ${info.driver}`));
     this.#line(c.dim(`  ${info.actions.join(' → ')}`));
   }
@@ -115,21 +125,41 @@ export class TerminalReporter implements Reporter {
   }
 
   hostResult(_step: string, result: HostResult): void {
-    const counts = this.#recap.get(result.host) ?? { ok: 0, changed: 0, failed: 0, skipped: 0 };
+    const action = this.#action ?? 'converge';
+    const byHost = this.#recap.get(action) ?? new Map<string, Record<HostStatus, number>>();
+    this.#recap.set(action, byHost);
+    const counts = byHost.get(result.host) ?? { ok: 0, changed: 0, failed: 0, skipped: 0 };
     counts[result.status]++;
-    this.#recap.set(result.host, counts);
+    byHost.set(result.host, counts);
     const detail = result.status === 'changed' ? result.changes.join('; ') : (result.message ?? '');
-    this.#line(`     ${this.#status(result.status)} ${result.host.padEnd(16)} ${this.#c.dim(seconds(result.durationMs).padStart(6))}  ${detail}`);
+    const label = result.error ? 'error' : result.status;
+    this.#line(`     ${this.#status(label)} ${result.host.padEnd(16)} ${this.#c.dim(seconds(result.durationMs).padStart(6))}  ${result.error ? this.#c.red(detail) : detail}`);
+    if (result.error) this.#crash(result.error, 14);
   }
 
-  log(line: string, step: string): void {
-    if (this.#action === 'verify') this.#line(`            ${this.#c.dim(`${step}: ${line}`)}`);
+  log(line: string, step: string, host?: string): void {
+    const where = this.#action === 'verify' ? `${step}: ` : host ? `${host}: ` : '';
+    this.#line(`            ${this.#c.dim(`${where}${line}`)}`);
+  }
+
+  /** Where a step's code threw: the code frame of its file, then the stack (as vitest shows). */
+  #crash(crash: StepCrash, spaces: number): void {
+    const c = this.#c;
+    if (crash.file) this.#line(`${' '.repeat(spaces)}${c.cyan(`❯ ${crash.file}:${crash.line ?? 0}:${crash.col ?? 0}`)}`);
+    if (crash.frame) this.#line(indent(crash.frame, spaces + 2));
+    const frames = crash.stack
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line) && !line.includes('node:internal') && !line.includes('/node_modules/'))
+      .map((line) => line.trim());
+    if (frames.length > 0) this.#line(c.dim(indent(frames.join('\n'), spaces)));
   }
 
   verifyResult(result: VerifyStepResult): void {
     const c = this.#c;
-    this.#line(`   ${this.#status(result.status)} ${result.name.padEnd(26)} ${c.dim(seconds(result.durationMs).padStart(6))}`);
+    const label = result.error ? 'error' : result.status;
+    this.#line(`   ${this.#status(label)} ${result.name.padEnd(26)} ${c.dim(seconds(result.durationMs).padStart(6))}`);
     if (result.message) this.#line(`            ${result.status === 'failed' ? c.red(result.message) : result.message}`);
+    if (result.error) this.#crash(result.error, 12);
     if (result.status === 'failed' && result.expected !== undefined) {
       this.#line(`            expected:\n${indent(result.expected, 14)}`);
       this.#line(`            observed:\n${indent(result.observed ?? '', 14)}`);
@@ -146,6 +176,7 @@ export class TerminalReporter implements Reporter {
     if (result.status === 'failed' && result.message) {
       this.#line(`   ${c.red(result.message)}`);
       if (result.hint) this.#line(`   ${c.dim(`→ ${result.hint}`)}`);
+      if (result.stack) this.#line(c.dim(indent(result.stack, 3)));
     } else if (result.status === 'passed' && result.message) {
       this.#line(`   ${c.dim(result.message)}`);
     } else if (result.status === 'skipped') {
@@ -159,17 +190,21 @@ export class TerminalReporter implements Reporter {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#liveText) this.#options.write('\r\x1b[2K');
     this.#liveText = '';
-    if (this.#recap.size > 0) {
+    for (const [action, byHost] of this.#recap) {
       this.#line();
-      this.#line(c.bold('RECAP'));
-      for (const [host, n] of this.#recap) {
+      this.#line(c.bold(`RECAP ${action}`));
+      // Hosts in the scenario's order, not the order they finished in.
+      const order = (host: string) => (this.#hosts.includes(host) ? this.#hosts.indexOf(host) : this.#hosts.length);
+      for (const [host, n] of [...byHost].sort(([a], [b]) => order(a) - order(b))) {
         const part = (label: HostStatus, color: (s: string) => string) => (n[label] > 0 ? color(`${label}=${n[label]}`) : `${label}=0`);
         this.#line(`  ${host.padEnd(18)} ${part('ok', c.green)}  ${part('changed', c.yellow)}  ${part('failed', c.red)}  ${part('skipped', c.cyan)}`);
       }
     }
     this.#line();
     this.#line(c.bold('SUMMARY'));
-    for (const result of summary.actions) {
+    // A command of one action (verify, converge...) has its row in the verdict line below.
+    const single = summary.actions.length === 1 && summary.actions[0]?.action === summary.info.command;
+    for (const result of single ? [] : summary.actions) {
       this.#line(`  ${result.action.padEnd(13)} ${this.#status(result.status)} ${seconds(result.durationMs).padStart(7)}`);
     }
     const verdict = summary.status === 'passed' ? c.green.bold('passed') : c.red.bold(summary.status);
@@ -177,6 +212,11 @@ export class TerminalReporter implements Reporter {
     if (summary.leftover) this.#line(c.red(summary.leftover));
   }
 }
+
+const oneLine = (text: string) => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+};
 
 function indent(text: string, spaces: number): string {
   const pad = ' '.repeat(spaces);

@@ -8,6 +8,8 @@ export interface RunInfo {
   command: string;
   driver: string;
   actions: Action[];
+  /** The scenario's platforms, in its order (the RECAP lists hosts so). */
+  hosts?: string[];
 }
 
 export type ActionStatus = 'passed' | 'failed' | 'skipped';
@@ -26,6 +28,10 @@ export interface ActionResult {
   kind?: 'failure' | 'error';
   converge?: ConvergeStepResult[];
   verify?: VerifyStepResult[];
+  /** `--debug`: the stack of the error that failed the action. */
+  stack?: string;
+  /** What `syntax` or `lint` found, each at its `file:line:col`. */
+  diagnostics?: Diagnostic[];
 }
 
 export interface RunSummary {
@@ -33,6 +39,8 @@ export interface RunSummary {
   actions: ActionResult[];
   status: 'passed' | 'failed' | 'interrupted';
   exitCode: number;
+  /** When the run started (ISO 8601). */
+  startedAt?: string;
   durationMs: number;
   /** What is left on the machine when the run could not clean up. */
   leftover?: string;

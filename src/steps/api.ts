@@ -68,7 +68,13 @@ export interface StepContext<Options> {
    * (e.g. a join token read from the leader).
    */
   shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** Aborted on the first Ctrl-C: stop what the step is doing. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted only on a second Ctrl-C: pass it (`host.run(argv, { signal })`) to
+   * the commands that remove what the step made, so they run after the first.
+   */
+  readonly cleanupSignal: AbortSignal;
 }
 
 /** What a converge step did on one host. */

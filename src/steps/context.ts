@@ -9,6 +9,13 @@ export interface ContextBase {
   hosts: readonly Host[];
   log: (message: string) => void;
   signal: AbortSignal;
+  /** Aborted only on a second interrupt; the signal itself when there is no cleanup stage. */
+  cleanupSignal?: AbortSignal;
+  /**
+   * `--host`/`--limit`: the hosts a step iterates over (`hosts`, `group`,
+   * `managers`, `workers`); `host(name)` and `leader()` still reach any node.
+   */
+  limit?: readonly string[];
 }
 
 export function createStepContext<Options>(base: ContextBase, options: Options): StepContext<Options> {
@@ -19,12 +26,13 @@ export function createStepContext<Options>(base: ContextBase, options: Options):
     return found;
   };
   const inGroup = (name: string) => base.hosts.filter((h) => h.groups.includes(name));
+  const limited = (hosts: readonly Host[]) => (base.limit ? hosts.filter((h) => base.limit?.includes(h.name)) : [...hosts]);
   return {
     options,
     scenario: base.scenario,
-    hosts: base.hosts,
+    hosts: limited(base.hosts),
     host,
-    group: (name) => (name === 'all' ? [...base.hosts] : inGroup(name).length > 0 ? inGroup(name) : base.hosts.filter((h) => h.name === name)),
+    group: (name) => limited(name === 'all' ? base.hosts : inGroup(name).length > 0 ? inGroup(name) : base.hosts.filter((h) => h.name === name)),
     leader: () => {
       const leaders = inGroup('swarm-leader');
       if (leaders.length !== 1) {
@@ -32,8 +40,8 @@ export function createStepContext<Options>(base: ContextBase, options: Options):
       }
       return leaders[0] as Host;
     },
-    managers: () => base.hosts.filter(isManager),
-    workers: () => base.hosts.filter(isWorker),
+    managers: () => limited(base.hosts.filter(isManager)),
+    workers: () => limited(base.hosts.filter(isWorker)),
     log: base.log,
     secret: (value) => secrets.add(value),
     shared: <T>(key: string, compute: () => Promise<T>) => {
@@ -45,5 +53,6 @@ export function createStepContext<Options>(base: ContextBase, options: Options):
       return value as Promise<T>;
     },
     signal: base.signal,
+    cleanupSignal: base.cleanupSignal ?? base.signal,
   };
 }

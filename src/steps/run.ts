@@ -1,14 +1,16 @@
+import { resolve } from 'node:path';
 import pMap from 'p-map';
 import type { StepConfig } from '../config/index.js';
-import { CheckFailed, HarnessError, InfraError, Interrupted, messageOf } from '../errors.js';
+import { CheckFailed, HarnessError, InfraError, Interrupted, messageOf, StepCrashed } from '../errors.js';
 import { secrets } from '../transport/index.js';
 import type { ConvergeStepDefinition, EventuallyOptions, Host, Measurement, StepContext, VerifyContext, VerifyStepDefinition } from './api.js';
 import { AssertionFailed } from './assert.js';
 import { createStepContext } from './context.js';
 import { ConvergeFailed } from './errors.js';
 import { eventually } from './eventually.js';
-import { resolveStep } from './loader.js';
-import type { BatchConvergeStep, ConvergeStepResult, HostResult, StepRunInput, VerifyStepResult } from './types.js';
+import { isModuleReference, resolveStep } from './loader.js';
+import { crashPosition, describeCrash, isStepCrash, type StepCrash } from './step-error.js';
+import type { BatchConvergeStep, ConvergeStepResult, HostResult, LogLine, StepRunInput, VerifyStepResult } from './types.js';
 
 const displayName = (entry: StepConfig, definitionName: string) => entry.name ?? definitionName;
 
@@ -24,8 +26,42 @@ function throwIfInterrupted(signal: AbortSignal): void {
   if (signal.aborted) throw new Interrupted(String(signal.reason ?? 'signal'));
 }
 
-function contextFor<Options>(input: StepRunInput, name: string, options: Options): StepContext<Options> {
-  return createStepContext({ ...input.base, log: (line) => input.events.log?.(line, name) }, options);
+function contextFor<Options>(input: StepRunInput, name: string, options: Options, lines: LogLine[]): StepContext<Options> {
+  return createStepContext(
+    {
+      ...input.base,
+      log: (line) => {
+        const message = secrets.mask(line);
+        lines.push({ message });
+        input.events.log?.(message, name);
+      },
+    },
+    options,
+  );
+}
+
+/** The same context, its log lines tied to the host being applied to (they go to that node's log too). */
+function forHost<Options>(ctx: StepContext<Options>, input: StepRunInput, name: string, host: Host, lines: LogLine[]): StepContext<Options> {
+  return {
+    ...ctx,
+    log: (line) => {
+      const message = secrets.mask(line);
+      lines.push({ message, host: host.name });
+      input.events.log?.(message, name, host.name);
+    },
+  };
+}
+
+/** The file of a custom step module, for the code frame of its crash. */
+function stepFile(input: StepRunInput, entry: StepConfig): string | undefined {
+  return entry.step !== undefined && isModuleReference(entry.step) ? resolve(input.scenario.dir, entry.step) : undefined;
+}
+
+/** Where to look next when a step crashed: its own file, or (a built-in) a bug to report. */
+function crashHint(crash: StepCrash, name: string, entry: StepConfig): string {
+  const at = crashPosition(crash);
+  if (entry.step !== undefined && isModuleReference(entry.step)) return `Fix step "${name}" in ${at ?? entry.step}: its code threw ${crash.name}.`;
+  return `Built-in step "${name}" threw ${crash.name}${at ? ` at ${at}` : ''}: a bug in swarm-molecule. Run again with --debug and report it with the stack.`;
 }
 
 interface PreparedStep {
@@ -33,6 +69,7 @@ interface PreparedStep {
   definition: ConvergeStepDefinition<unknown> | BatchConvergeStep;
   name: string;
   ctx: StepContext<unknown>;
+  log: LogLine[];
   /** The hosts a per-host step applies to; a batch step picks its own. */
   hosts: readonly Host[];
 }
@@ -43,10 +80,11 @@ async function prepareConvergeSteps(input: StepRunInput): Promise<PreparedStep[]
   for (const entry of input.scenario.converge) {
     const definition = (await resolveStep(input.scenario, entry, input)) as PreparedStep['definition'];
     const name = displayName(entry, definition.name);
-    const ctx = contextFor(input, name, optionsOf(definition, entry));
+    const log: LogLine[] = [];
+    const ctx = contextFor(input, name, optionsOf(definition, entry), log);
     const hosts: readonly Host[] =
       'applyAll' in definition ? [] : entry.hosts !== undefined ? ctx.group(entry.hosts) : typeof definition.hosts === 'string' ? ctx.group(definition.hosts) : definition.hosts(ctx);
-    prepared.push({ entry, definition, name, ctx, hosts });
+    prepared.push({ entry, definition, name, ctx, log, hosts });
   }
   return prepared;
 }
@@ -59,7 +97,7 @@ async function applyOnEachHost(definition: ConvergeStepDefinition<unknown>, step
     const hostStarted = performance.now();
     let result: HostResult;
     try {
-      const outcome = await definition.apply(ctx, host);
+      const outcome = await definition.apply(forHost(ctx, input, name, host, step.log), host);
       result = {
         host: host.name,
         status: outcome.status,
@@ -73,13 +111,21 @@ async function applyOnEachHost(definition: ConvergeStepDefinition<unknown>, step
       throwIfInterrupted(input.base.signal);
       // A node that stopped answering is the machinery's fault, not the code under test.
       if (error instanceof InfraError) infraFailures.add(host.name);
-      result = { host: host.name, status: 'failed', changes: [], message: secrets.mask(messageOf(error)), durationMs: performance.now() - hostStarted };
+      const crash = isStepCrash(error) ? describeCrash(error, stepFile(input, step.entry), input.scenario.dir) : undefined;
+      result = {
+        host: host.name,
+        status: 'failed',
+        changes: [],
+        message: crash ? `${crash.name}: ${crash.message}` : secrets.mask(messageOf(error)),
+        ...(crash ? { error: crash } : {}),
+        durationMs: performance.now() - hostStarted,
+      };
     }
     input.events.hostResult?.(name, result);
     return result;
   };
   const results = await pMap(step.hosts, applyOn, { concurrency: definition.serial ? 1 : Infinity, signal: input.base.signal });
-  if (infraFailures.size > 0) throw convergeFailure(input.scenario.name, name, results.filter((r) => r.status === 'failed'), true);
+  if (infraFailures.size > 0) throw convergeFailure(input.scenario.name, step, results.filter((r) => r.status === 'failed'), true);
   return results;
 }
 
@@ -103,27 +149,52 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
     const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost(definition, step, input);
     // A playbook may have changed the swarm behind the reads gathered so far.
     if ('applyAll' in definition) input.forgetReads?.();
-    results.push({ name, index: entry.index, hosts: hostResults, durationMs: performance.now() - started });
+    results.push({ name, index: entry.index, hosts: hostResults, log: step.log, durationMs: performance.now() - started });
     const failed = hostResults.filter((r) => r.status === 'failed');
-    if (failed.length > 0) throw convergeFailure(input.scenario.name, name, failed, false);
+    if (failed.length > 0) throw Object.assign(convergeFailure(input.scenario.name, step, failed, false), { converge: results });
   }
   return results;
 }
 
-function convergeFailure(scenario: string, name: string, failed: readonly HostResult[], infra: boolean): HarnessError {
+function convergeFailure(scenario: string, step: PreparedStep, failed: readonly HostResult[], infra: boolean): HarnessError {
+  const { name, entry } = step;
   const summary = failed.map((r) => `${r.host}: ${r.message ?? ''}`).join('; ');
+  const crash = failed.find((r) => r.error)?.error;
+  if (crash && !infra) {
+    return new StepCrashed(`Converge step "${name}" threw an error on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`, {
+      hint: crashHint(crash, name, entry),
+    });
+  }
   const message = `Converge step "${name}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`;
   const hint = `Run "swarm-molecule login -s ${scenario} -h ${failed[0]?.host ?? ''}" to inspect.`;
   return infra ? new InfraError(message, { hint }) : new ConvergeFailed(message, { hint });
 }
 
-function verifyContext(input: StepRunInput, name: string, options: unknown, measurements: Measurement[]): VerifyContext<unknown> {
-  const base = contextFor(input, name, options);
+/** The verify action's error when steps crashed: where to fix them. */
+export function verifyCrashHint(results: readonly VerifyStepResult[], scenario: StepRunInput['scenario']): string | undefined {
+  const crashed = results.find((r) => r.error);
+  if (!crashed?.error) return undefined;
+  const entry = scenario.verify.find((e) => e.index === crashed.index);
+  return entry ? crashHint(crashed.error, crashed.name, entry) : undefined;
+}
+
+function verifyContext(input: StepRunInput, name: string, options: unknown, measurements: Measurement[], lines: LogLine[]): VerifyContext<unknown> {
+  const base = contextFor(input, name, options, lines);
   return {
     ...base,
     eventually: <T>(check: (observe: (value: unknown) => void) => Promise<T>, options?: EventuallyOptions) => {
-      if (options?.description) input.events.waiting?.(name, options.description);
-      return eventually(check, { ...options, signal: input.base.signal });
+      const description = options?.description;
+      const timeoutMs = options?.timeout ?? 60_000;
+      if (description) input.events.waiting?.(name, description, { timeoutMs });
+      // The live line shows what the check last saw, not only what it waits for.
+      const watched: typeof check = description
+        ? (observe) =>
+            check((value) => {
+              observe(value);
+              input.events.waiting?.(name, description, { timeoutMs, observed: secrets.mask(typeof value === 'string' ? value : JSON.stringify(value)) });
+            })
+        : check;
+      return eventually(watched, { ...options, signal: input.base.signal });
     },
     measure: (measurement, value, unit = 'ms') => {
       measurements.push({ name: measurement, value, unit });
@@ -145,24 +216,28 @@ export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepRes
     const name = displayName(entry, definition.name);
     input.events.stepStart?.('verify', name, entry.index);
     const measurements: Measurement[] = [];
-    const ctx = verifyContext(input, name, optionsOf(definition, entry), measurements);
+    const log: LogLine[] = [];
+    const ctx = verifyContext(input, name, optionsOf(definition, entry), measurements, log);
     const started = performance.now();
     let result: VerifyStepResult;
     try {
       const outcome = await definition.verify(ctx);
       result =
         outcome && 'skipped' in outcome
-          ? { name, index: entry.index, status: 'skipped', message: outcome.skipped, measurements, durationMs: performance.now() - started }
-          : { name, index: entry.index, status: 'passed', measurements, durationMs: performance.now() - started };
+          ? { name, index: entry.index, status: 'skipped', message: outcome.skipped, log, measurements, durationMs: performance.now() - started }
+          : { name, index: entry.index, status: 'passed', log, measurements, durationMs: performance.now() - started };
     } catch (error) {
       rethrowIfFatal(error);
       throwIfInterrupted(input.base.signal);
+      const crash = isStepCrash(error) ? describeCrash(error, stepFile(input, entry), input.scenario.dir) : undefined;
       result = {
         name,
         index: entry.index,
         status: 'failed',
-        message: secrets.mask(messageOf(error)),
+        message: crash ? `${crash.name}: ${crash.message}` : secrets.mask(messageOf(error)),
         ...(error instanceof AssertionFailed ? { expected: secrets.mask(error.expected), observed: secrets.mask(error.observed) } : {}),
+        ...(crash ? { error: crash } : {}),
+        log,
         measurements,
         durationMs: performance.now() - started,
       };

@@ -2,6 +2,9 @@ import type { Scenario } from '../config/index.js';
 import type { SshTarget } from '../transport/index.js';
 import type { ConvergeStepDefinition, Measurement, NodeControl, StepContext, StepDefinition } from './api.js';
 import type { ContextBase } from './context.js';
+import type { StepCrash } from './step-error.js';
+
+export type { StepCrash } from './step-error.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -12,6 +15,8 @@ export interface HostResult {
   /** `what: before → after` for each change. */
   changes: string[];
   message?: string;
+  /** The step's code threw on this host (a bug in the step, not the host's state). */
+  error?: StepCrash;
   durationMs: number;
 }
 
@@ -21,7 +26,15 @@ export interface ConvergeStepResult {
   name: string;
   index: number;
   hosts: HostResult[];
+  /** The step's `ctx.log()` lines, each with the host it was logged for when there was one. */
+  log: LogLine[];
   durationMs: number;
+}
+
+/** One `ctx.log()` line of a step. */
+export interface LogLine {
+  message: string;
+  host?: string;
 }
 
 export type VerifyStatus = 'passed' | 'failed' | 'skipped';
@@ -35,6 +48,10 @@ export interface VerifyStepResult {
   message?: string;
   expected?: string;
   observed?: string;
+  /** The step's code threw: a step error (its stack and code frame), not a check that did not hold. */
+  error?: StepCrash;
+  /** The step's `ctx.log()` lines. */
+  log: LogLine[];
   measurements: Measurement[];
   durationMs: number;
 }
@@ -44,9 +61,16 @@ export interface StepEvents {
   stepStart?(section: 'converge' | 'verify', name: string, index: number): void;
   hostResult?(step: string, result: HostResult): void;
   verifyResult?(result: VerifyStepResult): void;
-  log?(line: string, step: string): void;
-  /** A step is waiting for something to hold (e.g. "a new leader"). */
-  waiting?(step: string, description: string): void;
+  /** A step's `ctx.log()` line; `host` when the step logged it while applying to that host. */
+  log?(line: string, step: string, host?: string): void;
+  /** A step is waiting for something to hold (e.g. "a new leader"); again with each value it observes. */
+  waiting?(step: string, description: string, progress?: WaitProgress): void;
+}
+
+/** How a wait is going: its timeout, and the last value the check observed. */
+export interface WaitProgress {
+  timeoutMs?: number;
+  observed?: string;
 }
 
 /** What the step runners get from the lifecycle for one action. */

@@ -77,7 +77,8 @@ export async function followUpdate(
  * a failed removal is only logged, so the report shows the first failure.
  */
 export async function removingService<T>(ctx: VerifyContext<unknown>, managers: readonly Host[], service: string, body: () => Promise<T>): Promise<T> {
-  const remove = () => fromAnyManager(managers, (manager) => removeService(manager, service));
+  // Removed after a first Ctrl-C too: only a second one gives up on it.
+  const remove = () => fromAnyManager(managers, (manager) => removeService(manager, service, ctx.cleanupSignal));
   let result: T;
   try {
     result = await body();

@@ -155,8 +155,8 @@ export function createServiceArgs(spec: ServiceSpec): string[] {
 }
 
 /** Remove a service if it exists (a leftover of an interrupted run, or ours when done). */
-export async function removeService(manager: Host, name: string): Promise<void> {
-  const result = await manager.run(['docker', 'service', 'rm', name]);
+export async function removeService(manager: Host, name: string, signal?: AbortSignal): Promise<void> {
+  const result = await manager.run(['docker', 'service', 'rm', name], signal ? { signal } : undefined);
   if (result.exitCode !== 0 && !/not found|no such service/i.test(result.stderr)) {
     throw new Error(`Could not remove service ${name} on ${manager.name}: ${result.stderr.trim()}`);
   }
