@@ -17,7 +17,7 @@ describe('StateStore', () => {
     const store = new StateStore(project(), 'default');
     mkdirSync(join(store.file, 'inside'), { recursive: true });
     await expect(store.read()).rejects.toThrow(StateError);
-    await expect(store.remove()).rejects.toThrow(UsageError);
+    await expect(store.remove()).rejects.toThrow(StateError);
     expect(statSync(join(store.file, 'inside')).isDirectory()).toBe(true);
   });
 
