@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from './support/cli.js';
@@ -90,7 +90,9 @@ describe('Ansible playbook steps on real nodes (netns driver)', () => {
 
     const test = await swarmMolecule(['test'], project);
     expect(test.exitCode, test.all).toBe(2);
-    expect(test.all).toMatch(/^ {2}syntax\s+failed/m);
-    expect(test.all).toMatch(/^ {2}create\s+skipped/m);
+    // Refused before the sequence starts: the same position, and nothing touched.
+    expect(test.all).toContain('Scenario "default" fails the syntax check (1 error): nothing was touched.');
+    expect(test.all).toContain('scenarios/default/converge.yml:8:20 error syntax');
+    expect(existsSync(join(project, '.swarm-molecule', 'default', 'state.json'))).toBe(false);
   });
 });
