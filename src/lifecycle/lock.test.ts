@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,6 +49,13 @@ describe('acquireLock', () => {
     leaveLock(dir, { pid: process.ppid, start, cmdline: 'node swarm-molecule converge' });
     const release = await acquireLock(dir, 'default');
     await release();
+  });
+
+  it('refuses a lock directory holding files it did not write, and leaves them', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'lock', 'inside'), { recursive: true });
+    await expect(acquireLock(dir, 'default')).rejects.toThrow(/holds files swarm-molecule did not write \(inside\)/);
+    expect(readdirSync(join(dir, 'lock'))).toEqual(['inside']);
   });
 
   it('takes over an old-style lock file whose pid runs something else', async () => {

@@ -103,7 +103,14 @@ export async function acquireLock(stateDir: string, scenario: string): Promise<(
         }
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
       }
-      const holders = (await readdir(lock).catch(() => [] as string[])).filter((f) => f.startsWith(HOLDER_PREFIX));
+      const entries = await readdir(lock).catch(() => [] as string[]);
+      const holders = entries.filter((f) => f.startsWith(HOLDER_PREFIX));
+      if (holders.length === 0 && entries.length > 0) {
+        // Not a lock of ours (we only ever put holder files in it): never delete what we did not write.
+        throw new LockedError(`The lock ${lock} of scenario "${scenario}" holds files swarm-molecule did not write (${entries.slice(0, 3).join(', ')}).`, {
+          hint: `Move it out of the way (e.g. "mv ${lock} ${lock}.bak"), then run the command again.`,
+        });
+      }
       for (const file of holders) {
         const holder = await readHolder(join(lock, file));
         if (holder === 'gone') continue;
