@@ -77,7 +77,7 @@ describe('the command line refuses bad input before touching anything', () => {
     mkdirSync(join(stateFile, 'inside'), { recursive: true });
     const result = await capped(['reset'], project);
     expect(result.exitCode, result.stderr).toBe(2);
-    expect(result.stderr.split('\n')[0]).toBe(`The state file ${stateFile} is a directory, not a file swarm-molecule wrote.`);
+    expect(result.stderr.split('\n')[0]).toBe(`The state file ${stateFile} is a directory, which swarm-molecule did not write.`);
     expect(existsSync(join(stateFile, 'inside'))).toBe(true);
   });
 });
