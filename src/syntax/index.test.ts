@@ -98,7 +98,9 @@ describe('checkSyntax', () => {
   });
 
   it('needs exactly one swarm-leader', async () => {
-    expect(await check('platforms:\n  - name: a\n    groups: [swarm-manager]\n')).toEqual(['1:1 No platform is in group swarm-leader.']);
+    expect(await check('platforms:\n  - name: a\n    groups: [swarm-manager]\nverify:\n  - step: swarm/node-roles\n')).toEqual(['1:1 No platform is in group swarm-leader.']);
+    // Plain hosts, with no swarm group and no step to run on them: nothing needs a leader.
+    expect(await check('platforms:\n  - name: a\n')).toEqual([]);
     expect(await check('platforms:\n  - name: a\n    groups: [swarm-leader]\n  - name: b\n    groups: [swarm-manager, swarm-leader]\n  - name: c\n    groups: [swarm-leader]\n')).toEqual([
       '5:29 b is a second swarm-leader (the first is a).',
       '7:14 c is a second swarm-leader (the first is a).',

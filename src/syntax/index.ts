@@ -24,6 +24,9 @@ function checkLeader(scenario: Scenario, report: Report): void {
   const leaders = scenario.platforms.flatMap((platform, i) => (platform.groups.includes(LEADER_GROUP) ? [i] : []));
   const [first, ...extra] = leaders;
   if (first === undefined) {
+    // Plain hosts (no swarm group, no step), e.g. made for another scenario: no swarm to initialise.
+    const swarmGroups = scenario.platforms.some((platform) => platform.groups.some((group) => group.startsWith('swarm-')));
+    if (!swarmGroups && scenario.converge.length === 0 && scenario.verify.length === 0) return;
     report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
     return;
   }
