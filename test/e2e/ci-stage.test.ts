@@ -33,7 +33,8 @@ describe('swarm-molecule as a CI stage', () => {
     const subnets = new Set([...result.all.matchAll(/up at (\d+\.\d+\.\d+)\.\d+/g)].map((m) => m[1]));
     expect(subnets.size).toBe(2);
     const xml = readFileSync(report, 'utf8');
-    expect(xml).toMatch(/<testsuites name="swarm-molecule" tests="18" failures="0" errors="0" skipped="0"/);
+    // Per scenario: the actions, each converge and idempotence step per host, and each verify check.
+    expect(xml).toMatch(/<testsuites name="swarm-molecule" tests="26" failures="0" errors="0" skipped="0"/);
     expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ passed: true, scenarios: [{ status: 'passed' }, { status: 'passed' }] });
   });
 
