@@ -14,7 +14,9 @@ export interface NodeAddressBook {
   reads: Map<string, Promise<string>>;
 }
 
-const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
+// The 20.10 client of the node image answers `docker info --format` without a daemon with
+// a template error on the missing server info, not "Cannot connect".
+const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running|nil pointer to embedded struct field Info/;
 const DISK_FULL = /no space left on device/i;
 
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {

@@ -145,7 +145,7 @@ describe('faults, interrupts and bad state (real nodes)', () => {
     expect(broken.all).not.toMatch(/\n\s+at /); // no stack trace
     const reset = await swarmMolecule(['reset'], small);
     expect(reset.exitCode, reset.all).toBe(0);
-    expect(reset.all).toMatch(/swept run \w+: \d node process\(es\), 2 namespace\(s\)/);
+    expect(reset.all).toMatch(/swept netns run \w+: \d+ process\(es\), 2 namespace\(s\)/);
     // The nodes the corrupt state lost track of are gone: checked by afterEach.
   });
 
