@@ -112,6 +112,8 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
     session?.close();
     await release();
   }
+  // An interrupt during the last destroy lets the cleanup finish, but the run was still interrupted.
+  if (failure === undefined && options.signal.aborted) failure = new Interrupted(String(options.signal.reason ?? 'signal'));
   const interrupted = failure instanceof Interrupted || options.signal.aborted;
   const summary: RunSummary = {
     info: { scenario: scenario.name, command: options.command, driver: scenario.driver.name, actions: options.sequence },

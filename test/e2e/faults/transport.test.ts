@@ -25,14 +25,16 @@ describe('a command that times out', () => {
     const marker = `${Date.now() % 100_000}.123`;
     const connection = new SshConnection(sshd.target, { timeoutMs: 10_000 });
     try {
-      const running = connection.run(['sh', '-c', `sleep ${marker} & sleep ${marker}; wait`], { timeoutMs: 5000 }).catch((e: unknown) => e);
+      // This loopback sshd is this machine's: its login shell reads root's dotfiles first, which
+      // can take seconds on a busy machine, so the timeout leaves room for the command to start.
+      const running = connection.run(['sh', '-c', `sleep ${marker} & sleep ${marker}; wait`], { timeoutMs: 20_000 }).catch((e: unknown) => e);
       // The fault: the command really runs on the node before its timeout.
       const sleeps = () => processesWith(`sleep ${marker}`).filter((p) => p.split(' ')[1] === 'sleep');
-      for (let i = 0; i < 200 && sleeps().length < 2; i++) await sleep(20);
+      for (let i = 0; i < 900 && sleeps().length < 2; i++) await sleep(20);
       expect(sleeps()).toHaveLength(2);
       const error = await running;
       expect(error).toBeInstanceOf(InfraError);
-      expect((error as Error).message).toMatch(/timed out after 5 s on loopback/);
+      expect((error as Error).message).toMatch(/timed out after 20 s on loopback/);
       expect(processesWith(`sleep ${marker}`)).toEqual([]);
     } finally {
       connection.close();
