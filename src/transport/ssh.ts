@@ -364,6 +364,20 @@ export class SshConnection {
       let pidLine: Buffer | undefined = Buffer.alloc(0);
       let remotePid: number | undefined;
       let exitCode: number | undefined;
+      /** Waiting for the remote pid: a command that timed out before it said its pid is still killed. */
+      let pidWaiters: ((pid: number | undefined) => void)[] = [];
+      const pidSaid = (pid: number | undefined) => {
+        for (const waiter of pidWaiters) waiter(pid);
+        pidWaiters = [];
+      };
+      const pidKnown = (): Promise<number | undefined> =>
+        remotePid !== undefined || (stream === undefined && settled && !execPending)
+          ? Promise.resolve(remotePid)
+          : new Promise((resolve) => {
+              pidWaiters.push(resolve);
+              setTimeout(() => resolve(undefined), KILL_TIMEOUT_MS);
+            });
+      let execPending = true;
 
       const finish = (error?: Error, stopRemote = false) => {
         if (settled) return;
@@ -372,11 +386,16 @@ export class SshConnection {
         options.signal?.removeEventListener('abort', onAbort);
         inFlight.delete(onClientClose);
         if (error) {
-          stream?.close();
-          if (stopRemote && remotePid !== undefined) {
-            // The command must not keep running on the node: stop it, then report.
-            void this.#killRemote(client, remotePid).finally(() => reject(error));
+          if (stopRemote) {
+            // The command must not keep running on the node: once it has said its pid
+            // (it may not have started yet), stop it, then report.
+            void (async () => {
+              const pid = await pidKnown();
+              stream?.close();
+              if (pid !== undefined) await this.#killRemote(client, pid);
+            })().finally(() => reject(error));
           } else {
+            stream?.close();
             reject(error);
           }
           return;
@@ -403,12 +422,14 @@ export class SshConnection {
       inFlight.add(onClientClose);
 
       client.exec(wrapWithPid(command), (error, channel) => {
+        execPending = false;
         if (error) {
+          pidSaid(undefined);
           finish(new TransportError(`Could not run a command on ${this.target.name}: ${error.message}`));
           return;
         }
         stream = channel;
-        if (settled) {
+        if (settled && pidWaiters.length === 0) {
           channel.close();
           return;
         }
@@ -424,12 +445,14 @@ export class SshConnection {
           remotePid = Number.parseInt(pidLine.subarray(0, end).toString('ascii'), 10) || undefined;
           stderr.push(pidLine.subarray(end + 1));
           pidLine = undefined;
+          pidSaid(remotePid);
         });
         channel.on('exit', (code: number | null, signalName?: string) => {
           exitCode = code ?? (signalName ? 128 : 255);
         });
         channel.on('close', () => {
           if (pidLine !== undefined) stderr.push(pidLine);
+          pidSaid(remotePid);
           finish();
         });
         if (options.stdin !== undefined) channel.end(options.stdin);

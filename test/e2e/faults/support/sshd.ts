@@ -44,7 +44,15 @@ export async function startSshd(): Promise<LoopbackSshd> {
   await writeKeyPair(join(dir, 'host'), host);
   writeFileSync(join(dir, 'authorized_keys'), `${user.publicKey}\n`);
   const port = 20_000 + Math.floor(Math.random() * 10_000);
-  const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', '/dev/null', '-h', join(dir, 'host'), '-o', `ListenAddress=127.0.0.1:${port}`, '-o', `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PidFile=none', '-o', 'UsePAM=no', '-o', 'LogLevel=ERROR', '-o', 'MaxSessions=100'], { stdio: 'ignore' });
+  const sshdArgs = ['-D', '-e', '-f', '/dev/null', '-h', join(dir, 'host'), '-o', `ListenAddress=127.0.0.1:${port}`, '-o', `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PidFile=none', '-o', 'UsePAM=no', '-o', 'LogLevel=ERROR', '-o', 'MaxSessions=100'];
+  // A session's login shell must not read this machine's root dotfiles (a slow or wedged
+  // ~/.bashrc, as seen here, stalls every command): sshd runs with an empty /root of its own.
+  // unshare and sh exec in place, so the pid is the listening sshd's.
+  const sshd: ChildProcess = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=0700 tmpfs /root && exec /usr/sbin/sshd "$@"', 'sshd', ...sshdArgs],
+    { stdio: 'ignore' },
+  );
   const pid = sshd.pid ?? -1;
   const sessions = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && parentOf(p) === pid).map(Number);
   const kill = () => {
