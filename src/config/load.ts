@@ -1,3 +1,4 @@
+import { isScenarioName } from './scenario-name.js';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -137,7 +138,7 @@ function plural(n: number, word: string): string {
 export async function loadScenario(projectDir: string, name: string): Promise<Scenario> {
   const dir = resolve(projectDir, 'scenarios', name);
   const file = join(dir, SCENARIO_FILE);
-  if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') {
+  if (!isScenarioName(name)) {
     throw new ConfigError(`"${name}" is not a scenario name.`, [], { hint: 'A scenario is a directory name under scenarios/, e.g. "default".' });
   }
   if (!existsSync(file)) throw notFound(projectDir, name, file, await listScenarios(projectDir));

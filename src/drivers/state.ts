@@ -1,3 +1,4 @@
+import { isScenarioName } from '../config/index.js';
 import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { PlatformConfig } from '../config/index.js';
@@ -82,7 +83,7 @@ export function refuse(ctx: OwnershipContext, field: string, reason: string): ne
  */
 export function checkStateDir(ctx: OwnershipContext): void {
   const name = ctx.scenario.name;
-  if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..') refuse(ctx, 'scenario', `${JSON.stringify(name)} is not a scenario name`);
+  if (!isScenarioName(name)) refuse(ctx, 'scenario', `${JSON.stringify(name)} is not a scenario name`);
   if (basename(ctx.stateDir) !== name || basename(dirname(ctx.stateDir)) !== '.swarm-molecule') {
     refuse(ctx, 'scenario', `${ctx.stateDir} is not the state directory .swarm-molecule/${name}`);
   }

@@ -1,3 +1,4 @@
+import { isScenarioName } from '../config/index.js';
 import { UsageError } from '../errors.js';
 
 /** A scenario's name, checked: one plain directory name, so `.swarm-molecule/<name>/` stays inside the project. */
@@ -5,9 +6,9 @@ export type ScenarioName = string & { readonly __brand: 'ScenarioName' };
 
 export const DEFAULT_SCENARIO = 'default' as ScenarioName;
 
-/** The rule `loadScenario` applies too: letters, digits, `_`, `.` and `-`, and not `.` or `..`. */
+/** The rule of `isScenarioName`, which `loadScenario` and the drivers' state checks apply too. */
 export function parseScenarioName(text: string): ScenarioName {
-  if (!/^[\w.-]+$/.test(text) || text === '.' || text === '..') {
+  if (!isScenarioName(text)) {
     throw new UsageError(`"${text}" is not a scenario name.`, { hint: 'A scenario is a directory name under scenarios/, e.g. "default".' });
   }
   return text as ScenarioName;
