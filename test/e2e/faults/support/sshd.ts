@@ -15,6 +15,8 @@ export interface LoopbackSshd {
   pid: number;
   /** The per-connection sshd processes (children of the listener): killing one drops that connection. */
   sessions(): number[];
+  /** Connections that logged in so far (sshd's "Accepted publickey" lines): a stray probe of the port is not one. */
+  logins(): number;
   /** Stop the listener and every session: the node's sshd is gone. */
   kill(): void;
   stop(): void;
@@ -44,16 +46,19 @@ export async function startSshd(): Promise<LoopbackSshd> {
   await writeKeyPair(join(dir, 'host'), host);
   writeFileSync(join(dir, 'authorized_keys'), `${user.publicKey}\n`);
   const port = 20_000 + Math.floor(Math.random() * 10_000);
-  const sshdArgs = ['-D', '-e', '-f', '/dev/null', '-h', join(dir, 'host'), '-o', `ListenAddress=127.0.0.1:${port}`, '-o', `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PidFile=none', '-o', 'UsePAM=no', '-o', 'LogLevel=ERROR', '-o', 'MaxSessions=100'];
+  const sshdArgs = ['-D', '-e', '-f', '/dev/null', '-h', join(dir, 'host'), '-o', `ListenAddress=127.0.0.1:${port}`, '-o', `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PidFile=none', '-o', 'UsePAM=no', '-o', 'LogLevel=INFO', '-o', 'MaxSessions=100'];
   // A session's login shell must not read this machine's root dotfiles (a slow or wedged
   // ~/.bashrc, as seen here, stalls every command): sshd runs with an empty /root of its own.
   // unshare and sh exec in place, so the pid is the listening sshd's.
   const sshd: ChildProcess = spawn(
     'unshare',
     ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=0700 tmpfs /root && exec /usr/sbin/sshd "$@"', 'sshd', ...sshdArgs],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const pid = sshd.pid ?? -1;
+  let log = '';
+  sshd.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  const logins = () => log.split('\n').filter((line) => line.startsWith('Accepted publickey for root')).length;
   const sessions = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && parentOf(p) === pid).map(Number);
   const kill = () => {
     for (const session of [...sessions(), pid]) {
@@ -68,6 +73,7 @@ export async function startSshd(): Promise<LoopbackSshd> {
     target: { name: 'loopback', host: '127.0.0.1', port, user: 'root', identityFile: join(dir, 'id'), hostKey: host.publicKey },
     pid,
     sessions,
+    logins,
     kill,
     stop: () => {
       kill();
