@@ -13,6 +13,7 @@ import { loadScenario, type Action, type Scenario } from '../dist/config/index.j
 import { runSequence } from '../dist/lifecycle/runner.js';
 import { StateStore } from '../dist/lifecycle/state.js';
 import type { ActionResult, Reporter } from '../dist/reporters/types.js';
+import { SshConnection } from '../dist/transport/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -86,6 +87,26 @@ async function floor(dir: string, action: 'converge' | 'idempotence' | 'node-rol
   return performance.now() - started;
 }
 
+/** One command on a node over an open connection (what every step pays per command), in ms: median of 20. */
+async function commandLatency(dir: string): Promise<number> {
+  const state = await new StateStore(dir, 'default').read();
+  const node = state?.driverState?.nodes[0];
+  if (!node) throw new Error('no node to time a command on');
+  const connection = new SshConnection(node);
+  try {
+    await connection.connect();
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      await connection.run(['true']);
+      times.push(performance.now() - started);
+    }
+    return median(times);
+  } finally {
+    connection.close();
+  }
+}
+
 interface Row {
   action: string;
   ours: number[];
@@ -111,6 +132,7 @@ async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
     add('idempotence', converged.get('idempotence') ?? NaN);
     add('verify swarm/node-roles', converged.get('verify swarm/node-roles') ?? NaN);
     nodeMiB = nodeMemory(dir);
+    add('one command on a node', await commandLatency(dir));
     // The floor on the same nodes, from the same starting point.
     await floor(dir, 'leave');
     add('converge', await floor(dir, 'converge'), 'floor');
