@@ -18,20 +18,29 @@ export async function selectedNames(projectDir: string, selection: ScenarioSelec
   return selection.all ? await allScenarioNames(projectDir) : [selection.scenarioName ?? DEFAULT_SCENARIO];
 }
 
-/** The selected scenarios, loaded and validated; with `--all`, every broken one is reported, not just the first. */
-export async function selectedScenarios(projectDir: string, selection: ScenarioSelection): Promise<Scenario[]> {
+/** One selected scenario: loaded, or the ConfigError that says why it cannot be. */
+export type Loaded = { name: ScenarioName; scenario: Scenario; error?: undefined } | { name: ScenarioName; scenario?: undefined; error: ConfigError };
+
+/** Every selected scenario, each loaded or with its ConfigError, in name order. */
+export async function loadSelected(projectDir: string, selection: ScenarioSelection): Promise<Loaded[]> {
   const names = await selectedNames(projectDir, selection);
   if (names.length === 0) throw new UsageError('There are no scenarios under scenarios/.', { hint: 'Create scenarios/default/scenario.yml.' });
-  const scenarios: Scenario[] = [];
-  const broken: ConfigError[] = [];
+  const loaded: Loaded[] = [];
   for (const name of names) {
     try {
-      scenarios.push(await loadScenario(projectDir, name));
+      loaded.push({ name, scenario: await loadScenario(projectDir, name) });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      broken.push(error);
+      loaded.push({ name, error });
     }
   }
+  return loaded;
+}
+
+/** The selected scenarios, loaded and validated; with `--all`, every broken one is reported, not just the first. */
+export async function selectedScenarios(projectDir: string, selection: ScenarioSelection): Promise<Scenario[]> {
+  const loaded = await loadSelected(projectDir, selection);
+  const broken = loaded.flatMap((l) => (l.error ? [l.error] : []));
   const [first] = broken;
   if (first && broken.length === 1) throw first;
   if (broken.length > 1) {
@@ -39,5 +48,5 @@ export async function selectedScenarios(projectDir: string, selection: ScenarioS
       hint: 'Fix each one, or run the others with -s NAME.',
     });
   }
-  return scenarios;
+  return loaded.flatMap((l) => (l.scenario ? [l.scenario] : []));
 }

@@ -1,13 +1,13 @@
 import pLimit from 'p-limit';
 import type { Scenario, SequenceCommand } from '../config/index.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { refuseInvalidScenarios } from '../lifecycle/preflight.js';
-import { runSequence } from '../lifecycle/runner.js';
+import { type ConfigError, ExitCode, UsageError } from '../errors.js';
+import { syntaxRefusal } from '../lifecycle/preflight.js';
+import { reportRefused, runSequence } from '../lifecycle/runner.js';
 import { createFileReporters, createReporter } from '../reporters/index.js';
 import { interruptSignals } from './interrupt.js';
 import type { CliOptions } from './options.js';
 import { color, inCi, out } from './output.js';
-import { selectedScenarios, type ScenarioSelection } from './scenarios.js';
+import { loadSelected, type Loaded, type ScenarioSelection } from './scenarios.js';
 import { shardOf } from './shard.js';
 
 /** The commands that walk a sequence of actions. */
@@ -47,26 +47,43 @@ function withSteps(scenario: Scenario, pattern: string | undefined): Scenario {
   return { ...scenario, verify };
 }
 
-/** Run a command's sequence on each selected scenario; the exit code is the worst one. */
+/**
+ * Run a command's sequence on each selected scenario; the exit code is the worst one.
+ * A scenario that does not load or fails the syntax check is a failed run in the
+ * reports (exit 2), and the others still run.
+ */
 export async function runSequenceCommand(command: LifecycleCommand, options: SequenceOptions): Promise<number> {
-  const scenarios = shardOf(await selectedScenarios(process.cwd(), options), options.shard).map((s) => withSteps(s, options.step));
-  const limits = new Map(scenarios.map((s) => [s.name, nodeLimit(s, options)]));
+  const selected = shardOf(await loadSelected(process.cwd(), options), options.shard);
   const sequenceOf = (scenario: Scenario) => (command === 'idempotence' ? (['idempotence'] as const) : scenario.sequences[command]);
+  // Command-line choices are checked on every scenario before the first one runs.
+  const planned: Loaded[] = selected.map((l) => (l.scenario ? { name: l.name, scenario: withSteps(l.scenario, options.step) } : l));
+  const limits = new Map<string, string[] | undefined>(planned.flatMap((l) => (l.scenario ? [[l.name, nodeLimit(l.scenario, options)] as const] : [])));
   // Every scenario checked before the first one is touched.
-  await refuseInvalidScenarios(scenarios.map((scenario) => ({ scenario, sequence: sequenceOf(scenario) })));
+  const refused = new Map<string, { error: ConfigError; driver?: string }>();
+  for (const l of planned) {
+    if (l.error) refused.set(l.name, { error: l.error });
+    else {
+      const error = await syntaxRefusal({ scenario: l.scenario, sequence: sequenceOf(l.scenario) });
+      if (error) refused.set(l.name, { error, driver: l.scenario.driver.name });
+    }
+  }
   const parallel = options.parallel ?? 1;
   const files = createFileReporters(options);
   const signals = interruptSignals();
   const limit = pLimit(parallel);
-  const runOne = async (scenario: Scenario) => {
+  const runOne = async (name: Loaded['name'], scenario: Scenario | undefined) => {
     // In parallel, each scenario's output is held and printed as one block when it ends.
     const held: string[] = [];
     const write = parallel > 1 ? (text: string) => void held.push(text) : out;
     // A live line only where one block is printed at a time, on a terminal.
     const live = !inCi() && parallel === 1;
     const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose), live }, files);
-    const sequence = sequenceOf(scenario);
     try {
+      const refusal = refused.get(name);
+      if (refusal) return reportRefused(name, refusal.error, { command, reporter, ...(refusal.driver ? { driver: refusal.driver } : {}) });
+      // A scenario that did not load was refused just above.
+      if (!scenario) throw new Error(`Scenario "${name}" was neither loaded nor refused.`);
+      const sequence = sequenceOf(scenario);
       return await runSequence(scenario, {
         projectDir: process.cwd(),
         command,
@@ -83,9 +100,9 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
     }
   };
   try {
-    const summaries = await Promise.all(scenarios.map((scenario) => limit(() => (signals.signal.aborted ? undefined : runOne(scenario)))));
-    if (scenarios.length > 1) {
-      out(`\n${scenarios.length} scenarios: ${summaries.map((s, i) => `${scenarios[i]?.name ?? '?'} ${s?.status ?? 'not run'}`).join(', ')}\n`);
+    const summaries = await Promise.all(planned.map((l) => limit(() => (signals.signal.aborted ? undefined : runOne(l.name, l.scenario)))));
+    if (planned.length > 1) {
+      out(`\n${planned.length} scenarios: ${summaries.map((s, i) => `${planned[i]?.name ?? '?'} ${s?.status ?? 'not run'}`).join(', ')}\n`);
     }
     return Math.max(ExitCode.passed, ...summaries.map((s) => s?.exitCode ?? ExitCode.interrupted));
   } finally {

@@ -173,6 +173,14 @@ sequences:
     expect((await loadScenario(project, 'dup')).platforms[0]?.name).toBe('b');
   });
 
+  it('reports a duplicate key with the schema problems, in one round', async () => {
+    await scenario('dup-and-schema', 'platforms:\n  - name: a\n    name: b\n    cpus: many\n');
+    expect(short(await problems('dup-and-schema'))).toEqual([
+      '3:5 yaml Duplicate key "name": this value replaces the one at line 2.',
+      expect.stringMatching(/^4:11 schema /) as unknown as string,
+    ]);
+  });
+
   it('reads an empty list or mapping as its default', async () => {
     await scenario('empty-values', 'platforms:\n  - name: a\n    groups:\n    labels:\nconverge:\nverify:\n  - step: x\n    with:\n');
     const s = await loadScenario(project, 'empty-values');

@@ -148,7 +148,8 @@ export async function loadScenario(projectDir: string, name: string): Promise<Sc
   const text = await readBoundedFile(file, 'scenario file', SCENARIO_FILE_LIMIT);
 
   const lineCounter = new LineCounter();
-  // Duplicate keys are a lint finding, not a load failure: the last value wins.
+  // A duplicate key alone does not stop loading (the last value wins); `syntax` refuses it,
+  // and it is reported here beside any schema problem, so one round shows them all.
   const document = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const source = createScenarioSource({ file, text, document, lineCounter });
   const invalid = (diagnostics: Diagnostic[]): ConfigError =>
@@ -172,7 +173,7 @@ export async function loadScenario(projectDir: string, name: string): Promise<Sc
   dropEmptyDefaults(data, []);
   const parsed = scenarioSchema.safeParse(data);
   if (!parsed.success) {
-    throw invalid(issueDiagnostics(parsed.error.issues, { source, code: 'schema', basePath: [], schema: scenarioSchema, input: data }));
+    throw invalid([...source.duplicateKeys, ...issueDiagnostics(parsed.error.issues, { source, code: 'schema', basePath: [], schema: scenarioSchema, input: data })]);
   }
   return toScenario(parsed.data, { name, dir, file, source });
 }

@@ -1,6 +1,7 @@
 import { relative, isAbsolute } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import type { Diagnostic } from '../errors.js';
+import { findDuplicateKeys } from './duplicate-keys.js';
 import type { Position, ScenarioSource } from './types.js';
 
 /** Where a path leads in the YAML tree, as source offsets. */
@@ -176,6 +177,9 @@ export function createScenarioSource(options: {
       return at(found.key ?? found.value);
     },
     diagnostic: (path, init) => diagnosticAt(source, source.positionOf(path), init),
+    get duplicateKeys() {
+      return findDuplicateKeys(document, lineCounter).map(({ position, message, hint }) => diagnosticAt(source, position, { severity: 'error', code: 'yaml', message, hint }));
+    },
   };
   return source;
 }

@@ -25,6 +25,8 @@ export interface ScenarioSource {
   positionOf(path: readonly PropertyKey[]): Position;
   /** Position of the key itself (for unknown or duplicate keys), else of the value. */
   keyPositionOf(path: readonly PropertyKey[]): Position;
+  /** Keys given twice in one mapping (the last value wins): errors with code `yaml`. */
+  readonly duplicateKeys: readonly Diagnostic[];
   /** A diagnostic for the value at `path`, with a code frame. */
   diagnostic(path: readonly PropertyKey[], init: Omit<Diagnostic, 'file' | 'line' | 'col' | 'frame'>): Diagnostic;
 }

@@ -15,6 +15,21 @@ export interface PlannedRun {
 }
 
 /**
+ * Why a scenario whose sequence touches nodes must not run (a ConfigError with
+ * every syntax error at its position), or nothing when it may.
+ * A sequence that only destroys is let through, so a broken scenario can still be cleaned up.
+ */
+export async function syntaxRefusal(run: PlannedRun): Promise<ConfigError | undefined> {
+  try {
+    await refuseInvalidScenarios([run]);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
+/**
  * Refuse (exit 2, every error at its position) when a scenario whose sequence
  * touches nodes fails the offline syntax check, before any of them is touched:
  * bad step or driver options must not build nodes first and fail later.

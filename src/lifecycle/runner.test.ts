@@ -31,7 +31,7 @@ const fakeDriver: Driver = {
 };
 vi.mock('../drivers/index.js', () => ({ driverFor: async () => fakeDriver, driverOptionsSchema: async () => undefined }));
 
-const scenario = { name: 'default', driver: { name: 'netns', options: {} }, platforms: [{ name: 'n1', groups: ['swarm-leader'], labels: {} }], converge: [], verify: [] } as unknown as Scenario;
+const scenario = { name: 'default', driver: { name: 'netns', options: {} }, platforms: [{ name: 'n1', groups: ['swarm-leader'], labels: {} }], converge: [], verify: [], lint: { rules: {} }, source: { duplicateKeys: [] } } as unknown as Scenario;
 
 async function run(policy: DestroyPolicy, signals = { signal: new AbortController().signal, cleanupSignal: new AbortController().signal }) {
   calls.length = 0;

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Action, Scenario } from '../config/index.js';
 import { driverFor } from '../drivers/index.js';
-import { ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, StepCrashed, UsageError } from '../errors.js';
+import { ConfigError, ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, StepCrashed, UsageError } from '../errors.js';
 import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
 import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
@@ -137,6 +137,31 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
     summary.actions.push(result);
     options.reporter.actionEnd?.(result);
   }
+  options.reporter.runEnd?.(summary);
+  return summary;
+}
+
+/**
+ * A scenario refused before anything was touched (it does not load, or fails
+ * the syntax check): told to the reporters as a run whose `syntax` failed with
+ * every diagnostic, so the report files hold it beside the scenarios that ran.
+ */
+export function reportRefused(scenario: string, error: ConfigError, options: { command: string; driver?: string; reporter: Reporter }): RunSummary {
+  const info = { scenario, command: options.command, driver: options.driver ?? '(not loaded)', actions: ['syntax'] as Action[] };
+  options.reporter.runStart?.(info);
+  options.reporter.actionStart?.('syntax');
+  options.reporter.diagnostics?.('syntax', error.diagnostics);
+  const result: ActionResult = {
+    action: 'syntax',
+    status: 'failed',
+    durationMs: 0,
+    kind: 'failure',
+    message: secrets.mask(error.message),
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.diagnostics.length > 0 ? { diagnostics: error.diagnostics } : {}),
+  };
+  options.reporter.actionEnd?.(result);
+  const summary: RunSummary = { info, actions: [result], status: 'failed', exitCode: error.exitCode, durationMs: 0, startedAt: new Date().toISOString() };
   options.reporter.runEnd?.(summary);
   return summary;
 }

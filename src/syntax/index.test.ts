@@ -39,7 +39,7 @@ async function check(text: string, files: Record<string, string> = {}): Promise<
   for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content);
   const diagnostics = await checkSyntax(await loadScenario(project, name));
   for (const d of diagnostics) {
-    expect(d.code).toBe('syntax');
+    expect(['syntax', 'yaml']).toContain(d.code);
     expect(d.severity).toBe('error');
     expect(d.hint).toBeTruthy();
     expect(d.frame).toContain('^');
@@ -55,6 +55,13 @@ const PLATFORMS = `platforms:
 `;
 
 describe('checkSyntax', () => {
+  it('refuses a key given twice at the second one (the first would be dropped silently)', async () => {
+    const twice = `${PLATFORMS}converge:\n  - step: swarm/init\n    hosts: swarm-leader\n    hosts: all\n`;
+    expect(await check(twice)).toEqual(['9:5 Duplicate key "hosts": this value replaces the one at line 8.']);
+    // Turned off as a lint rule, it is let through as the user asked.
+    expect(await check(`${twice}lint:\n  rules:\n    yaml-duplicate-keys: off\n`)).toEqual([]);
+  });
+
   it('passes a scenario of built-in steps', async () => {
     expect(await check(`${PLATFORMS}converge:\n  - step: swarm/init\n  - step: swarm/join-workers\nverify:\n  - step: swarm/node-roles\n`)).toEqual([]);
   });

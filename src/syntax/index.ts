@@ -109,7 +109,7 @@ async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, 
 }
 
 /**
- * Everything that can be checked before any node exists: driver options, step references
+ * Everything that can be checked before any node exists: keys given twice, driver options, step references
  * resolve, options validate, each step's requirements hold, groups and hosts
  * make sense, playbooks exist and pass `ansible-playbook --syntax-check`
  * (errors point into the playbook). Sorted by position.
@@ -117,6 +117,8 @@ async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, 
 export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
   const report = reporter(scenario, diagnostics);
+  // The first of two keys is silently dropped: refused before any node is made, unless lint.rules turns the rule off.
+  if (scenario.lint.rules['yaml-duplicate-keys'] !== 'off') diagnostics.push(...scenario.source.duplicateKeys);
   checkLeader(scenario, report);
   await checkDriverOptions(scenario, diagnostics);
   const entries = [...scenario.converge, ...scenario.verify];
