@@ -12,7 +12,3 @@ export function scenarioJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(scenarioSchema, { io: 'input', target: 'draft-7' });
 }
 
-/** The committed file's exact text. */
-export function scenarioJsonSchemaText(): string {
-  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
-}

@@ -122,7 +122,11 @@ export const stepEntrySchema = z
     title: 'Step',
     description: 'A step (built-in or module) with options, or an Ansible playbook.',
     // Editors can tell the two shapes apart; loading checks the same with a clearer message.
-    oneOf: [{ required: ['step'] }, { required: ['playbook'] }],
+    // (Each branch names its property, as Ajv's strict mode asks.)
+    oneOf: [
+      { type: 'object', properties: { step: true }, required: ['step'] },
+      { type: 'object', properties: { playbook: true }, required: ['playbook'] },
+    ],
   });
 
 const action = z.enum(ACTIONS);
