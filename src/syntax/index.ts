@@ -8,6 +8,7 @@ import { messageOf, type Diagnostic } from '../errors.js';
 import { checkPlaybookSyntax } from '../steps/ansible/index.js';
 import { isModuleReference, resolveStep, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
+import { typeCheckSteps } from './typecheck.js';
 
 type Report = (path: readonly PropertyKey[], message: string, hint: string, at?: 'key' | 'value') => void;
 
@@ -112,7 +113,8 @@ async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, 
  * Everything that can be checked before any node exists: keys given twice, driver options, step references
  * resolve, options validate, each step's requirements hold, groups and hosts
  * make sense, playbooks exist and pass `ansible-playbook --syntax-check`
- * (errors point into the playbook). Sorted by position.
+ * (errors point into the playbook), TypeScript step modules type-check with the
+ * project's TypeScript when it has one (errors point into the module). Sorted by position.
  */
 export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
@@ -125,5 +127,6 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
   diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
+  diagnostics.push(...(await typeCheckSteps(scenario)).diagnostics);
   return sortDiagnostics(diagnostics);
 }

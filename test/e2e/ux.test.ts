@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,72 @@ describe('messages and CI output without nodes', () => {
     expect(verify.exitCode, verify.all).toBe(2);
     expect(verify.all).toContain('No verify step of scenario "default" matches --step "nothing-like-this".');
     expect(verify.all).toContain('./steps/crash.ts');
+  });
+});
+
+describe('syntax type-checks TypeScript steps with the project\'s own TypeScript', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sm-types-'));
+  /** A project with a scenario of TypeScript steps; `typescript` installed in it or not. */
+  function project(name: string, withTypeScript: boolean, files: Record<string, string>): string {
+    const dir = join(root, name);
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    // As `npm i -D swarm-molecule` (and `typescript`) would leave them.
+    symlinkSync(repoRoot, join(dir, 'node_modules', 'swarm-molecule'));
+    if (withTypeScript) symlinkSync(join(repoRoot, 'node_modules', 'typescript'), join(dir, 'node_modules', 'typescript'));
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(join(dir, file, '..'), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+    return dir;
+  }
+  const SCENARIO =
+    'driver:\n  name: netns\nplatforms:\n  - name: t-manager\n    groups: [swarm-leader, swarm-manager]\nconverge:\n  - step: swarm/init\n  - step: ./steps/tag.ts\nverify:\n  - step: ./steps/wait.ts\n';
+  const STEPS = {
+    'scenarios/default/scenario.yml': SCENARIO,
+    // A converge step without its required "hosts".
+    'scenarios/default/steps/tag.ts': "import { defineConvergeStep, ok } from 'swarm-molecule';\n\nexport default defineConvergeStep({\n  name: 'tag',\n  description: 'Tag the nodes.',\n  async apply() {\n    return ok();\n  },\n});\n",
+    // A string for a number, and what it imports misspells "length".
+    'scenarios/default/steps/wait.ts':
+      "import { defineVerifyStep } from 'swarm-molecule';\nimport { count } from './count.js';\n\nexport default defineVerifyStep({\n  name: 'wait',\n  description: 'Wait for the nodes.',\n  async verify(ctx) {\n    await ctx.eventually(async () => count(ctx.hosts.map((h) => h.name)), { timeout: '30s' });\n  },\n});\n",
+    'scenarios/default/steps/count.ts': 'export function count(names: string[]): number {\n  return names.lenght;\n}\n',
+  };
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('reports each type error at file:line:col with a code frame (exit 2), in the step and in what it imports', async () => {
+    const dir = project('typed', true, STEPS);
+    const syntax = await swarmMolecule(['syntax'], dir);
+    expect(syntax.exitCode, syntax.all).toBe(2);
+    expect(syntax.all).toMatch(/scenarios\/default\/steps\/count\.ts:2:16 +error +typescript +TS2551: Property 'lenght' does not exist on type 'string\[\]'\. Did you mean 'length'\?/);
+    expect(syntax.all).toMatch(/> 2 \| {3}return names\.lenght;\n +\| +\^/);
+    expect(syntax.all).toMatch(/scenarios\/default\/steps\/tag\.ts:3:\d+ +error +typescript +TS2345: .*Property 'hosts' is missing/);
+    expect(syntax.all).toMatch(/scenarios\/default\/steps\/wait\.ts:8:\d+ +error +typescript +TS2322: Type 'string' is not assignable to type 'number'\./);
+    expect(syntax.all).toMatch(/type-checked 2 TypeScript step modules with TypeScript \d+\.\d+\.\d+ .*strict NodeNext defaults/);
+    // Before anything is made: test refuses at the same positions, touching nothing.
+    const test = await swarmMolecule(['test'], dir);
+    expect(test.exitCode, test.all).toBe(2);
+    expect(test.all).toContain('fails the syntax check (3 errors): nothing was touched.');
+    expect(existsSync(join(dir, '.swarm-molecule', 'default', 'state.json'))).toBe(false);
+  });
+
+  it('uses the project\'s tsconfig.json', async () => {
+    const dir = project('tsconfig', true, {
+      ...STEPS,
+      'scenarios/default/steps/count.ts': 'export function count(names: string[]): number {\n  const unused = 1;\n  return names.length;\n}\n',
+      'scenarios/default/steps/tag.ts': "import { defineConvergeStep, ok } from 'swarm-molecule';\n\nexport default defineConvergeStep({ name: 'tag', description: 'Tag.', hosts: 'all', apply: async () => ok() });\n",
+      'scenarios/default/steps/wait.ts': "import { defineVerifyStep } from 'swarm-molecule';\nimport { count } from './count.js';\n\nexport default defineVerifyStep({ name: 'wait', description: 'Wait.', verify: async (ctx) => void count([ctx.leader().name]) });\n",
+      'tsconfig.json': '{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "noUnusedLocals": true, "skipLibCheck": true } }\n',
+    });
+    const syntax = await swarmMolecule(['syntax'], dir);
+    expect(syntax.exitCode, syntax.all).toBe(2);
+    expect(syntax.all).toMatch(/scenarios\/default\/steps\/count\.ts:2:9 +error +typescript +TS6133: 'unused' is declared but its value is never read\./);
+    expect(syntax.all).toMatch(/type-checked 2 TypeScript step modules .*\(tsconfig\.json\)/);
+  });
+
+  it('says it skipped type-checking, and why, when the project has no TypeScript (exit 0)', async () => {
+    const dir = project('untyped', false, STEPS);
+    const syntax = await swarmMolecule(['syntax'], dir);
+    expect(syntax.exitCode, syntax.all).toBe(0);
+    expect(syntax.stdout).toContain('syntax: no problems found');
+    expect(syntax.stdout).toContain('syntax: default: type-checking of 2 TypeScript step modules skipped: TypeScript is not installed in this project (npm i -D typescript');
   });
 });
