@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { DEFAULT_SCENARIO } from '../lifecycle/scenario-name.js';
 import type { CliOptions, OptionName, OptionTable } from './options.js';
 import { out, err } from './output.js';
@@ -17,6 +18,16 @@ export interface CommandSpec {
 }
 
 const cwd = () => process.cwd();
+
+/** `login` and `exec` work on one node of one scenario: `--all` is refused, never read as "default". */
+function oneScenario(command: string, options: CliOptions) {
+  if (options.all) {
+    throw new UsageError(`"${command}" works on one node of one scenario; --all is not for ${command}.`, {
+      hint: `Name the scenario and the node: "swarm-molecule ${command} -s NAME -h NODE${command === 'exec' ? ' -- CMD ARGS...' : ''}" ("swarm-molecule list" shows them).`,
+    });
+  }
+  return options.scenarioName ?? DEFAULT_SCENARIO;
+}
 const SELECTION = ['scenarioName', 'all'] as const satisfies OptionName[];
 const REPORTS = ['junit', 'json', 'verbose', 'parallel', 'shard'] as const satisfies OptionName[];
 
@@ -68,7 +79,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'an interactive shell on a node over SSH',
     options: [...SELECTION, 'host'],
     variants: { host: { description: 'the node to log in to' } },
-    run: async (_, options) => (await import('./login.js')).login(cwd(), options.scenarioName ?? DEFAULT_SCENARIO, options.host ?? ''),
+    run: async (_, options) => (await import('./login.js')).login(cwd(), oneScenario('login', options), options.host ?? ''),
   },
   {
     name: 'reset',
@@ -87,7 +98,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [...SELECTION, 'host'],
     variants: { host: { description: 'the node to run it on' } },
     run: async (argv, options) => {
-      const result = await (await import('./exec.js')).execOnNode(cwd(), options.scenarioName ?? DEFAULT_SCENARIO, options.host ?? '', argv);
+      const result = await (await import('./exec.js')).execOnNode(cwd(), oneScenario('exec', options), options.host ?? '', argv);
       out(result.stdout);
       err(result.stderr);
       return result.exitCode;

@@ -48,6 +48,22 @@ describe('what a person and CI see of custom steps (netns driver)', () => {
     expect(converge.all).toMatch(/RECAP converge\n {2}ux-manager .*\n {2}ux-worker /);
   });
 
+  it('login without a terminal (</dev/null) says so at once instead of waiting forever (exit 2)', async () => {
+    const login = await execa('node', [join(repoRoot, 'bin', 'swarm-molecule.js'), 'login', '-h', 'ux-manager'], {
+      cwd: project,
+      reject: false,
+      all: true,
+      inputFile: '/dev/null',
+      env: { CI: 'true', NO_COLOR: '1' },
+      // A hang fails the test here instead of stalling the suite.
+      timeout: 60_000,
+    });
+    expect(login.timedOut, login.all).toBe(false);
+    expect(login.exitCode, login.all).toBe(2);
+    expect(login.all).toContain('"login" needs a terminal, but its input is not one (node "ux-manager", scenario "default").');
+    expect(login.all).toContain('swarm-molecule exec -s default -h ux-manager -- CMD ARGS...');
+  });
+
   it('reports a step that throws as a step error: its stack, a code frame of the step file, a hint at the file, not login', async () => {
     const verify = await swarmMolecule(['verify', '--json', 'verify.json', '--junit', 'verify.xml'], project);
     const output = verify.all;
@@ -100,6 +116,15 @@ describe('messages and CI output without nodes', () => {
     const bin = join(repoRoot, 'bin', 'swarm-molecule.js');
     const lint = await execa('node', [bin, 'lint', '-s', 'dup'], { cwd: project, reject: false, env: { FORCE_COLOR: '1', CI: 'true', NO_COLOR: '' } });
     expect(lint.stdout).toContain('\u001b[');
+  });
+
+  it('login --all and exec --all are refused, not taken for the default scenario (exit 2)', async () => {
+    for (const args of [['login', '--all', '-h', 'ux-manager'], ['exec', '--all', '-h', 'ux-manager', '--', 'true']]) {
+      const run = await swarmMolecule(args, project);
+      expect(run.exitCode, run.all).toBe(2);
+      expect(run.all).toContain(`"${args[0] ?? ''}" works on one node of one scenario; --all is not for ${args[0] ?? ''}.`);
+      expect(run.all).toContain(`swarm-molecule ${args[0] ?? ''} -s NAME -h NODE`);
+    }
   });
 
   it('verify --step with no match is a usage error naming the steps there are (exit 2)', async () => {
@@ -174,5 +199,75 @@ describe('syntax type-checks TypeScript steps with the project\'s own TypeScript
     expect(syntax.exitCode, syntax.all).toBe(0);
     expect(syntax.stdout).toContain('syntax: no problems found');
     expect(syntax.stdout).toContain('syntax: default: type-checking of 2 TypeScript step modules skipped: TypeScript is not installed in this project (npm i -D typescript');
+  });
+});
+
+describe('a second Ctrl-C lists what is left (netns driver)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sm-twice-'));
+  let before: Leftovers;
+  beforeAll(() => {
+    before = findLeftovers();
+    mkdirSync(join(root, 'scenarios', 'default', 'steps'), { recursive: true });
+    writeFileSync(
+      join(root, 'scenarios', 'default', 'scenario.yml'),
+      'driver:\n  name: netns\nplatforms:\n  - name: twice-leader\n    groups: [swarm-leader, swarm-manager]\nconverge:\n  - step: swarm/init\nverify:\n  - step: ./steps/hold.ts\n',
+    );
+    // Holds until the first Ctrl-C, then cleans up until the second: the second one lands in a cleanup, always.
+    writeFileSync(
+      join(root, 'scenarios', 'default', 'steps', 'hold.ts'),
+      [
+        "import { setTimeout as sleep } from 'node:timers/promises';",
+        "import { defineVerifyStep } from 'swarm-molecule';",
+        '',
+        'export default defineVerifyStep({',
+        "  name: 'hold',",
+        "  description: 'Wait for a Ctrl-C, then clean up until a second one.',",
+        '  async verify(ctx) {',
+        "    ctx.log('holding');",
+        '    await sleep(300_000, undefined, { signal: ctx.signal }).catch(() => undefined);',
+        "    ctx.log('cleaning up');",
+        "    await sleep(300_000, undefined, { signal: ctx.cleanupSignal }).catch(() => ctx.log('cleanup abandoned'));",
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    const destroy = await swarmMolecule(['destroy'], root);
+    expect(destroy.exitCode, destroy.all).toBe(0);
+    expect(leftoversSince(before)).toEqual(NOTHING_LEFT);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('says which nodes are left and how to remove them, after the message that promised it', async () => {
+    const run = swarmMolecule(['test'], root);
+    let seen = '';
+    const sent: string[] = [];
+    run.all.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      // The first Ctrl-C once the step holds; the second once it is cleaning up.
+      if (sent.length === 0 && seen.includes('hold: holding')) {
+        sent.push('first');
+        run.kill('SIGINT');
+      } else if (sent.length === 1 && seen.includes('hold: cleaning up')) {
+        sent.push('second');
+        run.kill('SIGINT');
+      }
+    });
+    const result = await run;
+    const output = result.all;
+    expect(sent, output).toEqual(['first', 'second']);
+    expect(result.exitCode, output).toBe(130);
+    // The fault happened where it was meant to: the second Ctrl-C cut the step's cleanup short.
+    const promised = output.indexOf('SIGINT again: abandoning the cleanup; the end of the run says what is left.');
+    expect(promised, output).toBeGreaterThan(output.indexOf('hold: cleaning up'));
+    expect(output.indexOf('hold: cleanup abandoned'), output).toBeGreaterThan(promised);
+    expect(output).toMatch(/── destroy \(interrupted twice: cleanup abandoned\)/);
+    // And what is left is listed, after the promise.
+    const listed = output.indexOf('The nodes of scenario "default" still exist (twice-leader). Remove them with "swarm-molecule destroy -s default".');
+    expect(listed, output).toBeGreaterThan(promised);
+    const list = await swarmMolecule(['list'], root);
+    expect(list.all).toMatch(/twice-leader/);
   });
 });
