@@ -32,6 +32,22 @@ describe('TerminalReporter', () => {
     expect(out.slice(out.lastIndexOf('\r\x1b[2K'))).not.toMatch(/waiting/);
   });
 
+  it('on a terminal, shows a wait\'s last observed value as it changes, with the time spent out of its timeout', () => {
+    const written: string[] = [];
+    const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, live: true });
+    reporter.runStart(summary.info);
+    reporter.actionStart('verify');
+    reporter.stepStart('verify', 'swarm/rolling-update');
+    const what = 'the rolling update of sm-rolling-update to app:v2';
+    reporter.waiting('swarm/rolling-update', what, { timeoutMs: 120_000 });
+    expect(written.at(-1)).toMatch(/verify › swarm\/rolling-update › waiting for the rolling update of sm-rolling-update to app:v2 \(\d+ s of 120 s\)$/);
+    reporter.waiting('swarm/rolling-update', what, { timeoutMs: 120_000, observed: '2/3 tasks of app:v2 running, 1 of app:v1 · update updating' });
+    expect(written.at(-1)).toMatch(/verify › swarm\/rolling-update › 2\/3 tasks of app:v2 running, 1 of app:v1 · update updating \(\d+ s of 120 s\)$/);
+    reporter.waiting('swarm/rolling-update', what, { timeoutMs: 120_000, observed: '3/3 tasks of app:v2 running · update completed' });
+    expect(written.at(-1)).toMatch(/verify › swarm\/rolling-update › 3\/3 tasks of app:v2 running · update completed \(\d+ s of 120 s\)$/);
+    reporter.runEnd(summary);
+  });
+
   it('in CI, prints plain lines: no control characters, a wall-clock time on each action', () => {
     const out = drive({ live: false, timestamps: true });
     expect(out.includes('\r') || out.includes('\u001b')).toBe(false);

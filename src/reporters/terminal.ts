@@ -50,6 +50,8 @@ export class TerminalReporter implements Reporter {
 
   #liveText = '';
   #statusSince = 0;
+  /** The timeout of what the live line waits for, shown beside the time spent. */
+  #liveTimeoutMs: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #frame = 0;
 
@@ -62,26 +64,33 @@ export class TerminalReporter implements Reporter {
   #drawStatus(): void {
     if (!this.#options.live || !this.#liveText) return;
     const elapsed = ((performance.now() - this.#statusSince) / 1000).toFixed(0);
-    this.#options.write(`\r\x1b[2K${this.#c.cyan(SPINNER[this.#frame++ % SPINNER.length] ?? '')} ${this.#liveText} ${this.#c.dim(`${elapsed}s`)}`);
+    const clock = this.#liveTimeoutMs === undefined ? `${elapsed}s` : `(${elapsed} s of ${(this.#liveTimeoutMs / 1000).toFixed(0)} s)`;
+    this.#options.write(`\r\x1b[2K${this.#c.cyan(SPINNER[this.#frame++ % SPINNER.length] ?? '')} ${this.#liveText} ${this.#c.dim(clock)}`);
   }
 
-  #setStatus(status: string): void {
+  #setStatus(status: string, timeoutMs?: number, since?: number): void {
     if (!this.#options.live) return;
     this.#liveText = status;
-    this.#statusSince = performance.now();
+    this.#statusSince = since ?? performance.now();
+    this.#liveTimeoutMs = timeoutMs;
     this.#timer ??= setInterval(() => this.#drawStatus(), 120).unref();
     this.#drawStatus();
   }
 
+  /**
+   * What a step waits for, then what it last saw as it changes, with the time
+   * spent out of its timeout: `verify › swarm/rolling-update › 2/3 tasks of app:v2 running (16 s of 120 s)`.
+   */
   waiting(step: string, description: string, progress?: WaitProgress): void {
-    const text = `${this.#action ?? ''} › ${step} › waiting for ${description}`;
-    const timeout = progress?.timeoutMs !== undefined ? ` (timeout ${seconds(progress.timeoutMs)})` : '';
-    const observed = progress?.observed !== undefined ? ` · last seen: ${oneLine(progress.observed)}` : '';
-    const since = this.#statusSince;
-    this.#setStatus(`${text}${timeout}${observed}`);
+    const where = `${this.#action ?? ''} › ${step} › `;
+    const text = progress?.observed !== undefined ? `${where}${oneLine(progress.observed)}` : `${where}waiting for ${description}`;
     // A new observed value of the same wait keeps its clock.
-    if (progress?.observed !== undefined && since) this.#statusSince = since;
+    const same = progress?.observed !== undefined && this.#waitingFor === `${step}\0${description}`;
+    this.#waitingFor = `${step}\0${description}`;
+    this.#setStatus(text, progress?.timeoutMs, same ? this.#statusSince : undefined);
   }
+
+  #waitingFor = '';
 
   #status(status: string): string {
     const c = this.#c;
@@ -120,6 +129,7 @@ export class TerminalReporter implements Reporter {
   }
 
   stepStart(_section: 'converge' | 'verify', name: string): void {
+    this.#waitingFor = '';
     this.#setStatus(`${this.#action ?? _section} › ${name}`);
     if (_section === 'converge') this.#line(`   ${this.#c.bold(name)}`);
   }
@@ -215,7 +225,7 @@ export class TerminalReporter implements Reporter {
 
 const oneLine = (text: string) => {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+  return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
 };
 
 function indent(text: string, spaces: number): string {

@@ -152,9 +152,16 @@ export interface EventuallyOptions {
 export interface VerifyContext<Options> extends StepContext<Options> {
   /**
    * Retry `check` until it returns without throwing; on timeout fail with the
-   * last error and the last value `check` observed (via `observe`).
+   * last error and the last value `check` observed (via `observe`). The live
+   * line shows each observed value as it changes: `summary` when given (one
+   * line, e.g. "2/3 tasks of app:v2 running"), else the value itself.
    */
-  eventually<T>(check: (observe: (value: unknown) => void) => Promise<T>, options?: EventuallyOptions): Promise<T>;
+  eventually<T>(check: (observe: (value: unknown, summary?: string) => void) => Promise<T>, options?: EventuallyOptions): Promise<T>;
+  /**
+   * For a wait that is not an `eventually` (a loop of its own): show on the
+   * live line what the step waits for, its timeout, and what it last saw.
+   */
+  waiting(description: string, progress?: { timeout?: number; observed?: string }): void;
   /** Report a measured figure with the step's result. */
   measure(name: string, value: number, unit?: Measurement['unit']): void;
   /** Stop or start nodes through the scenario's driver. */

@@ -27,7 +27,7 @@ function show(value: unknown): string {
  * the cluster looked like, not just that it was wrong.
  */
 export async function eventually<T>(
-  check: (observe: (value: unknown) => void) => Promise<T>,
+  check: (observe: (value: unknown, summary?: string) => void) => Promise<T>,
   options: EventuallyOptions & { signal?: AbortSignal } = {},
 ): Promise<T> {
   const timeout = options.timeout ?? 60_000;

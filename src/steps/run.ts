@@ -182,20 +182,25 @@ function verifyContext(input: StepRunInput, name: string, options: unknown, meas
   const base = contextFor(input, name, options, lines);
   return {
     ...base,
-    eventually: <T>(check: (observe: (value: unknown) => void) => Promise<T>, options?: EventuallyOptions) => {
+    eventually: <T>(check: (observe: (value: unknown, summary?: string) => void) => Promise<T>, options?: EventuallyOptions) => {
       const description = options?.description;
       const timeoutMs = options?.timeout ?? 60_000;
       if (description) input.events.waiting?.(name, description, { timeoutMs });
       // The live line shows what the check last saw, not only what it waits for.
       const watched: typeof check = description
         ? (observe) =>
-            check((value) => {
-              observe(value);
-              input.events.waiting?.(name, description, { timeoutMs, observed: secrets.mask(typeof value === 'string' ? value : JSON.stringify(value)) });
+            check((value, summary) => {
+              observe(value, summary);
+              input.events.waiting?.(name, description, { timeoutMs, observed: secrets.mask(summary ?? (typeof value === 'string' ? value : JSON.stringify(value))) });
             })
         : check;
       return eventually(watched, { ...options, signal: input.base.signal });
     },
+    waiting: (description, progress) =>
+      input.events.waiting?.(name, description, {
+        ...(progress?.timeout !== undefined ? { timeoutMs: progress.timeout } : {}),
+        ...(progress?.observed !== undefined ? { observed: secrets.mask(progress.observed) } : {}),
+      }),
     measure: (measurement, value, unit = 'ms') => {
       measurements.push({ name: measurement, value, unit });
       base.log(`${measurement}: ${unit === 'ms' ? `${(value / 1000).toFixed(1)} s` : unit === 's' ? `${value} s` : String(value)}`);

@@ -67,7 +67,7 @@ export interface StepEvents {
   waiting?(step: string, description: string, progress?: WaitProgress): void;
 }
 
-/** How a wait is going: its timeout, and the last value the check observed. */
+/** How a wait is going: its timeout, and the last value the check observed (one line, for the live line). */
 export interface WaitProgress {
   timeoutMs?: number;
   observed?: string;

@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from './support/cli.js';
@@ -50,10 +51,22 @@ describe('built-in verify steps on real nodes (netns driver)', () => {
     });
   });
 
-  it('swarm/rolling-update fails on an update that never starts, showing the update state and task errors within its timeout', async () => {
+  it('swarm/rolling-update fails on an update that never starts, showing the update state and task errors within its timeout; on a terminal its live line follows the update', async () => {
     const project = fixture('broken-update');
-    const result = await swarmMolecule(['test'], project);
-    const output = result.all;
+    // On a terminal (a pty from script(1)), as a person runs it: the live line is drawn.
+    const command = ['node', join(repoRoot, 'bin', 'swarm-molecule.js'), 'test'].map((a) => `'${a}'`).join(' ');
+    const result = await execa('script', ['-qefc', command, '/dev/null'], { cwd: project, reject: false, all: true, env: { CI: '', NO_COLOR: '1' } });
+    // What the terminal shows once the live line is cleared: each line after its last carriage return.
+    const screen = (result.all ?? '').replaceAll('\r\n', '\n');
+    const output = screen
+      .split('\n')
+      .map((line) => (line.split('\r').at(-1) ?? '').replaceAll('\x1b[2K', ''))
+      .join('\n');
+    // Every state of the live line that was drawn.
+    const live = screen.split(/[\r\n]/).map((line) => line.replaceAll('\x1b[2K', ''));
+    const following = live.filter((line) => /verify › swarm\/rolling-update › \d\/2 tasks of swarm-molecule\/web:broken running(, \d of swarm-molecule\/web:v1)? · (updating|paused) \(\d+ s of 60 s\)$/.test(line));
+    expect(following.length, screen).toBeGreaterThan(0);
+    expect(live.some((line) => /verify › swarm\/rolling-update › waiting for the rolling update of sm-rolling-update to swarm-molecule\/web:broken \(\d+ s of 60 s\)$/.test(line)), screen).toBe(true);
     expect(result.exitCode, output).toBe(1);
     expect(output).toMatch(/^ {2}verify\s+failed/m);
     expect(output).toMatch(/^ {2}destroy\s+passed/m);

@@ -109,6 +109,7 @@ export default defineVerifyStep<Options>({
         timeoutMs,
         what: `the rolling update of ${SERVICE} to ${o.to}`,
         expected: expectedUpdate,
+        want: { replicas: o.replicas, image: o.to },
       });
       assertFinalState(update, 'completed', `The rolling update of ${SERVICE} to ${o.to} did not complete`, expectedUpdate);
       assertAvailability(update, o, `the rolling update to ${o.to}`);
@@ -160,6 +161,7 @@ export default defineVerifyStep<Options>({
         timeoutMs,
         what: `the rollback of ${SERVICE} from ${TEST_IMAGES.broken}`,
         expected: expectedRollback,
+        want: { replicas: o.replicas, image: o.to },
       });
       assertFinalState(rollback, 'rollback_completed', `The update of ${SERVICE} to ${TEST_IMAGES.broken} (which exits at start) was not rolled back`, expectedRollback);
       assertAvailability(rollback, o, `the failed update and its rollback`);

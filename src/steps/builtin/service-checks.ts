@@ -4,7 +4,7 @@ import type { Host, VerifyContext } from '../api.js';
 import { AssertionFailed } from '../assert.js';
 import { secondsText } from './duration.js';
 import { fromAnyManager } from './managers.js';
-import { removeService, serviceTasks, taskProblem, taskTable, updateStatus, updateStatusText, type TaskExpectation, type TaskRow, type TaskSample, type UpdateStatus } from './services.js';
+import { removeService, runningSummary, serviceTasks, taskProblem, taskTable, updateStatus, updateStatusText, type TaskExpectation, type TaskRow, type TaskSample, type UpdateStatus } from './services.js';
 
 /** Wait until the service runs exactly `replicas` tasks of `image` (none on `avoid`); returns them. */
 export async function waitForTasks(ctx: VerifyContext<unknown>, manager: Host, service: string, want: TaskExpectation): Promise<TaskRow[]> {
@@ -12,7 +12,7 @@ export async function waitForTasks(ctx: VerifyContext<unknown>, manager: Host, s
   return ctx.eventually(
     async (observe) => {
       const tasks = await serviceTasks(manager, service);
-      observe(taskTable(tasks));
+      observe(taskTable(tasks), runningSummary(tasks, want));
       const problem = taskProblem(tasks, want);
       if (problem) throw new AssertionFailed(`${service}: ${problem}.`, { expected, observed: taskTable(tasks) });
       return tasks.filter((t) => t.desiredState === 'Running' && t.state === 'Running');
@@ -42,9 +42,10 @@ export async function followUpdate(
   ctx: VerifyContext<unknown>,
   manager: Host,
   service: string,
-  options: { previous: UpdateStatus | null; timeoutMs: number; intervalMs?: number; what: string; expected: string },
+  options: { previous: UpdateStatus | null; timeoutMs: number; intervalMs?: number; what: string; expected: string; want?: { replicas: number; image: string } },
 ): Promise<FollowedUpdate> {
   const started = performance.now();
+  ctx.waiting(options.what, { timeout: options.timeoutMs });
   const samples: TaskSample[] = [];
   let status: UpdateStatus | null = null;
   let lastError: unknown;
@@ -54,6 +55,8 @@ export async function followUpdate(
       const [current, tasks] = await Promise.all([updateStatus(manager, service), serviceTasks(manager, service)]);
       samples.push({ atMs: performance.now() - started, tasks });
       if (current?.State && current.StartedAt !== options.previous?.StartedAt) status = current;
+      // The live line follows the update: what runs now and the update's state.
+      ctx.waiting(options.what, { timeout: options.timeoutMs, observed: `${runningSummary(tasks, options.want)} · ${status?.State ?? 'update not started'}` });
       if (status?.State && FINAL_STATES.has(status.State)) return { status, samples, elapsedMs: performance.now() - started, tasks };
       lastError = undefined;
     } catch (error) {

@@ -71,6 +71,20 @@ export function taskTable(tasks: readonly TaskRow[]): string {
   return lines.map((l) => l.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/**
+ * The running tasks in one line, for the live line: `2/3 tasks of app:v2 running, 1 of app:v1`
+ * against what is wanted, else by image.
+ */
+export function runningSummary(tasks: readonly TaskRow[], want?: { replicas: number; image: string }): string {
+  const byImage = new Map<string, number>();
+  for (const t of tasks.filter(isRunning)) byImage.set(imageName(t.image), (byImage.get(imageName(t.image)) ?? 0) + 1);
+  const tasksOf = (n: number) => `${n} task${n === 1 ? '' : 's'}`;
+  if (!want) return byImage.size === 0 ? 'no task running' : [...byImage].map(([image, n]) => `${tasksOf(n)} of ${image} running`).join(', ');
+  const image = imageName(want.image);
+  const others = [...byImage].filter(([i]) => i !== image).map(([i, n]) => `${n} of ${i}`);
+  return `${byImage.get(image) ?? 0}/${want.replicas} tasks of ${image} running${others.length > 0 ? `, ${others.join(', ')}` : ''}`;
+}
+
 /** `UpdateStatus` of `docker service inspect`; null before the first update. */
 export interface UpdateStatus {
   /** `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused` or `rollback_completed`. */
