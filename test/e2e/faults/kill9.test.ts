@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_PAUSE_POINTS } from '../../../src/drivers/netns/index.js';
 import { PAUSE_AT_ENV, pausedLine, TEST_HOOKS_ENV } from '../../../src/drivers/host/test-hooks.js';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
+import { processesOf, processRow, runNamespaces, stillRuns, type ProcessRow } from '../support/processes.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
 
 /** Two nodes (a manager and a worker): the per-node points are reached twice. */
@@ -15,26 +16,6 @@ const PER_NODE = new Set<string>(CREATE_PAUSE_POINTS.slice(CREATE_PAUSE_POINTS.i
 /** From here on a node's process runs: the test waits until its dockerd and sshd do, orphaned, before cleaning up. */
 const PROCESS_POINTS = new Set<string>(CREATE_PAUSE_POINTS.slice(CREATE_PAUSE_POINTS.indexOf('process-started')));
 const LEASES = '/run/swarm-molecule/subnets';
-
-/** A process as it was seen: its pid and start time, so a recycled pid is never taken for it. */
-interface Seen {
-  pid: number;
-  startTime: string;
-  args: string;
-}
-
-function stat(pid: number): { ppid: number; startTime: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return undefined;
-    return { ppid: Number(fields[1]), startTime: fields[19] ?? '' };
-  } catch {
-    return undefined;
-  }
-}
-
-const stillRuns = (p: Seen) => stat(p.pid)?.startTime === p.startTime;
 
 /** The run id the state file or (before the state names it) a lease of this project names. */
 function runIdOfProject(): string | undefined {
@@ -61,36 +42,7 @@ function runIdOfProject(): string | undefined {
  * harness's descendants (a node's nsenter is its child until the harness dies),
  * and everything in the run's network namespaces (the nodes' dockerd, sshd, ...).
  */
-function processesOfRun(harness: number, runId: string | undefined): Seen[] {
-  const netns = new Set<number>();
-  if (runId && existsSync('/run/netns')) for (const ns of readdirSync('/run/netns').filter((n) => n.startsWith(`sm-${runId}-`))) netns.add(statSync(join('/run/netns', ns)).ino);
-  const all = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
-  const parent = new Map(all.map((pid) => [pid, stat(pid)?.ppid ?? 0]));
-  const descends = (pid: number) => {
-    for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (p === harness) return true;
-    return false;
-  };
-  const inRun = (pid: number) => {
-    try {
-      return netns.has(statSync(`/proc/${pid}/ns/net`).ino);
-    } catch {
-      return false;
-    }
-  };
-  const seen: Seen[] = [];
-  for (const pid of all.filter((p) => descends(p) || inRun(p))) {
-    const s = stat(pid);
-    if (!s) continue;
-    let args = '';
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    } catch {
-      continue;
-    }
-    seen.push({ pid, startTime: s.startTime, args });
-  }
-  return seen;
-}
+const processesOfRun = (harness: number, runId: string | undefined): ProcessRow[] => processesOf(harness, runNamespaces(runId));
 
 /**
  * Run `create` paused at `point` (every node there, for a per-node point),
@@ -98,7 +50,7 @@ function processesOfRun(harness: number, runId: string | undefined): Seen[] {
  * process started, wait until each orphaned node runs dockerd and sshd.
  * Returns the run id and the processes of the run seen after the kill.
  */
-async function killCreateAt(point: string): Promise<{ runId: string | undefined; processes: Seen[] }> {
+async function killCreateAt(point: string): Promise<{ runId: string | undefined; processes: ProcessRow[] }> {
   const create = swarmMolecule(['create'], project, { [TEST_HOOKS_ENV]: '1', [PAUSE_AT_ENV]: point });
   const harness = create.pid ?? -1;
   const wanted = PER_NODE.has(point) ? NODES.map((node) => pausedLine(point, node)) : [pausedLine(point)];
@@ -117,7 +69,7 @@ async function killCreateAt(point: string): Promise<{ runId: string | undefined;
   const result = await create;
   // The fault happened: the harness died of SIGKILL, while paused at the point.
   expect(result.signal, result.all).toBe('SIGKILL');
-  expect(stat(harness)).toBeUndefined();
+  expect(processRow(harness)).toBeUndefined();
   expect(result.all).not.toMatch(/^ {2}create\s+passed/m);
   if (PROCESS_POINTS.has(point)) {
     // The orphaned nodes run on: each has its dockerd and sshd before anything cleans up.
