@@ -17,18 +17,18 @@ export class NotIdempotent extends CheckFailed {}
 
 const destroy: ActionHandler = async (session, signal) => {
   const driverState = session.state.driverState;
-  if (!driverState || (driverState.nodes.length === 0 && Object.keys(driverState.data).length === 0)) {
-    // The state knows of nothing, but a crash may have lost track of a run: look.
-    const swept = (await session.driver.sweep?.(session.driverContext(signal))) ?? [];
-    await session.save({ created: false, converged: false });
-    return { message: swept.length > 0 ? `swept what an earlier run left: ${swept.join('; ')}` : 'nothing to destroy' };
+  const recorded = driverState !== undefined && (driverState.nodes.length > 0 || Object.keys(driverState.data).length > 0);
+  if (recorded) {
+    session.close();
+    await session.driver.destroy(session.driverContext(signal), driverState);
+    const { driverState: _gone, ...rest } = session.state;
+    session.state = { ...rest, created: false, converged: false };
   }
-  session.close();
-  await session.driver.destroy(session.driverContext(signal), driverState);
-  const { driverState: _gone, ...rest } = session.state;
-  session.state = { ...rest, created: false, converged: false };
-  await session.save({});
-  return {};
+  // Always, whatever the state names: a crash (kill -9) may have lost track of a run.
+  const swept = (await session.driver.sweep?.(session.driverContext(signal))) ?? [];
+  await session.save({ created: false, converged: false });
+  if (swept.length > 0) return { message: `swept what an earlier run left: ${swept.join('; ')}` };
+  return recorded ? {} : { message: 'nothing to destroy' };
 };
 
 const syntax: ActionHandler = async (session) => {

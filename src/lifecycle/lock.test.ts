@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,25 @@ describe('acquireLock', () => {
     await release();
     const again = await acquireLock(dir, 'default');
     await again();
+  });
+
+  it('takes over a lock whose holder has exited but is not reaped yet (a zombie: a harness killed -9 under a busy parent)', async () => {
+    const dir = tempDir();
+    // sh starts `true` in the background and becomes `sleep`, which never reaps it: a zombie for 30 s.
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise<Buffer>((resolve) => parent.stdout.once('data', resolve))).toString().trim());
+      const start = startOf(pid);
+      for (let i = 0; readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++) {
+        if (i > 100) throw new Error(`${pid} did not become a zombie`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      leaveLock(dir, { pid, start, cmdline: 'swarm-molecule create' });
+      const release = await acquireLock(dir, 'default');
+      await release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('takes over a lock whose pid now belongs to an unrelated live process (pid reuse), so reset can proceed', async () => {

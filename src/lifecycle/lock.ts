@@ -22,13 +22,18 @@ interface Holder {
  */
 export const lockHooks: { beforeTakeOver?: (stale: string) => Promise<void> } = {};
 
-function processStart(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name, or undefined (gone, or not Linux). */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function processStart(pid: number): string | undefined {
+  return statFields(pid)?.[19];
 }
 
 function processCmdline(pid: number): string | undefined {
@@ -54,7 +59,8 @@ function isRunning(pid: number): boolean {
  * is recorded to name the holder, not compared: a process may retitle itself.
  */
 function holderRuns(holder: Holder): boolean {
-  if (!isRunning(holder.pid)) return false;
+  // A zombie has exited (a harness killed -9 whose parent has not reaped it yet): it holds nothing.
+  if (!isRunning(holder.pid) || statFields(holder.pid)?.[0] === 'Z') return false;
   const start = processStart(holder.pid);
   // Without /proc (not Linux) the pid is all we can compare.
   return start === undefined || start === holder.start;

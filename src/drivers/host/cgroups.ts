@@ -5,12 +5,16 @@ import { InfraError } from '../../errors.js';
 
 const ROOT = '/sys/fs/cgroup';
 
+/** The cgroup root and each directory in it (cgroup v1 mounts one hierarchy per controller there). */
+function hierarchies(): string[] {
+  return [ROOT, ...readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(ROOT, e.name))];
+}
+
 /** `cgroup` in every mounted hierarchy (cgroup v1 has one per controller, v2 just the root). */
 function cgroupDirs(cgroup: string): string[] {
   if (!existsSync(ROOT)) return [];
   const name = cgroup.replace(/^\//, '');
-  const hierarchies = [ROOT, ...readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(ROOT, e.name))];
-  return hierarchies.map((hierarchy) => join(hierarchy, name)).filter((dir) => existsSync(dir));
+  return hierarchies().map((hierarchy) => join(hierarchy, name)).filter((dir) => existsSync(dir));
 }
 
 function removeTree(dir: string): void {
@@ -22,6 +26,20 @@ function removeTree(dir: string): void {
   } catch {
     // Still has processes for a moment after the kill; the caller may retry.
   }
+}
+
+/** Top-level cgroups (e.g. `/sm-<run>-<node>`) whose name starts with `prefix`, in any hierarchy. */
+export function cgroupsStartingWith(prefix: string): string[] {
+  if (!existsSync(ROOT)) return [];
+  const names = new Set<string>();
+  for (const hierarchy of hierarchies()) {
+    try {
+      for (const entry of readdirSync(hierarchy, { withFileTypes: true })) if (entry.isDirectory() && entry.name.startsWith(prefix)) names.add(`/${entry.name}`);
+    } catch {
+      // not readable
+    }
+  }
+  return [...names];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { InfraError } from '../../errors.js';
@@ -93,6 +93,83 @@ export function nodeProcessesOf(runDir: string, marker?: string): number[] {
     } catch {
       // exited while we looked
     }
+  }
+  return pids;
+}
+
+/** What ties processes to a run (or a node) when their pids were never recorded. */
+export interface ProcessTies {
+  /** The run's (or node's) directory: named by a command line, or the source of a mount. */
+  dir: string;
+  /** Named network namespaces (under /run/netns) of the run: everything a node runs is in one. */
+  netns?: readonly string[];
+  /** A cgroup path prefix (e.g. `/sm-<run>-`): the containers a node's dockerd started. */
+  cgroupPrefix?: string;
+}
+
+/** Inode of a namespace file, or undefined when it is gone. */
+function inode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * PIDs of the processes tied to `ties.dir` without trusting a recorded pid (a
+ * `create` killed between starting a node and recording its pid leaves none):
+ * - its command line names the directory or a path under it (a node's
+ *   `nsenter`, `unshare` and `sh`);
+ * - its mount namespace mounts something from under it (a node's root is an
+ *   overlay whose upper dir is there, its /var/lib/docker is bound from there:
+ *   dockerd, sshd and every login of the node);
+ * - it runs in one of `ties.netns`, or in a cgroup under `ties.cgroupPrefix`.
+ *
+ * Never this process, its ancestors, or anything in this machine's own mount
+ * or network namespace found only by a mount or a namespace: a mount of the
+ * directory there would otherwise tie every process of the machine to it.
+ */
+export function processesTiedTo(ties: ProcessTies): number[] {
+  const under = `${ties.dir}/`;
+  const machineMnt = new Set([inode('/proc/1/ns/mnt'), inode('/proc/self/ns/mnt')].filter((i) => i !== undefined));
+  const machineNet = new Set([inode('/proc/1/ns/net'), inode('/proc/self/ns/net')].filter((i) => i !== undefined));
+  const netns = new Set((ties.netns ?? []).map((name) => inode(`/run/netns/${name}`)).filter((i) => i !== undefined && !machineNet.has(i)));
+  const protectedPids = new Set<number>();
+  for (let pid = process.pid; pid > 1; ) {
+    protectedPids.add(pid);
+    pid = Number(statFields(pid)?.[1] ?? 0);
+  }
+  /** Whether a mount namespace mounts from the directory, read once per namespace. */
+  const mountsDir = new Map<number, boolean>();
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (protectedPids.has(pid)) continue;
+    const args = readOr(`/proc/${pid}/cmdline`, '').split('\0');
+    let tied = args.some((arg) => arg === ties.dir || arg.startsWith(under));
+    if (!tied) {
+      const mnt = inode(`/proc/${pid}/ns/mnt`);
+      if (mnt !== undefined && !machineMnt.has(mnt)) {
+        if (!mountsDir.has(mnt)) mountsDir.set(mnt, readOr(`/proc/${pid}/mountinfo`, '').includes(under));
+        tied = mountsDir.get(mnt) === true;
+      }
+    }
+    if (!tied && netns.size > 0) tied = netns.has(inode(`/proc/${pid}/ns/net`));
+    if (!tied && ties.cgroupPrefix !== undefined) {
+      const prefix = ties.cgroupPrefix;
+      tied = readOr(`/proc/${pid}/cgroup`, '').split('\n').some((line) => line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).startsWith(prefix));
+    }
+    if (tied && running(pid)) pids.push(pid);
   }
   return pids;
 }

@@ -23,7 +23,13 @@ export async function sweepRuns(
   ctx: Pick<DriverContext, 'stateDir' | 'scenario' | 'log'>,
   driver: string,
   removeRun: RemoveRun,
-  options: { dataDir: string; processMarker?: string },
+  options: {
+    dataDir: string;
+    /** An argument the run's processes must have besides naming its directory. */
+    processMarker?: string;
+    /** How the driver finds a run's processes; default: by the run directory its command lines name. */
+    processesOf?: (run: LeaseOwner) => Promise<number[]>;
+  },
 ): Promise<string[]> {
   checkStateDir(ctx);
   const removed: string[] = [];
@@ -35,7 +41,7 @@ export async function sweepRuns(
       ctx.log(removed.at(-1) ?? '');
       continue;
     }
-    const pids = nodeProcessesOf(run.runDir, options.processMarker);
+    const pids = options.processesOf ? await options.processesOf(run) : nodeProcessesOf(run.runDir, options.processMarker);
     await killProcesses(pids);
     const what = await removeRun(run, lease);
     await rm(run.runDir, { recursive: true, force: true, maxRetries: 3 });

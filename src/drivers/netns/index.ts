@@ -7,13 +7,14 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
-import { removeCgroups } from '../host/cgroups.js';
+import { cgroupsStartingWith, removeCgroups, removeCgroupsWhenEmpty } from '../host/cgroups.js';
 import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
-import { isAlive, killNodeProcess, nodeProcessSchema } from '../host/processes.js';
+import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
+import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
 import { waitUntilNodeAnswers } from '../ready.js';
 import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
@@ -67,10 +68,64 @@ const nodeSchema = z.object({
   /** The node image's rootfs the node's disk (its overlay upper dir) was made on. */
   rootfs: z.string().optional(),
   process: nodeProcessSchema.optional(),
+  /**
+   * Set before the node's process is started, cleared once its pid is recorded:
+   * a process may run that the state has no pid of (the harness was killed in
+   * between). Destroy finds such processes by the node's dir, netns and cgroup.
+   */
+  starting: z.boolean().optional(),
 });
 type NodeData = z.infer<typeof nodeSchema>;
 
 type State = RunState<RunData, NodeData>;
+
+/**
+ * The await points of `create`, in order, at which the test hook
+ * `SWARM_MOLECULE_TEST_PAUSE_AT` can hold it (see host/test-hooks.ts), so the
+ * fault suite kills -9 the harness at each. The points from `node-recorded` on
+ * are reached once per node.
+ */
+export const CREATE_PAUSE_POINTS = [
+  'image',
+  'lease',
+  'run-recorded',
+  'run-dir',
+  'bridge',
+  'key',
+  'node-recorded',
+  'node-dir',
+  'network',
+  'process-started',
+  'process-recorded',
+  'ready',
+] as const;
+type PausePoint = (typeof CREATE_PAUSE_POINTS)[number];
+
+/** Every process tied to a node without trusting a recorded pid: by its dir, netns and the cgroups of its containers. */
+function nodeProcesses(data: NodeData): number[] {
+  return processesTiedTo({ dir: data.dir, netns: [data.netns], cgroupPrefix: `${data.cgroup}/` });
+}
+
+/** Kill a node: its recorded PID 1, then whatever else is tied to it (a process whose pid a killed harness never recorded). */
+async function killNode(data: NodeData): Promise<void> {
+  await killNodeProcess(data.process);
+  await killProcesses(nodeProcesses(data));
+}
+
+/** Every process tied to a run: by the run's dir, its netns names and its cgroups, whatever the state lists. */
+async function runProcesses(runId: string, runDir: string): Promise<number[]> {
+  return processesTiedTo({ dir: runDir, netns: await namespacesStartingWith(netnsName(runId, '')), cgroupPrefix: cgroupParent(runId, '') });
+}
+
+/** The kernel objects of a run found by its id (its processes already killed): namespaces, veths, bridge, cgroups. */
+async function removeRunObjects(runId: string): Promise<string> {
+  const namespaces = await namespacesStartingWith(netnsName(runId, ''));
+  for (const ns of namespaces) await deleteNetns(ns);
+  for (const link of await linksStartingWith(vethPrefix(runId))) await deleteLink(link);
+  await removeBridge(runId);
+  for (const cgroup of cgroupsStartingWith(cgroupParent(runId, '').slice(1))) await removeCgroupsWhenEmpty(cgroup, `run ${runId}`);
+  return `${namespaces.length} namespace(s), bridge`;
+}
 type Context = TypedDriverContext<RunData, NodeData>;
 type Node = NodeRecord<NodeData>;
 
@@ -111,8 +166,10 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
 
   async create(ctx: Context, platforms: PlatformConfig[], previous: State | undefined): Promise<State> {
     const options = this.#options(ctx);
+    const pause = (point: PausePoint, node?: string) => pauseAt(point, ctx.signal, node);
     // Before anything else exists: a build that fails leaves nothing to clean up.
     const image = await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) });
+    await pause('image');
     let run = previous?.run;
     const state: State = { nodes: [...(previous?.nodes ?? [])], run };
     if (run && !(await linkExists(bridgeName(run.runId)))) {
@@ -129,15 +186,20 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
       // The lease names its owner, so that `sweep` finds the run even without the state file.
       const owner: LeaseOwner = { driver: this.name, stateDir: ctx.stateDir, runId, runDir };
       const subnet = await leaseSubnet(options.subnetPool, owner);
+      await pause('lease');
       run = { runId, subnet, runDir };
       state.run = run;
       await ctx.record(state);
+      await pause('run-recorded');
       await mkdir(runDir, { recursive: true, mode: 0o700 });
+      await pause('run-dir');
       await createBridge(runId, subnet);
+      await pause('bridge');
     }
     const runData = run;
     const keyPath = join(ctx.stateDir, 'ssh', 'id_ed25519');
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
+    await pause('key');
 
     // Nodes that are no longer in the scenario go.
     const wanted = new Set(platforms.map((p) => p.name));
@@ -162,18 +224,28 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
           return;
         }
         const made = existing ?? (await this.#newNodeRecord(runData, platform, index, keyPath));
-        // A node's disk stays on the image it was made on.
-        const record: Node = { ...made, data: { ...made.data, rootfs: made.data.rootfs ?? image.rootfs } };
+        // Intent first: the state names the node (its dir, netns, veth, cgroup) and says its
+        // process is being started before any of it exists, so that whatever a kill -9 leaves
+        // from here on is found by destroy, pid or not. A node's disk stays on its image.
+        const record: Node = { ...made, data: { ...made.data, rootfs: made.data.rootfs ?? image.rootfs, process: undefined, starting: true } };
         const data = record.data;
         const rootfs = data.rootfs ?? image.rootfs;
         await save(record);
+        await pause('node-recorded', platform.name);
         await mkdir(data.dir, { recursive: true, mode: 0o700 });
         await writeFile(join(data.dir, 'authorized_keys'), `${userKey.publicKey}\n`, { mode: 0o600 });
+        await pause('node-dir', platform.name);
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
+        await pause('network', platform.name);
+        // A process an earlier, killed create started for this node (its pid never recorded) goes first.
+        await killNode(data);
         const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
-        const started: Node = { ...record, data: { ...data, process: process_ } };
+        await pause('process-started', platform.name);
+        const started: Node = { ...record, data: { ...data, process: process_, starting: undefined } };
         await save(started);
+        await pause('process-recorded', platform.name);
         await this.#waitReady(started, options, ctx);
+        await pause('ready', platform.name);
         ctx.log(`up at ${record.host}`, platform.name);
       },
       { concurrency: platforms.length || 1, signal: ctx.signal },
@@ -214,7 +286,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
 
   async #destroyNode(run: RunData, node: Node): Promise<void> {
     const data = node.data;
-    await killNodeProcess(data.process);
+    await killNode(data);
     await removeNodeNetwork(run.runId, data.index, node.name);
     removeCgroups(data.cgroup);
     // Its disk (the overlay's upper dir, Docker's data) goes with it.
@@ -226,11 +298,15 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     if (!run) return;
     // Kill every node first: a live node could otherwise hold on to another's resources.
     await Promise.all(state.nodes.map((node) => killNodeProcess(node.data.process)));
+    // Always, whatever the state lists: a create killed between starting a node and
+    // recording its pid (or before recording the node) leaves processes only the run ties to.
+    await killProcesses(await runProcesses(run.runId, run.runDir));
     for (const node of state.nodes) {
       await this.#destroyNode(run, node);
       ctx.log('destroyed', node.name);
     }
-    await removeBridge(run.runId);
+    // And the run's kernel objects the state does not name.
+    await removeRunObjects(run.runId);
     await rm(run.runDir, { recursive: true, force: true, maxRetries: 3 });
     await releaseSubnet(run.subnet);
   }
@@ -242,14 +318,10 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
 
   /** Without the state file: each run's lease names its directory, and every object of the run carries its id. */
   sweep(ctx: DriverContext): Promise<string[]> {
-    return sweepRuns(ctx, this.name, async ({ runId }) => {
-      const namespaces = await namespacesStartingWith(netnsName(runId, ''));
-      for (const ns of namespaces) await deleteNetns(ns);
-      for (const link of await linksStartingWith(vethPrefix(runId))) await deleteLink(link);
-      await removeBridge(runId);
-      for (const ns of namespaces) removeCgroups(cgroupParent(runId, ns.slice(netnsName(runId, '').length)));
-      return `${namespaces.length} namespace(s), bridge`;
-    }, { dataDir: this.#options(ctx).dataDir });
+    return sweepRuns(ctx, this.name, ({ runId }) => removeRunObjects(runId), {
+      dataDir: this.#options(ctx).dataDir,
+      processesOf: ({ runId, runDir }) => runProcesses(runId, runDir),
+    });
   }
 
   async status(_ctx: Context, state: State): Promise<Map<string, NodeStatus>> {
@@ -266,7 +338,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     const data = node.data;
     // A crash: every process of the node dies at once and its link goes dark,
     // so peers see silence (as with a real dead host), not refused connections.
-    await killNodeProcess(data.process);
+    await killNode(data);
     await setLink(data.veth, 'down');
     removeCgroups(data.cgroup);
     ctx.log('stopped', name);
@@ -280,11 +352,17 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     await setLink(data.veth, 'up');
     const options = this.#options(ctx);
     const rootfs = data.rootfs ?? (await ensureNodeImage({ cacheDir: options.imageCacheDir, mirror: options.mirror, signal: ctx.signal, log: (line) => ctx.log(line) })).rootfs;
-    const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup, rootfs });
-    const next = this.#replace(state, { ...node, data: { ...data, process: process_ } });
+    // Intent first, as in create; then nothing of an earlier, unrecorded start may run beside the new one.
+    await ctx.record(this.#replace(state, { ...node, data: { ...data, process: undefined, starting: true } }));
+    await killNode(data);
+    const delay = dockerdRestartDelaySeconds();
+    if (delay > 0) ctx.log(`test hook: its dockerd starts ${delay} s late`, name);
+    const startedAt = performance.now();
+    const process_ = startNodeProcess({ netns: data.netns, node: name, dir: data.dir, address: node.host, cgroup: data.cgroup, rootfs, dockerdDelaySeconds: delay });
+    const next = this.#replace(state, { ...node, data: { ...data, process: process_, starting: undefined } });
     await ctx.record(next);
     await this.#waitReady(this.#node(next, name), options, ctx);
-    ctx.log('started', name);
+    ctx.log(`started; SSH and dockerd answered after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`, name);
     return next;
   }
 

@@ -24,10 +24,12 @@ import { PREFIX } from './network.js';
  * - dockerd and sshd are the image's, started with a fixed environment.
  * - DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1: tasks use local images instead of
  *   waiting on a registry that nodes cannot (and must not) reach.
+ * - sshd starts first; dockerd after `dockerd_delay` seconds, which is 0 but
+ *   for the fault suite's slow-dockerd test (host/test-hooks.ts).
  */
 export const NODE_INIT = `
 set -eu
-name=$1 dir=$2 address=$3 cgroup=$4 lower=$5
+name=$1 dir=$2 address=$3 cgroup=$4 lower=$5 dockerd_delay=\${6:-0}
 PATH=${COMMAND_PATH}
 export PATH
 root=$dir/root
@@ -71,11 +73,15 @@ pivot_root . mnt
 cd /
 umount -l /mnt
 hash -r
-env -i PATH="$PATH" LANG=C.UTF-8 DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --exec-root /run/docker \\
-  --host unix:///run/docker.sock --pidfile /run/docker.pid --cgroup-parent "$cgroup" >&3 2>&3 &
 env -i PATH="$PATH" LANG=C.UTF-8 /usr/sbin/sshd -D -e -f /dev/null -h /etc/ssh/ssh_host_ed25519_key \\
   -o ListenAddress="$address" -o PidFile=none -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \\
   -o UseDNS=no -o MaxSessions=200 -o MaxStartups=200 -o PermitRootLogin=prohibit-password -o LogLevel=ERROR >&4 2>&4 &
+if [ "$dockerd_delay" -gt 0 ]; then
+  echo "test hook: dockerd starts in $dockerd_delay s ($(date -u +%T))" >&3
+  sleep "$dockerd_delay"
+fi
+env -i PATH="$PATH" LANG=C.UTF-8 DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --exec-root /run/docker \\
+  --host unix:///run/docker.sock --pidfile /run/docker.pid --cgroup-parent "$cgroup" >&3 2>&3 &
 exec 3>&- 4>&-
 # PID 1 reaps orphans (containerd shims re-parent to it) and never exits on its own.
 while :; do wait || true; sleep 1; done
@@ -94,6 +100,8 @@ export function startNodeProcess(args: {
   cgroup: string;
   /** The node image's root filesystem: the overlay's lower layer. */
   rootfs: string;
+  /** Seconds dockerd starts late (test hook only; default 0). */
+  dockerdDelaySeconds?: number;
 }): NodeProcess {
   const log = openSync(join(args.dir, 'node.log'), 'a');
   try {
@@ -120,6 +128,7 @@ export function startNodeProcess(args: {
         args.address,
         args.cgroup,
         args.rootfs,
+        String(args.dockerdDelaySeconds ?? 0),
       ],
       { detached: true, stdio: ['ignore', log, log] },
     );

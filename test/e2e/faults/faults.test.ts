@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
+import { processesOf, runNamespaces } from '../support/processes.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
 
 const project = (name: string) => join(repoRoot, 'fixtures', 'projects', name);
@@ -39,38 +39,19 @@ async function interruptAt(action: string, occurrence: number, signals: NodeJS.S
 
 /** The network namespaces (by inode) of the nodes the state of `project` names. */
 function ourNodeNamespaces(project: string): Set<number> {
-  const inodes = new Set<number>();
   try {
     const state = JSON.parse(readFileSync(stateFile(project), 'utf8')) as { driverState?: { data?: { runId?: string } } };
-    const runId = state.driverState?.data?.runId;
-    if (!runId) return inodes;
-    for (const ns of readdirSync('/run/netns').filter((n) => n.startsWith(`sm-${runId}-`))) inodes.add(statSync(join('/run/netns', ns)).ino);
+    return runNamespaces(state.driverState?.data?.runId);
   } catch {
-    // no state yet
+    return new Set(); // no state yet
   }
-  return inodes;
 }
 
 /** Command lines holding a join token, of processes in `namespaces` or descended from `root`. */
 function tokensInProcessesOf(root: number, namespaces: Set<number>): string[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? '' }));
-  const parent = new Map(rows.map((r) => [r.pid, r.ppid]));
-  const descends = (pid: number) => {
-    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (p === root) return true;
-    return false;
-  };
-  const inNamespaces = (pid: number) => {
-    try {
-      return namespaces.has(statSync(`/proc/${pid}/ns/net`).ino);
-    } catch {
-      return false;
-    }
-  };
-  return rows.filter((r) => r.args.includes('SWMTKN') && (descends(r.pid) || inNamespaces(r.pid))).map((r) => `${r.pid} ${r.args}`);
+  return processesOf(root, namespaces)
+    .filter((r) => r.args.includes('SWMTKN'))
+    .map((r) => `${r.pid} ${r.args}`);
 }
 
 describe('faults, interrupts and bad state (real nodes)', () => {
