@@ -48,10 +48,8 @@ export async function main(argv: string[]): Promise<number> {
       return commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version' ? 0 : ExitCode.usage;
     }
     if (error instanceof ConfigError) {
-      const { formatDiagnostics } = await import('./reporters/diagnostics.js');
-      err(`${error.message}\n`);
-      if (error.diagnostics.length > 0) err(`${formatDiagnostics(error.diagnostics, { format: 'text', color: color() })}\n`);
-      if (error.hint) err(`→ ${error.hint}\n`);
+      const { formatConfigError } = await import('./reporters/diagnostics.js');
+      err(formatConfigError(error, color()));
     } else {
       err(`${messageOf(error)}\n`);
       if (error instanceof HarnessError && error.hint) err(`→ ${error.hint}\n`);

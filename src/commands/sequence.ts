@@ -3,10 +3,11 @@ import type { Scenario, SequenceCommand } from '../config/index.js';
 import { type ConfigError, ExitCode, UsageError } from '../errors.js';
 import { syntaxRefusal } from '../lifecycle/preflight.js';
 import { reportRefused, runSequence } from '../lifecycle/runner.js';
-import { createFileReporters, createReporter } from '../reporters/index.js';
+import { formatConfigError } from '../reporters/diagnostics.js';
+import { createFileReporters, createReporter, type RunSummary } from '../reporters/index.js';
 import { interruptSignals } from './interrupt.js';
 import type { CliOptions } from './options.js';
-import { color, inCi, out } from './output.js';
+import { color, err, inCi, out } from './output.js';
 import { loadSelected, type Loaded, type ScenarioSelection } from './scenarios.js';
 import { shardOf } from './shard.js';
 
@@ -71,7 +72,7 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
   const files = createFileReporters(options);
   const signals = interruptSignals();
   const limit = pLimit(parallel);
-  const runOne = async (name: Loaded['name'], scenario: Scenario | undefined) => {
+  const runOne = async (scenario: Scenario) => {
     // In parallel, each scenario's output is held and printed as one block when it ends.
     const held: string[] = [];
     const write = parallel > 1 ? (text: string) => void held.push(text) : out;
@@ -79,10 +80,6 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
     const live = !inCi() && parallel === 1;
     const reporter = createReporter({ write, color: color(), timestamps: inCi(), verbose: Boolean(options.verbose), live }, files);
     try {
-      const refusal = refused.get(name);
-      if (refusal) return reportRefused(name, refusal.error, { command, reporter, ...(refusal.driver ? { driver: refusal.driver } : {}) });
-      // A scenario that did not load was refused just above.
-      if (!scenario) throw new Error(`Scenario "${name}" was neither loaded nor refused.`);
       const sequence = sequenceOf(scenario);
       return await runSequence(scenario, {
         projectDir: process.cwd(),
@@ -100,7 +97,19 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
     }
   };
   try {
-    const summaries = await Promise.all(planned.map((l) => limit(() => (signals.signal.aborted ? undefined : runOne(l.name, l.scenario)))));
+    // The refused first, each said as the error it is (as for one scenario alone) and a failed run in the report files.
+    const refusals = new Map<string, RunSummary>();
+    for (const [name, refusal] of refused) {
+      err(formatConfigError(refusal.error, color()));
+      refusals.set(name, reportRefused(name, refusal.error, { command, reporter: files, ...(refusal.driver ? { driver: refusal.driver } : {}) }));
+    }
+    const runs = planned.map(async (l): Promise<RunSummary | undefined> => {
+      const refusal = refusals.get(l.name);
+      if (refusal || !l.scenario) return refusal;
+      const scenario = l.scenario;
+      return limit(() => (signals.signal.aborted ? undefined : runOne(scenario)));
+    });
+    const summaries = await Promise.all(runs);
     if (planned.length > 1) {
       out(`\n${planned.length} scenarios: ${summaries.map((s, i) => `${planned[i]?.name ?? '?'} ${s?.status ?? 'not run'}`).join(', ')}\n`);
     }

@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Diagnostic } from '../errors.js';
+import type { ConfigError, Diagnostic } from '../errors.js';
 
 export interface FormatOptions {
   format: 'text' | 'json';
@@ -63,4 +63,10 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   const rest = diagnostics.length - shown.length;
   const more = rest > 0 ? [c.dim(`… and ${rest} more (fix these first, or see them all with --format json).`)] : [];
   return [...blocks, ...more, summary].join('\n\n');
+}
+
+/** A scenario that cannot be used, as a person reads it: the message, every problem, what to do. */
+export function formatConfigError(error: ConfigError, color: boolean): string {
+  const diagnostics = error.diagnostics.length > 0 ? `${formatDiagnostics(error.diagnostics, { format: 'text', color })}\n` : '';
+  return `${error.message}\n${diagnostics}${error.hint ? `→ ${error.hint}\n` : ''}`;
 }
