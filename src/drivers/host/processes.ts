@@ -156,18 +156,19 @@ export function processesTiedTo(ties: ProcessTies): number[] {
     const pid = Number(entry);
     if (protectedPids.has(pid)) continue;
     const args = readOr(`/proc/${pid}/cmdline`, '').split('\0');
+    // Cheapest first; a mount table is read once per mount namespace, and last.
     let tied = args.some((arg) => arg === ties.dir || arg.startsWith(under));
+    if (!tied && netns.size > 0) tied = netns.has(inode(`/proc/${pid}/ns/net`));
+    if (!tied && ties.cgroupPrefix !== undefined) {
+      const prefix = ties.cgroupPrefix;
+      tied = readOr(`/proc/${pid}/cgroup`, '').split('\n').some((line) => line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).startsWith(prefix));
+    }
     if (!tied) {
       const mnt = inode(`/proc/${pid}/ns/mnt`);
       if (mnt !== undefined && !machineMnt.has(mnt)) {
         if (!mountsDir.has(mnt)) mountsDir.set(mnt, readOr(`/proc/${pid}/mountinfo`, '').includes(under));
         tied = mountsDir.get(mnt) === true;
       }
-    }
-    if (!tied && netns.size > 0) tied = netns.has(inode(`/proc/${pid}/ns/net`));
-    if (!tied && ties.cgroupPrefix !== undefined) {
-      const prefix = ties.cgroupPrefix;
-      tied = readOr(`/proc/${pid}/cgroup`, '').split('\n').some((line) => line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).startsWith(prefix));
     }
     if (tied && running(pid)) pids.push(pid);
   }

@@ -284,9 +284,10 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     });
   }
 
-  async #destroyNode(run: RunData, node: Node): Promise<void> {
+  /** Remove a node; `killed` when every process of its run is already gone. */
+  async #destroyNode(run: RunData, node: Node, killed = false): Promise<void> {
     const data = node.data;
-    await killNode(data);
+    if (!killed) await killNode(data);
     await removeNodeNetwork(run.runId, data.index, node.name);
     removeCgroups(data.cgroup);
     // Its disk (the overlay's upper dir, Docker's data) goes with it.
@@ -302,7 +303,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     // recording its pid (or before recording the node) leaves processes only the run ties to.
     await killProcesses(await runProcesses(run.runId, run.runDir));
     for (const node of state.nodes) {
-      await this.#destroyNode(run, node);
+      await this.#destroyNode(run, node, true);
       ctx.log('destroyed', node.name);
     }
     // And the run's kernel objects the state does not name.
