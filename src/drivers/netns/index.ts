@@ -14,7 +14,7 @@ import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStart
 import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
 import { isAlive, killNodeProcess, nodeProcessSchema } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
-import { waitUntilNodeAnswers } from '../ready.js';
+import { readyPhases, waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
@@ -166,15 +166,18 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
         const record: Node = { ...made, data: { ...made.data, rootfs: made.data.rootfs ?? image.rootfs } };
         const data = record.data;
         const rootfs = data.rootfs ?? image.rootfs;
+        const began = performance.now();
         await save(record);
         await mkdir(data.dir, { recursive: true, mode: 0o700 });
         await writeFile(join(data.dir, 'authorized_keys'), `${userKey.publicKey}\n`, { mode: 0o600 });
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
+        const networked = performance.now();
         const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
         const started: Node = { ...record, data: { ...data, process: process_ } };
         await save(started);
-        await this.#waitReady(started, options, ctx);
-        ctx.log(`up at ${record.host}`, platform.name);
+        const spawned = performance.now();
+        const ready = await this.#waitReady(started, options, ctx);
+        ctx.log(`up at ${record.host} ${readyPhases([['network', networked - began], ['start', spawned - networked], ['sshd', ready.sshMs], ['dockerd', ready.dockerdMs - ready.sshMs]])}`, platform.name);
       },
       { concurrency: platforms.length || 1, signal: ctx.signal },
     );
@@ -204,7 +207,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
   }
 
   /** Wait until the node answers SSH and its dockerd answers. */
-  #waitReady(node: Node, options: NetnsOptions, ctx: Context): Promise<void> {
+  #waitReady(node: Node, options: NetnsOptions, ctx: Context): Promise<ReadyTimes> {
     return waitUntilNodeAnswers(node, {
       timeoutMs: options.readyTimeoutSeconds * 1000,
       signal: ctx.signal,
