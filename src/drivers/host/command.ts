@@ -1,3 +1,6 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { InfraError } from '../../errors.js';
 
@@ -31,8 +34,16 @@ export async function runOnHost(
   return out;
 }
 
-/** Whether a program is on the PATH (or at an absolute path). */
+/** Whether a program is on the PATH (or at an absolute path): looked up here, without starting a shell. */
 export async function hasProgram(name: string): Promise<boolean> {
-  const result = await execa('sh', ['-c', 'command -v "$1"', 'sh', name], { reject: false });
-  return result.exitCode === 0;
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      if ((await stat(candidate)).isFile()) return true;
+    } catch {
+      // not there, or not executable
+    }
+  }
+  return false;
 }

@@ -54,7 +54,31 @@ export function ipIn(netns: string, args: readonly string[]): Promise<HostComman
 /** Nodes reach only each other and the harness: a default route in their netns is refused. */
 export async function refuseDefaultRoute(netns: string, subject: string): Promise<void> {
   const { stdout } = await ipIn(netns, ['-4', 'route', 'show', 'default']);
-  if (stdout.trim() !== '') {
-    throw new InfraError(`${subject} has a default route (${stdout.trim()}); nodes must reach only each other and the harness.`);
+  noDefaultRoute(stdout, subject);
+}
+
+function noDefaultRoute(routes: string, subject: string): void {
+  if (routes.trim() !== '') {
+    throw new InfraError(`${subject} has a default route (${routes.trim()}); nodes must reach only each other and the harness.`);
   }
+}
+
+/**
+ * Several `ip` commands in one process (`ip -batch`), in `netns` when given
+ * (`ip -n`, which switches only itself): while nodes boot, every process the
+ * harness starts costs tens of milliseconds. Stops at the first command that fails.
+ */
+export async function ipBatch(commands: readonly (readonly string[])[], netns?: string): Promise<HostCommandResult> {
+  for (const arg of commands.flat()) {
+    // Our own names and addresses; a batch line is split on whitespace.
+    if (!/^[\w.:/@-]+$/.test(arg)) throw new InfraError(`Cannot pass "${arg}" to "ip -batch".`);
+  }
+  const scope = netns === undefined ? [] : ['-n', netns];
+  return await runOnHost('ip', ['-4', ...scope, '-batch', '-'], { input: `${commands.map((c) => c.join(' ')).join('\n')}\n` });
+}
+
+/** Configure a netns with `ip` commands that print nothing, then refuse a default route in it: one process. */
+export async function configureNetns(netns: string, commands: readonly (readonly string[])[], subject: string): Promise<void> {
+  const { stdout } = await ipBatch([...commands, ['route', 'show', 'default']], netns);
+  noDefaultRoute(stdout, subject);
 }

@@ -15,7 +15,7 @@ import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/nod
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
-import { waitUntilNodeAnswers } from '../ready.js';
+import { readyPhases, waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
@@ -230,6 +230,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
         const record: Node = { ...made, data: { ...made.data, rootfs: made.data.rootfs ?? image.rootfs, process: undefined, starting: true } };
         const data = record.data;
         const rootfs = data.rootfs ?? image.rootfs;
+        const began = performance.now();
         await save(record);
         await pause('node-recorded', platform.name);
         await mkdir(data.dir, { recursive: true, mode: 0o700 });
@@ -239,14 +240,16 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
         await pause('network', platform.name);
         // A process an earlier, killed create started for this node (its pid never recorded) goes first.
         await killNode(data);
+        const networked = performance.now();
         const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
         await pause('process-started', platform.name);
         const started: Node = { ...record, data: { ...data, process: process_, starting: undefined } };
         await save(started);
+        const spawned = performance.now();
         await pause('process-recorded', platform.name);
-        await this.#waitReady(started, options, ctx);
+        const ready = await this.#waitReady(started, options, ctx);
         await pause('ready', platform.name);
-        ctx.log(`up at ${record.host}`, platform.name);
+        ctx.log(`up at ${record.host} ${readyPhases([['network', networked - began], ['start', spawned - networked], ['sshd', ready.sshMs], ['dockerd', ready.dockerdMs - ready.sshMs]])}`, platform.name);
       },
       { concurrency: platforms.length || 1, signal: ctx.signal },
     );
@@ -276,7 +279,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
   }
 
   /** Wait until the node answers SSH and its dockerd answers. */
-  #waitReady(node: Node, options: NetnsOptions, ctx: Context): Promise<void> {
+  #waitReady(node: Node, options: NetnsOptions, ctx: Context): Promise<ReadyTimes> {
     return waitUntilNodeAnswers(node, {
       timeoutMs: options.readyTimeoutSeconds * 1000,
       signal: ctx.signal,

@@ -1,5 +1,5 @@
 import { runOnHost } from '../host/command.js';
-import { addNetns, deleteLink, deleteNetns, ipIn, linkExists, refuseDefaultRoute } from '../host/links.js';
+import { addNetns, configureNetns, deleteLink, deleteNetns, ipBatch, linkExists, netnsExists } from '../host/links.js';
 import type { Subnet } from '../host/leases.js';
 
 /**
@@ -33,11 +33,11 @@ export function nodeAddress(subnet: Subnet, index: number): string {
 /** The run's bridge with the harness's address on it. No NAT, no forwarding rules: nodes reach only each other and us. */
 export async function createBridge(runId: string, subnet: Subnet): Promise<void> {
   const bridge = bridgeName(runId);
-  if (!(await linkExists(bridge))) {
-    await runOnHost('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
-  }
-  await runOnHost('ip', ['addr', 'replace', `${subnet.gateway}/${subnet.prefixLength}`, 'dev', bridge]);
-  await runOnHost('ip', ['link', 'set', bridge, 'up']);
+  await ipBatch([
+    ...((await linkExists(bridge)) ? [] : [['link', 'add', 'name', bridge, 'type', 'bridge']]),
+    ['addr', 'replace', `${subnet.gateway}/${subnet.prefixLength}`, 'dev', bridge],
+    ['link', 'set', bridge, 'up'],
+  ]);
 }
 
 /**
@@ -47,15 +47,16 @@ export async function createBridge(runId: string, subnet: Subnet): Promise<void>
 export async function createNodeNetwork(runId: string, subnet: Subnet, index: number, node: string): Promise<void> {
   const ns = netnsName(runId, node);
   const veth = vethName(runId, index);
+  // Three processes in all (all nodes start at once): a veth lives only as long as
+  // the netns its peer is in, so a netns made just now has none yet.
+  const fresh = !netnsExists(ns);
   await addNetns(ns);
-  if (!(await linkExists(veth))) {
-    await runOnHost('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  }
-  await runOnHost('ip', ['link', 'set', veth, 'master', bridgeName(runId), 'up']);
-  await ipIn(ns, ['link', 'set', 'lo', 'up']);
-  await ipIn(ns, ['addr', 'replace', `${nodeAddress(subnet, index)}/${subnet.prefixLength}`, 'dev', 'eth0']);
-  await ipIn(ns, ['link', 'set', 'eth0', 'up']);
-  await refuseDefaultRoute(ns, `Node ${node}`);
+  await ipBatch([
+    ...(fresh || !(await linkExists(veth)) ? [['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]] : []),
+    ['link', 'set', veth, 'master', bridgeName(runId), 'up'],
+  ]);
+  const address = `${nodeAddress(subnet, index)}/${subnet.prefixLength}`;
+  await configureNetns(ns, [['link', 'set', 'lo', 'up'], ['addr', 'replace', address, 'dev', 'eth0'], ['link', 'set', 'eth0', 'up']], `Node ${node}`);
 }
 
 /** Remove a node's netns and veth; absent ones are fine (destroy after a half create). */

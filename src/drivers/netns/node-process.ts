@@ -1,10 +1,17 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfraError } from '../../errors.js';
 import { COMMAND_PATH } from '../../transport/index.js';
 import { startTimeOf, type NodeProcess } from '../host/processes.js';
 import { PREFIX } from './network.js';
+
+/**
+ * What a node's /dev holds besides its mounts, copied from the image's /dev
+ * (made by debootstrap); /dev/ptmx is its devpts's. Not the image's
+ * /dev/console: that is this machine's console.
+ */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'fd', 'stdin', 'stdout', 'stderr'];
 
 /**
  * PID 1 of a node. It runs inside the node's own UTS, IPC, mount and PID
@@ -26,6 +33,12 @@ import { PREFIX } from './network.js';
  *   waiting on a registry that nodes cannot (and must not) reach.
  * - sshd starts first; dockerd after `dockerd_delay` seconds, which is 0 but
  *   for the fault suite's slow-dockerd test (host/test-hooks.ts).
+ *
+ * Every program this script starts is paid for by every node while all of them
+ * boot at once on a few cores: the mounts are one `mount --all` of the node's
+ * `fstab` (written by {@link nodeFstab}), and the node's own files
+ * (authorized_keys, host key, hostname, hosts) are written into its upper dir
+ * by the harness before it starts ({@link prepareNodeDisk}).
  */
 export const NODE_INIT = `
 set -eu
@@ -34,38 +47,11 @@ PATH=${COMMAND_PATH}
 export PATH
 root=$dir/root
 hostname "$name"
-mkdir -p "$dir/upper" "$dir/work" "$dir/docker" "$root"
-mount -t overlay overlay -o "lowerdir=$lower,upperdir=$dir/upper,workdir=$dir/work" "$root"
-mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
-mount -t sysfs -o nosuid,nodev,noexec sysfs "$root/sys"
-mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
-mount -t tmpfs -o nosuid,mode=0755,size=1m tmpfs "$root/dev"
-mknod -m 0666 "$root/dev/null" c 1 3
-mknod -m 0666 "$root/dev/zero" c 1 5
-mknod -m 0666 "$root/dev/full" c 1 7
-mknod -m 0666 "$root/dev/random" c 1 8
-mknod -m 0666 "$root/dev/urandom" c 1 9
-mknod -m 0666 "$root/dev/tty" c 5 0
-mkdir -m 0755 "$root/dev/pts" "$root/dev/mqueue"
-mkdir -m 1777 "$root/dev/shm"
+mount --all --fstab "$dir/fstab"
+mkdir -p "$root/run/sshd" "$root/run/lock"
+cd "$lower/dev"
+cp -a ${DEVICES.join(' ')} "$root/dev/"
 ln -s pts/ptmx "$root/dev/ptmx"
-ln -s /proc/self/fd "$root/dev/fd"
-ln -s /proc/self/fd/0 "$root/dev/stdin"
-ln -s /proc/self/fd/1 "$root/dev/stdout"
-ln -s /proc/self/fd/2 "$root/dev/stderr"
-mount -t devpts -o newinstance,nosuid,noexec,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts"
-mount -t tmpfs -o nosuid,nodev,mode=1777,size=64m tmpfs "$root/dev/shm"
-mount -t mqueue -o nosuid,nodev,noexec mqueue "$root/dev/mqueue"
-mount -t tmpfs -o nosuid,nodev,mode=0755,size=64m tmpfs "$root/run"
-mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$root/tmp"
-mkdir -p "$root/var/lib/docker" "$root/run/sshd" "$root/run/lock" "$root/root/.ssh"
-mount --bind "$dir/docker" "$root/var/lib/docker"
-chmod 0700 "$root/root/.ssh"
-cp "$dir/authorized_keys" "$root/root/.ssh/authorized_keys"
-cp "$dir/ssh_host_ed25519_key" "$root/etc/ssh/ssh_host_ed25519_key"
-chmod 0600 "$root/root/.ssh/authorized_keys" "$root/etc/ssh/ssh_host_ed25519_key"
-echo "$name" >"$root/etc/hostname"
-printf '127.0.0.1 localhost\\n%s %s\\n' "$address" "$name" >"$root/etc/hosts"
 # The logs stay in the node's dir on this machine, where the harness's hints point.
 exec 3>>"$dir/dockerd.log" 4>>"$dir/sshd.log"
 cd "$root"
@@ -87,6 +73,69 @@ exec 3>&- 4>&-
 while :; do wait || true; sleep 1; done
 `;
 
+/** A path as an fstab field: whitespace and backslashes octal-escaped, as fstab(5) says. */
+function fstabField(value: string): string {
+  return value.replace(/[\\\s]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/** The node's mounts in the order NODE_INIT makes them, as an fstab for `mount --all`. */
+export function nodeFstab(dir: string, lower: string): string {
+  const root = join(dir, 'root');
+  const at = (path: string) => fstabField(join(root, path));
+  const mkdir = 'X-mount.mkdir';
+  const overlay = `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
+  const lines = [
+    ['overlay', fstabField(root), 'overlay', fstabField(overlay)],
+    ['proc', at('proc'), 'proc', 'nosuid,nodev,noexec'],
+    ['sysfs', at('sys'), 'sysfs', 'nosuid,nodev,noexec'],
+    ['/sys/fs/cgroup', at('sys/fs/cgroup'), 'none', 'rbind'],
+    ['tmpfs', at('dev'), 'tmpfs', 'nosuid,mode=0755,size=1m'],
+    ['devpts', at('dev/pts'), 'devpts', `newinstance,nosuid,noexec,ptmxmode=0666,mode=0620,gid=5,${mkdir}`],
+    ['tmpfs', at('dev/shm'), 'tmpfs', `nosuid,nodev,mode=1777,size=64m,${mkdir}`],
+    ['mqueue', at('dev/mqueue'), 'mqueue', `nosuid,nodev,noexec,${mkdir}`],
+    ['tmpfs', at('run'), 'tmpfs', 'nosuid,nodev,mode=0755,size=64m'],
+    ['tmpfs', at('tmp'), 'tmpfs', 'nosuid,nodev,mode=1777'],
+    [fstabField(join(dir, 'docker')), at('var/lib/docker'), 'none', `bind,${mkdir}`],
+  ];
+  return `${lines.map((fields) => `${fields.join(' ')} 0 0`).join('\n')}\n`;
+}
+
+/**
+ * Write what the node finds on its disk at boot into its upper dir (the overlay
+ * is not mounted then): its fstab beside it, and in it root's authorized_keys,
+ * its host key, hostname and hosts. Directories the image has get the image's
+ * mode and owner, so the node sees them as the image made them.
+ */
+export function prepareNodeDisk(args: { node: string; dir: string; address: string; rootfs: string }): void {
+  const { dir, rootfs } = args;
+  const upper = join(dir, 'upper');
+  for (const sub of ['upper', 'work', 'docker', 'root']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o755 });
+  writeFileSync(join(dir, 'fstab'), nodeFstab(dir, rootfs));
+  const mirrorDir = (path: string) => {
+    let at = '';
+    for (const part of path.split('/')) {
+      at = join(at, part);
+      const image = statSync(join(rootfs, at), { throwIfNoEntry: false });
+      const mine = join(upper, at);
+      if (!statSync(mine, { throwIfNoEntry: false })) mkdirSync(mine, { mode: image?.mode ?? 0o700 });
+      chmodSync(mine, (image?.mode ?? 0o700) & 0o7777);
+      if (image) chownSync(mine, image.uid, image.gid);
+    }
+  };
+  const put = (path: string, content: string | Buffer, mode: number) => {
+    const file = join(upper, path);
+    rmSync(file, { force: true });
+    writeFileSync(file, content, { mode });
+    chmodSync(file, mode);
+  };
+  mirrorDir('root/.ssh');
+  mirrorDir('etc/ssh');
+  put('root/.ssh/authorized_keys', readFileSync(join(dir, 'authorized_keys')), 0o600);
+  put('etc/ssh/ssh_host_ed25519_key', readFileSync(join(dir, 'ssh_host_ed25519_key')), 0o600);
+  put('etc/hostname', `${args.node}\n`, 0o644);
+  put('etc/hosts', `127.0.0.1 localhost\n${args.address} ${args.node}\n`, 0o644);
+}
+
 export function cgroupParent(runId: string, node: string): string {
   return `/${PREFIX.cgroup}${runId}-${node}`;
 }
@@ -103,6 +152,7 @@ export function startNodeProcess(args: {
   /** Seconds dockerd starts late (test hook only; default 0). */
   dockerdDelaySeconds?: number;
 }): NodeProcess {
+  prepareNodeDisk({ node: args.node, dir: args.dir, address: args.address, rootfs: args.rootfs });
   const log = openSync(join(args.dir, 'node.log'), 'a');
   try {
     const child = spawn(
