@@ -69,9 +69,7 @@ describe('hermetic nodes (netns driver)', () => {
         expect((await exec(node, 'getent', 'group', `hermetic-${other}`)).exitCode).toBe(2);
         expect((await exec(node, 'dpkg', '--get-selections', 'procps')).stdout).toMatch(/procps\s+hold/);
         // The image's home, with the node's own line; nothing planted on this machine.
-        const started = performance.now();
         const home = await exec(node, 'sh', '-c', 'cat ~/.bashrc; ls -a ~; echo "planted=${HERMETIC_PLANTED:-no}"');
-        expect(performance.now() - started).toBeLessThan(5000);
         expect(home.stdout).toContain(`export HERMETIC_NODE=${node}`);
         expect(home.stdout).not.toContain('planted by test');
         expect(home.stdout).not.toContain('.swarm-molecule-hermetic-test.lock');
