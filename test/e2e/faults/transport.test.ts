@@ -49,10 +49,12 @@ describe('a command that times out', () => {
     try {
       await connection.run(['true']);
       const before = connection.listenerCounts();
-      const results = await Promise.all(Array.from({ length: 15 }, () => connection.run(['sleep', '30'], { timeoutMs: 300 }).catch((e: unknown) => e)));
+      // A duration of its own: another `sleep 300` on this shared machine is not this test's.
+      const seconds = `30.${String(process.pid).padStart(7, '0')}`;
+      const results = await Promise.all(Array.from({ length: 15 }, () => connection.run(['sleep', seconds], { timeoutMs: 300 }).catch((e: unknown) => e)));
       for (const result of results) expect(result).toBeInstanceOf(InfraError);
       expect(connection.listenerCounts()).toEqual({ close: before.close, inFlight: 0 });
-      expect(processesWith('sleep 30').filter((p) => !p.includes('sh -c'))).toEqual([]);
+      expect(processesWith(`sleep ${seconds}`).filter((p) => !p.includes('sh -c'))).toEqual([]);
       expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
     } finally {
       process.off('warning', onWarning);
