@@ -71,7 +71,7 @@ export interface StepConfig {
 }
 
 export interface DriverConfig {
-  name: 'netns' | 'vagrant' | 'existing';
+  name: 'netns' | 'docker' | 'vagrant' | 'existing';
   options: Record<string, unknown>;
 }
 

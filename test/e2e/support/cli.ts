@@ -5,6 +5,6 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../../bin/swarm-molecule.js', import.meta.url));
 
 /** The built CLI, run as a user would (in `cwd`, plain output as in CI). */
-export function swarmMolecule(args: string[], cwd: string = repoRoot): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
-  return execa('node', [bin, ...args], { cwd, reject: false, all: true, env: { CI: 'true', NO_COLOR: '1' } });
+export function swarmMolecule(args: string[], cwd: string = repoRoot, env: Record<string, string> = {}): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
+  return execa('node', [bin, ...args], { cwd, reject: false, all: true, env: { CI: 'true', NO_COLOR: '1', ...env } });
 }
