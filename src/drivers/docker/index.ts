@@ -10,7 +10,7 @@ import { tar } from '../../transport/tar.js';
 import { hasProgram } from '../host/command.js';
 import { cachedNodeImage, ensureNodeImage, INIT_PATH } from '../host/node-image/index.js';
 import { waitUntilNodeAnswers } from '../ready.js';
-import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import { engineClient, engineMessage, followProgress, hasImage, importArchive, statusOf, unreachable } from './client.js';
 import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineAddress } from './engine-address.js';
@@ -150,16 +150,9 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
 
     // Nodes that are no longer in the scenario go.
-    const wanted = new Set(platforms.map((p) => p.name));
-    for (const node of state.nodes.filter((n) => !wanted.has(n.name))) {
+    const save = await keepPlatformNodes(ctx, state, platforms, async (node) => {
       await removeLabelled(docker, { ...labelsOf(ctx, runData.runId), [LABEL.node]: node.name });
-    }
-    state.nodes = state.nodes.filter((n) => wanted.has(n.name));
-    const save = async (record: Node) => {
-      state.nodes = [...state.nodes.filter((n) => n.name !== record.name), record];
-      state.nodes.sort((a, b) => platforms.findIndex((p) => p.name === a.name) - platforms.findIndex((p) => p.name === b.name));
-      await ctx.record(state);
-    };
+    });
 
     await pMap(
       platforms,
@@ -246,6 +239,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
       name: platform.name,
       host: published ? publishedHost(address) : nodeAddress(subnet, index),
       port,
+      address: nodeAddress(subnet, index),
       user: 'root',
       identityFile: keyPath,
       hostKey: hostKey.publicKey,

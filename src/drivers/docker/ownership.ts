@@ -44,6 +44,7 @@ export function verifyDockerState(
     checkNodeName(ctx, `${at}.name`, node.name);
     expectMade(ctx, `${at}.data.container`, node.data.container, names(run.runId).container(node.name));
     expectMade(ctx, `${at}.data.volume`, node.data.volume, names(run.runId).volume(node.name));
+    if (node.address !== undefined) expectMade(ctx, `${at}.address`, node.address, address(run.subnet ?? '', node.data.index));
     if (run.connect === 'address') {
       expectMade(ctx, `${at}.host`, node.host, address(run.subnet ?? '', node.data.index));
       expectMade(ctx, `${at}.port`, node.port, 22);
