@@ -79,6 +79,16 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
     return { address, docker: engineClient(address) };
   }
 
+  /** The engine, answering: one that does not is an infrastructure error that says what to do. */
+  async #connected(): Promise<{ address: EngineAddress; docker: Docker }> {
+    const engine = this.#engine();
+    await engine.docker.ping().catch((error: unknown) => {
+      const { problem, fix } = unreachable(engine.address, error);
+      throw new InfraError(problem, { hint: fix });
+    });
+    return engine;
+  }
+
   async sanityCheck(ctx: DriverContext): Promise<SanityProblem[]> {
     const options = this.#options(ctx);
     let engine: { address: EngineAddress; docker: Docker };
@@ -116,11 +126,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
 
   async create(ctx: Context, platforms: PlatformConfig[], previous: State | undefined): Promise<State> {
     const options = this.#options(ctx);
-    const { address, docker } = this.#engine();
-    await docker.ping().catch((error: unknown) => {
-      const { problem, fix } = unreachable(address, error);
-      throw new InfraError(problem, { hint: fix });
-    });
+    const { address, docker } = await this.#connected();
     // Before anything else exists: a build that fails leaves nothing to clean up.
     const image = await this.#image(ctx, options, docker);
     const state: State = { nodes: [...(previous?.nodes ?? [])], run: previous?.run };
@@ -340,7 +346,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
   async destroy(ctx: Context, state: State): Promise<void> {
     const run = state.run;
     if (!run) return;
-    const { docker } = this.#engine();
+    const { docker } = await this.#connected();
     const removed = await removeLabelled(docker, labelsOf(ctx, run.runId));
     for (const node of state.nodes) ctx.log('destroyed', node.name);
     if (removed.length > 0) ctx.log(`removed ${removed.join(', ')} of run ${run.runId}`);
@@ -354,7 +360,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
 
   /** Without the state file: everything on the engine labelled with this project and scenario. */
   async sweep(ctx: DriverContext): Promise<string[]> {
-    const { docker } = this.#engine();
+    const { docker } = await this.#connected();
     const labels = labelsOf(ctx);
     const removed = await removeLabelled(docker, labels);
     if (removed.length === 0) return [];
@@ -364,7 +370,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
   }
 
   async status(_ctx: Context, state: State): Promise<Map<string, NodeStatus>> {
-    const { docker } = this.#engine();
+    const { docker } = await this.#connected();
     const statuses = new Map<string, NodeStatus>();
     for (const node of state.nodes) {
       const container = await this.#inspect(docker, node.data.container);
@@ -376,7 +382,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
   /** A crash: every process of the node dies at once (SIGKILL to the container); its volume and container stay. */
   async stop(ctx: Context, state: State, name: string): Promise<State> {
     const node = this.#node(state, name);
-    const { docker } = this.#engine();
+    const { docker } = await this.#connected();
     const container = await this.#inspect(docker, node.data.container);
     if (container?.State.Running) await docker.getContainer(node.data.container).kill({ signal: 'SIGKILL' });
     ctx.log('stopped', name);
@@ -385,7 +391,7 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
 
   async start(ctx: Context, state: State, name: string): Promise<State> {
     const node = this.#node(state, name);
-    const { docker } = this.#engine();
+    const { docker } = await this.#connected();
     const container = await this.#inspect(docker, node.data.container);
     if (!container) throw new InfraError(`The container ${node.data.container} of ${name} is gone from the engine.`, { hint: `Run "swarm-molecule create -s ${ctx.scenario.name}" to make it again.` });
     if (!container.State.Running) await docker.getContainer(node.data.container).start();

@@ -24,7 +24,7 @@ let home: string;
 
 /** The CLI as the test user, in its own project, with its own HOME. */
 const asUser = (args: string[]) =>
-  execa('runuser', ['-u', USER, '--', 'node', bin, ...args], {
+  execa('/usr/sbin/runuser', ['-u', USER, '--', 'node', bin, ...args], {
     cwd: project,
     reject: false,
     all: true,
