@@ -208,8 +208,8 @@ const table = (rows: string[][]) => {
 };
 const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
 console.log(`\nswarm-molecule bench · ${machine} · ${runs} runs\n`);
-console.log('6 nodes (3 managers + 3 workers), seconds');
-console.log(
+if (only !== 'docker') console.log('6 nodes (3 managers + 3 workers), seconds');
+if (only !== 'docker') console.log(
   table([
     ['action', 'median', 'spread', 'floor', 'ours/floor'],
     ...small.rows.map((r) => [r.action, s(median(r.ours)), spread(r.ours), r.floor ? s(median(r.floor)) : '-', r.floor ? `${(median(r.ours) / median(r.floor)).toFixed(2)}×` : '-']),
