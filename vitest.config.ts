@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**'],
+          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**'],
           fileParallelism: false,
           globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 600_000,
@@ -43,6 +43,18 @@ export default defineConfig({
           include: ['test/e2e/vagrant/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 1_200_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
+      {
+        // The docker driver on a real engine: the project's own dockerd in a network
+        // namespace with no route out (test/e2e/docker/support/engine.ts).
+        test: {
+          name: 'docker',
+          include: ['test/e2e/docker/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
           hookTimeout: 300_000,
           globalSetup: ['test/e2e/support/global-setup.ts'],
         },

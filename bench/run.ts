@@ -15,8 +15,12 @@ import { StateStore } from '../dist/lifecycle/state.js';
 import type { ActionResult, Reporter } from '../dist/reporters/types.js';
 import { SshConnection } from '../dist/transport/index.js';
 
+import { startTestEngine } from '../test/e2e/docker/support/engine.js';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+/** BENCH_ONLY=docker: only the docker driver's column (no results.json). */
+const only = process.env.BENCH_ONLY;
 const project = (name: string) => join(root, 'bench', 'projects', name);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -144,6 +148,38 @@ async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
   return { rows: Object.values(rows), nodeMiB };
 }
 
+/**
+ * The six-node project on the docker driver, against the project's own engine
+ * (a dockerd in a network namespace with no route out, as in the docker tests).
+ * The node image is imported into the fresh engine before the first create.
+ */
+async function sixOnDocker(): Promise<Row[]> {
+  const dir = project('six');
+  rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
+  const loaded = await loadScenario(dir, 'default');
+  // This machine's engine cannot make privileged containers (no CAP_SYS_RESOURCE).
+  const scenario: Scenario = { ...loaded, driver: { name: 'docker', options: { privileged: false } } };
+  const engine = await startTestEngine();
+  process.env.DOCKER_HOST = `unix://${engine.socket}`;
+  const rows: Record<string, Row> = {};
+  const add = (action: string, value: number) => (rows[action] ??= { action, ours: [] }).ours.push(value);
+  try {
+    for (let run = 0; run < runs; run++) {
+      process.stderr.write(`6 nodes on the docker driver, run ${run + 1}/${runs}\n`);
+      const created = await act(scenario, dir, ['create']);
+      add(run === 0 ? 'create (first: image import)' : 'create', created.get('create') ?? NaN);
+      const converged = await act(scenario, dir, ['converge', 'idempotence']);
+      add('converge', converged.get('converge') ?? NaN);
+      add('idempotence', converged.get('idempotence') ?? NaN);
+      add('destroy', (await act(scenario, dir, ['destroy'])).get('destroy') ?? NaN);
+    }
+  } finally {
+    delete process.env.DOCKER_HOST;
+    await engine.stop();
+  }
+  return Object.values(rows);
+}
+
 async function twenty(): Promise<Row[]> {
   const dir = project('twenty');
   rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
@@ -161,8 +197,9 @@ async function twenty(): Promise<Row[]> {
 }
 
 const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
-const small = await six();
-const scale = await twenty();
+const small = only === 'docker' ? { rows: [], nodeMiB: [] } : await six();
+const docker = await sixOnDocker();
+const scale = only === 'docker' ? [] : await twenty();
 clearInterval(sampler);
 
 const table = (rows: string[][]) => {
@@ -171,14 +208,22 @@ const table = (rows: string[][]) => {
 };
 const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
 console.log(`\nswarm-molecule bench · ${machine} · ${runs} runs\n`);
-console.log('6 nodes (3 managers + 3 workers), seconds');
-console.log(
+if (only !== 'docker') console.log('6 nodes (3 managers + 3 workers), seconds');
+if (only !== 'docker') console.log(
   table([
     ['action', 'median', 'spread', 'floor', 'ours/floor'],
     ...small.rows.map((r) => [r.action, s(median(r.ours)), spread(r.ours), r.floor ? s(median(r.floor)) : '-', r.floor ? `${(median(r.ours) / median(r.floor)).toFixed(2)}×` : '-']),
   ]),
 );
 const sixBy = (a: string) => median(small.rows.find((r) => r.action === a)?.ours ?? []);
+console.log('\n6 nodes, netns and docker drivers, seconds (median)');
+console.log(
+  table([
+    ['action', 'netns', 'docker', 'docker spread'],
+    ...docker.map((r) => [r.action, r.action.startsWith('create') ? s(sixBy('create')) : s(sixBy(r.action)), s(median(r.ours)), spread(r.ours)]),
+  ]),
+);
+if (only === 'docker') process.exit(0);
 console.log('\nscale, seconds');
 console.log(
   table([
@@ -191,5 +236,5 @@ console.log(`\nmemory: harness peak ${peakMiB.toFixed(0)} MiB; per node after co
 
 writeFileSync(
   join(root, 'bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, six: small.rows, twenty: scale, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, six: small.rows, sixOnDocker: docker, twenty: scale, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
 );

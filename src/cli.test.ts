@@ -27,6 +27,7 @@ describe('the command line', () => {
     ['a command that does not exist', ['bogus'], "unknown command 'bogus'"],
     ['a missing argument', ['matrix'], "missing required argument 'command'"],
     ['something init cannot make', ['init', 'thing', 'x'], '"init thing" is not something'],
+    ['a driver init cannot write a scenario for', ['init', 'scenario', 'x', '--driver', 'kvm'], "argument 'kvm' is invalid"],
   ])('exits 2 (usage) on %s', async (_, args, message) => {
     expect(await run(...args)).toBe(2);
     expect(stderr).toContain(message);

@@ -118,7 +118,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '<what>', description: 'what to create: scenario' },
       { name: '<name>', description: "the new scenario's name" },
     ],
-    run: async ([what, name]) => out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '')),
+    options: ['driver'],
+    run: async ([what, name], options) => out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '', options.driver ?? 'netns')),
   },
   {
     name: 'schema',

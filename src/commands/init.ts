@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { ScaffoldDriver } from './options.js';
 
 // In a user's project the schema comes with the installed package; in this repository it is at the root.
 const schemaPath = (projectDir: string) =>
@@ -9,11 +10,26 @@ const schemaPath = (projectDir: string) =>
     ? '../../node_modules/swarm-molecule/schema/scenario.schema.json'
     : '../../schema/scenario.schema.json';
 
-const scenarioFile = (name: string, schema: string) => `# yaml-language-server: $schema=${schema}
-# Scenario "${name}": a swarm of 3 managers and 2 workers on the embedded netns driver.
+/** The driver block of a new scenario, with what a user should know about it. */
+const DRIVER_BLOCKS: Record<ScaffoldDriver, string> = {
+  netns: `# Scenario "NAME": a swarm of 3 managers and 2 workers on the embedded netns driver
+# (real nodes on this Linux machine; needs root).
 driver:
   name: netns
+`,
+  docker: `# Scenario "NAME": a swarm of 3 managers and 2 workers on the docker driver: each
+# node a container with its own dockerd and sshd, on the engine the docker CLI
+# uses (DOCKER_HOST, the current docker context, else the local socket).
+driver:
+  name: docker
+  options:
+    # Nodes run privileged; on an engine that refuses it (rootless), set false.
+    privileged: true
+`,
+};
 
+const scenarioFile = (name: string, schema: string, driver: ScaffoldDriver) => `# yaml-language-server: $schema=${schema}
+${DRIVER_BLOCKS[driver].replace('NAME', name)}
 platforms:
   - name: ${name}-manager-01
     groups: [swarm-leader, swarm-manager]
@@ -77,7 +93,7 @@ export default defineVerifyStep({
 `;
 
 /** `init scenario NAME`: a scenario with a custom converge step and a custom verify step. */
-export async function scaffoldScenario(projectDir: string, name: string): Promise<string[]> {
+export async function scaffoldScenario(projectDir: string, name: string, driver: ScaffoldDriver = 'netns'): Promise<string[]> {
   if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(name)) {
     throw new UsageError(`"${name}" is not a usable scenario name.`, { hint: 'Use lowercase letters, digits and hyphens (it prefixes node hostnames).' });
   }
@@ -85,7 +101,7 @@ export async function scaffoldScenario(projectDir: string, name: string): Promis
   if (existsSync(dir)) throw new UsageError(`Scenario "${name}" exists already (${dir}).`);
   await mkdir(join(dir, 'steps'), { recursive: true });
   const files: [string, string][] = [
-    [join(dir, 'scenario.yml'), scenarioFile(name, schemaPath(projectDir))],
+    [join(dir, 'scenario.yml'), scenarioFile(name, schemaPath(projectDir), driver)],
     [join(dir, 'steps', 'converge-example.ts'), convergeStep],
     [join(dir, 'steps', 'verify-example.ts'), verifyStep],
   ];
@@ -94,8 +110,8 @@ export async function scaffoldScenario(projectDir: string, name: string): Promis
 }
 
 /** `init scenario NAME`: what was made, and how to run it. */
-export async function init(projectDir: string, what: string, name: string): Promise<string> {
-  if (what !== 'scenario') throw new UsageError(`"init ${what}" is not something swarm-molecule can create.`, { hint: 'Use "init scenario NAME".' });
-  const files = await scaffoldScenario(projectDir, name);
+export async function init(projectDir: string, what: string, name: string, driver: ScaffoldDriver = 'netns'): Promise<string> {
+  if (what !== 'scenario') throw new UsageError(`"init ${what}" is not something swarm-molecule can create.`, { hint: 'Use "init scenario NAME [--driver netns|docker]".' });
+  const files = await scaffoldScenario(projectDir, name, driver);
   return `Created scenario "${name}":\n${files.map((f) => `  ${f}`).join('\n')}\nRun it with: swarm-molecule test -s ${name}\n`;
 }

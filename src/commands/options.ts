@@ -25,7 +25,12 @@ export interface CliOptions {
   write?: boolean;
   cacheDir?: string;
   mirror?: string;
+  driver?: ScaffoldDriver;
 }
+
+/** The drivers `init scenario` writes a scenario for. */
+export const SCAFFOLD_DRIVERS = ['netns', 'docker'] as const;
+export type ScaffoldDriver = (typeof SCAFFOLD_DRIVERS)[number];
 
 /** How one option is written, explained and parsed; `T` is the value a command receives. */
 export interface OptionSpec<T> {
@@ -74,6 +79,7 @@ export const OPTIONS: OptionTable = {
   write: { flags: '--write', description: 'write it to schema/scenario.schema.json' },
   cacheDir: { flags: '--cache-dir <dir>', description: 'where node images are cached (default $SWARM_MOLECULE_CACHE or /var/cache/swarm-molecule)' },
   mirror: { flags: '--mirror <url>', description: 'the Debian mirror to build the node image from (default the one this machine uses)' },
+  driver: { flags: '--driver <name>', description: 'the driver of the new scenario: netns (this Linux machine, root) or docker (any Docker engine)', choices: SCAFFOLD_DRIVERS, default: 'netns' },
 };
 
 export type OptionName = keyof CliOptions;

@@ -142,7 +142,7 @@ sequences:
     const error = await problems('broken');
     expect(error.message).toBe('Scenario "broken" is not valid (7 problems).');
     expect(short(error)).toEqual([
-      '2:9 schema driver.name is the string "netnss", not one of netns, vagrant, existing. Did you mean "netns"?',
+      '2:9 schema driver.name is the string "netnss", not one of netns, docker, vagrant, existing. Did you mean "netns"?',
       '4:11 schema platforms[0].name must be a valid hostname: 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen (got the string "Manager_01").',
       '5:5 schema Unknown key "grups" in platforms[0]. Did you mean "groups"?',
       '6:11 schema platforms[0].port must be a number, got the string "22".',

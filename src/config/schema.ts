@@ -26,11 +26,11 @@ const optionsRecord = z.record(z.string(), z.unknown());
 export const driverSchema = z
   .strictObject({
     name: z
-      .enum(['netns', 'vagrant', 'existing'])
+      .enum(['netns', 'docker', 'vagrant', 'existing'])
       .default('netns')
       .meta({
         title: 'Driver',
-        description: 'netns: real nodes on this Linux machine (one dockerd per network namespace); vagrant: Vagrant machines (VMs, or containers with the docker provider); existing: hosts you already have, over SSH.',
+        description: 'netns: real nodes on this Linux machine (one dockerd per network namespace); docker: nodes as containers on any Docker engine (DOCKER_HOST, docker contexts); vagrant: Vagrant machines (VMs, or containers with the docker provider); existing: hosts you already have, over SSH.',
       }),
     options: optionsRecord.default({}).meta({ description: 'Driver-specific options.' }),
   })
@@ -54,9 +54,9 @@ export const platformSchema = z
     port: z.number().int().min(1).max(65535).optional().meta({ description: 'existing driver: SSH port (default 22).' }),
     user: z.string().min(1).optional().meta({ description: 'existing/vagrant driver: SSH user.' }),
     identityFile: z.string().min(1).optional().meta({ description: 'existing driver: SSH private key file.' }),
-    box: z.string().min(1).optional().meta({ description: 'vagrant driver: box (VM providers) or image (docker provider).' }),
-    memory: z.number().int().positive().optional().meta({ description: 'vagrant driver: memory in MiB.' }),
-    cpus: z.number().int().positive().optional().meta({ description: 'vagrant driver: number of CPUs.' }),
+    box: z.string().min(1).optional().meta({ description: 'vagrant driver: box (VM providers) or image (docker provider); docker driver: the node image.' }),
+    memory: z.number().int().positive().optional().meta({ description: 'vagrant and docker drivers: memory in MiB.' }),
+    cpus: z.number().int().positive().optional().meta({ description: 'vagrant and docker drivers: number of CPUs.' }),
   })
   .meta({ title: 'Platform', description: 'A node of the cluster.' });
 

@@ -73,7 +73,7 @@ export interface StepConfig {
 }
 
 export interface DriverConfig {
-  name: 'netns' | 'vagrant' | 'existing';
+  name: 'netns' | 'docker' | 'vagrant' | 'existing';
   options: Record<string, unknown>;
 }
 

@@ -10,6 +10,7 @@ const drivers: Record<string, () => Promise<Driver>> = {
   netns: () => Promise.resolve(netnsDriver()),
   vagrant: () => import('./vagrant/index.js').then((m) => m.vagrantDriver()),
   existing: () => import('./existing/index.js').then((m) => m.existingDriver()),
+  docker: () => import('./docker/index.js').then((m) => m.dockerDriver()),
 };
 
 /** Each driver's `driver.options` schema, for `syntax` to check with positions before anything is made. */
@@ -17,6 +18,7 @@ const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
   netns: () => Promise.resolve(netnsOptions),
   vagrant: () => import('./vagrant/options.js').then((m) => m.optionsSchema),
   existing: () => import('./existing/index.js').then((m) => m.optionsSchema),
+  docker: () => import('./docker/options.js').then((m) => m.optionsSchema),
 };
 
 /** The schema of a driver's options; undefined for a driver that is not available. */

@@ -39,6 +39,28 @@ export interface TypedDriver<Run, Node> {
   verifyOwnership?(ctx: DriverContext, state: RunState<Run, Node>): Promise<void>;
 }
 
+/**
+ * Make the state's nodes those of `platforms`: nodes no longer in the scenario
+ * are handed to `remove` and dropped. Returns `save`, which puts a node's
+ * record into the state (in platform order) and records it, as `create` does
+ * before and after making each node.
+ */
+export async function keepPlatformNodes<Run, Node>(
+  ctx: TypedDriverContext<Run, Node>,
+  state: RunState<Run, Node>,
+  platforms: readonly PlatformConfig[],
+  remove: (node: NodeRecord<Node>) => Promise<void>,
+): Promise<(record: NodeRecord<Node>) => Promise<void>> {
+  const wanted = new Set(platforms.map((p) => p.name));
+  for (const node of state.nodes.filter((n) => !wanted.has(n.name))) await remove(node);
+  state.nodes = state.nodes.filter((n) => wanted.has(n.name));
+  const order = (name: string) => platforms.findIndex((p) => p.name === name);
+  return async (record) => {
+    state.nodes = [...state.nodes.filter((n) => n.name !== record.name), record].sort((a, b) => order(a.name) - order(b.name));
+    await ctx.record(state);
+  };
+}
+
 /** The schemas of a driver's state: what its run data and each node's data must be. */
 export interface DriverStateSchemas<Run extends Record<string, unknown>, Node extends Record<string, unknown>> {
   run: z.ZodType<Run>;

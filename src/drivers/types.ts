@@ -3,6 +3,12 @@ import type { SshTarget } from '../transport/index.js';
 
 /** A node as the state file records it: how to reach it, and the driver's own facts. */
 export interface NodeRecord<Data = Record<string, unknown>> extends SshTarget {
+  /**
+   * The node's own address on the node network, as its peers reach it (Swarm's
+   * advertise address); default `host`. They differ where the harness reaches
+   * sshd through a published port (the docker driver on a remote engine).
+   */
+  address?: string;
   /** Driver-specific facts needed to stop, start and destroy the node (see `defineDriver`). */
   data: Data;
 }

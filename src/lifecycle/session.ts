@@ -125,7 +125,10 @@ export class Session {
     const pool = this.#connections();
     const book = {
       platforms: this.scenario.platforms,
-      addressOf: (name: string) => this.nodes().nodes.find((n) => n.name === name)?.host ?? '',
+      addressOf: (name: string) => {
+        const node = this.nodes().nodes.find((n) => n.name === name);
+        return node?.address ?? node?.host ?? '';
+      },
       connections: pool,
       reads: new Map<string, Promise<string>>(),
     };

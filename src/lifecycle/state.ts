@@ -20,6 +20,7 @@ const nodeSchema = z.object({
   user: z.string(),
   identityFile: z.string(),
   hostKey: z.string().optional(),
+  address: z.string().optional(),
   data: z.record(z.string(), z.unknown()),
 });
 

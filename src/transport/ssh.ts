@@ -320,7 +320,10 @@ export class SshConnection {
       const client = new ssh2.Client();
       let mismatch = false;
       client.once('ready', () => resolve(client));
-      client.once('error', (error) => {
+      // `on`, not `once`: ssh2 may emit a second error for the same failed attempt (a port
+      // forwarder that accepts and then drops the connection: "Connection lost before
+      // handshake" after the first), which would otherwise crash the process.
+      client.on('error', (error) => {
         client.end();
         reject(mismatch ? new HostKeyMismatch(name, host, port) : error);
       });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadScenario, type Scenario } from '../../src/config/index.js';
-import type { Driver, DriverContext, DriverState } from '../../src/drivers/index.js';
+import type { Driver, DriverContext, DriverState, NodeRecord } from '../../src/drivers/index.js';
+import { SshConnection } from '../../src/transport/index.js';
 
 /**
  * What the contract needs to know of a driver beyond the `Driver` interface:
@@ -25,6 +26,37 @@ export interface ContractSubject {
 }
 
 const PLATFORMS = ['contract-1', 'contract-2'];
+
+/** A node of the state, by name. */
+export function nodeOf(state: DriverState, name: string): NodeRecord {
+  const found = state.nodes.find((n) => n.name === name);
+  if (!found) throw new Error(`no node ${name} in the state`);
+  return found;
+}
+
+async function onNode(state: DriverState, name: string, script: string, ...args: string[]): Promise<{ stdout: string; exitCode: number }> {
+  const connection = new SshConnection(nodeOf(state, name), { timeoutMs: 30_000 });
+  try {
+    return await connection.run(['sh', '-c', script, 'sh', ...args], { timeoutMs: 30_000 });
+  } finally {
+    connection.close();
+  }
+}
+
+// The node's disk as Docker sees it: the same on every driver, whatever the node's root filesystem.
+const onDisk = '"$(docker info --format "{{.DockerRootDir}}")/$1"';
+
+/** `writeOnNode` and `readOnNode` of a driver whose nodes answer SSH: a file on the node's Docker disk. */
+export const onDockerDisk: Pick<ContractSubject, 'writeOnNode' | 'readOnNode'> = {
+  writeOnNode: async (state, name, path, content) => {
+    const result = await onNode(state, name, `printf %s "$2" > ${onDisk}`, path, content);
+    if (result.exitCode !== 0) throw new Error(`could not write ${path} on ${name}`);
+  },
+  readOnNode: async (state, name, path) => {
+    const result = await onNode(state, name, `cat ${onDisk}`, path);
+    return result.exitCode === 0 ? result.stdout : undefined;
+  },
+};
 
 /**
  * A scenario project with one scenario, loaded the way the CLI loads it, with

@@ -16,7 +16,7 @@ import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTi
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
 import { readyPhases, waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
-import { defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
+import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
 import {
   bridgeName,
@@ -202,17 +202,7 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     await pause('key');
 
     // Nodes that are no longer in the scenario go.
-    const wanted = new Set(platforms.map((p) => p.name));
-    for (const node of state.nodes.filter((n) => !wanted.has(n.name))) {
-      await this.#destroyNode(runData, node);
-    }
-    state.nodes = state.nodes.filter((n) => wanted.has(n.name));
-
-    const save = async (record: Node) => {
-      state.nodes = [...state.nodes.filter((n) => n.name !== record.name), record];
-      state.nodes.sort((a, b) => platforms.findIndex((p) => p.name === a.name) - platforms.findIndex((p) => p.name === b.name));
-      await ctx.record(state);
-    };
+    const save = await keepPlatformNodes(ctx, state, platforms, (node) => this.#destroyNode(runData, node));
 
     await pMap(
       platforms,

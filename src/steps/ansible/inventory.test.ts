@@ -24,6 +24,12 @@ const targets = [target('manager-01', '10.213.0.11'), target('manager-02', '10.2
 describe('buildInventory', () => {
   const inventory = buildInventory({ platforms, targets, driver: 'netns', knownHostsFile: '/p/.swarm-molecule/default/ansible/known_hosts' });
 
+  it('connects through a published port but gives the node its own address where the driver says they differ (docker, remote engine)', () => {
+    const published = [{ ...target('worker-01', '192.0.2.7', { port: 24001 }), address: '10.215.3.13' }];
+    const hosts = buildInventory({ platforms, targets: published, driver: 'docker', knownHostsFile: '/k' }).all.hosts;
+    expect(hosts['worker-01']).toMatchObject({ ansible_host: '192.0.2.7', ansible_port: 24001, swarm_molecule_address: '10.215.3.13' });
+  });
+
   it('puts each platform in the groups it declares, named exactly as declared', () => {
     expect(inventory.all.children).toEqual({
       'swarm-leader': { hosts: { 'manager-01': {} } },

@@ -23,7 +23,8 @@ export interface Inventory {
 export interface InventoryInput {
   platforms: readonly PlatformConfig[];
   /** The nodes as the driver recorded them; absent for the offline syntax check. */
-  targets?: readonly SshTarget[];
+  /** How to reach each node, and its own address on the node network where that differs from `host`. */
+  targets?: readonly (SshTarget & { address?: string | undefined })[];
   /** The driver's name: netns nodes are this machine, so its Python is theirs. */
   driver: string;
   /** known_hosts file built from the recorded host keys (see `knownHosts`). */
@@ -42,7 +43,7 @@ export function buildInventory(input: InventoryInput): Inventory {
   const children: Record<string, { hosts: Record<string, Vars> }> = {};
   for (const platform of input.platforms) {
     const target = input.targets?.find((t) => t.name === platform.name);
-    const address = target?.host ?? platform.address;
+    const address = target?.address ?? target?.host ?? platform.address;
     hosts[platform.name] = {
       ...(target
         ? {

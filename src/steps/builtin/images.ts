@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pMap from 'p-map';
 import { InfraError } from '../../errors.js';
 import type { Host } from '../api.js';
-import { tar } from './tar.js';
+import { tar } from '../../transport/tar.js';
 
 /** The test images the service steps run; see fixtures/images/README.md. */
 export const TEST_IMAGES = {
