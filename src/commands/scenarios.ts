@@ -1,6 +1,7 @@
-import { listScenarios, loadScenario, type Scenario } from '../config/index.js';
+import { listScenarios, loadScenario, ScenarioInvalid, type Scenario } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_SCENARIO, parseScenarioName, type ScenarioName } from '../lifecycle/scenario-name.js';
+import { checkStepsOfInvalid } from '../syntax/index.js';
 
 /** Which scenarios a command works on: `-s NAME` (default "default") or `--all`. */
 export interface ScenarioSelection {
@@ -31,7 +32,8 @@ export async function loadSelected(projectDir: string, selection: ScenarioSelect
       loaded.push({ name, scenario: await loadScenario(projectDir, name) });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      loaded.push({ name, error });
+      // The step checks that need no valid scenario join the schema problems: one round shows both.
+      loaded.push({ name, error: error instanceof ScenarioInvalid ? error.with(await checkStepsOfInvalid(error)) : error });
     }
   }
   return loaded;

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { loadScenario, listScenarios } from './load.js';
+export { loadScenario, listScenarios, ScenarioInvalid } from './load.js';
 export { DEFAULT_SEQUENCES } from './schema.js';
 export { scenarioJsonSchema, SCENARIO_JSON_SCHEMA_PATH } from './jsonschema.js';
 export { isManager, isWorker, LEADER_GROUP, MANAGER_GROUP, WORKER_GROUP } from './roles.js';

@@ -8,7 +8,7 @@ import { ConfigError, messageOf, type Diagnostic } from '../errors.js';
 import { issueDiagnostics, schemaAt } from './issues.js';
 import { checkInside, readBoundedFile, SCENARIO_FILE_LIMIT } from './read.js';
 import { createScenarioSource, diagnosticAt, displayPath, sortDiagnostics } from './positions.js';
-import { DEFAULT_SEQUENCES, scenarioSchema, type ScenarioFile } from './schema.js';
+import { DEFAULT_SEQUENCES, scenarioSchema, stepEntrySchema, type ScenarioFile } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { SEQUENCE_COMMANDS, type Action, type RuleSetting, type Scenario, type ScenarioSource, type SequenceCommand, type StepConfig } from './types.js';
 
@@ -132,6 +132,48 @@ function plural(n: number, word: string): string {
 }
 
 /**
+ * A scenario file that parsed as YAML but fails the schema. Its step entries
+ * that are well formed on their own are kept, so that `syntax`'s step checks
+ * can report beside the schema problems: every problem in one round.
+ */
+export class ScenarioInvalid extends ConfigError {
+  readonly scenario: { name: string; dir: string; source: ScenarioSource };
+  /** The converge and verify entries that pass the schema, at their own index. */
+  readonly steps: StepConfig[];
+
+  constructor(scenario: { name: string; dir: string; source: ScenarioSource }, steps: StepConfig[], diagnostics: Diagnostic[]) {
+    super(`Scenario "${scenario.name}" is not valid (${plural(diagnostics.length, 'problem')}).`, sortDiagnostics(diagnostics), {
+      hint: 'Fix each problem at the position shown.',
+    });
+    this.scenario = scenario;
+    this.steps = steps;
+  }
+
+  /** The same refusal with more problems found in it. */
+  with(diagnostics: Diagnostic[]): ScenarioInvalid {
+    return diagnostics.length === 0 ? this : new ScenarioInvalid(this.scenario, this.steps, [...this.diagnostics, ...diagnostics]);
+  }
+}
+
+/** Step entries of a file that fails the schema, each taken only when it is well formed on its own. */
+function wellFormedSteps(data: unknown): StepConfig[] {
+  if (typeof data !== 'object' || data === null) return [];
+  const record = data as Record<string, unknown>;
+  return (['converge', 'verify'] as const).flatMap((section) => {
+    const list = record[section];
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((raw: unknown, index): StepConfig[] => {
+      const parsed = stepEntrySchema.safeParse(raw);
+      if (!parsed.success || parsed.data.step === undefined) return [];
+      const config: StepConfig = { section, index, with: parsed.data.with, step: parsed.data.step };
+      if (parsed.data.name !== undefined) config.name = parsed.data.name;
+      if (parsed.data.hosts !== undefined) config.hosts = parsed.data.hosts;
+      return [config];
+    });
+  });
+}
+
+/**
  * Read `scenarios/<name>/scenario.yml`, validate it and fill in defaults.
  * Throws one ConfigError with every YAML or schema problem, each at its position.
  */
@@ -173,7 +215,10 @@ export async function loadScenario(projectDir: string, name: string): Promise<Sc
   dropEmptyDefaults(data, []);
   const parsed = scenarioSchema.safeParse(data);
   if (!parsed.success) {
-    throw invalid([...source.duplicateKeys, ...issueDiagnostics(parsed.error.issues, { source, code: 'schema', basePath: [], schema: scenarioSchema, input: data })]);
+    throw new ScenarioInvalid({ name, dir, source }, wellFormedSteps(data), [
+      ...source.duplicateKeys,
+      ...issueDiagnostics(parsed.error.issues, { source, code: 'schema', basePath: [], schema: scenarioSchema, input: data }),
+    ]);
   }
   return toScenario(parsed.data, { name, dir, file, source });
 }

@@ -56,6 +56,11 @@ function isStepDefinition(value: unknown): value is StepDefinition {
  */
 export async function resolveStep(scenario: Scenario, entry: StepConfig, run?: StepRunInput): Promise<LoadedStep> {
   if (entry.playbook !== undefined) return playbookStep(scenario, entry, run);
+  return await resolveStepRef(scenario.dir, entry);
+}
+
+/** The step an entry's `step` names: a built-in, or a module relative to the scenario directory `dir`. */
+export async function resolveStepRef(dir: string, entry: StepConfig): Promise<LoadedStep> {
   const ref = entry.step;
   if (ref === undefined) throw new StepLoadError('This entry has no "step".', 'Name a built-in step or a module path.');
   const expected = entry.section;
@@ -78,7 +83,7 @@ export async function resolveStep(scenario: Scenario, entry: StepConfig, run?: S
     }
     return builtin;
   }
-  const path = resolve(scenario.dir, ref);
+  const path = resolve(dir, ref);
   if (!existsSync(path)) {
     throw new StepLoadError(`Step module ${ref} does not exist (looked for ${path}).`, 'Fix the path; it is relative to the scenario directory.');
   }

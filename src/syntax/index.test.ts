@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { loadScenario } from '../config/index.js';
+import { loadScenario, ScenarioInvalid } from '../config/index.js';
 import { defineConvergeStep, defineVerifyStep, ok } from '../steps/api.js';
-import { checkSyntax } from './index.js';
+import { checkStepsOfInvalid, checkSyntax } from './index.js';
 
 // The real built-ins, plus two with options and requirements to exercise those checks.
 vi.mock('../steps/builtin/index.js', async (importOriginal) => {
@@ -154,3 +154,37 @@ export default defineConvergeStep({ name: 'motd', description: 'x', hosts: 'all'
     expect(await check(`${PLATFORMS}verify:\n${entries}`)).toEqual([]);
   });
 });
+
+describe('checkStepsOfInvalid', () => {
+  /** The schema problems and the step problems of a file that fails the schema, as one round reports them. */
+  async function oneRound(text: string): Promise<string[]> {
+    const name = `s${count++}`;
+    const dir = join(project, 'scenarios', name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'scenario.yml'), text);
+    const error = await loadScenario(project, name).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ScenarioInvalid);
+    const invalid = error as ScenarioInvalid;
+    const all = invalid.with(await checkStepsOfInvalid(invalid));
+    expect(all.message).toMatch(new RegExp(`^Scenario "${name}" is not valid \\(${all.diagnostics.length} problems?\\)\\.$`));
+    return all.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message.split('.')[0] ?? ''}`);
+  }
+
+  it('reports unknown steps and bad options beside the schema problems', async () => {
+    const text = `platforms:\n  - name: m1\n    groups: [swarm-leader]\n    grups: [x]\nconverge:\n  - step: swarm/init\n  - step: swarm/inti\nverify:\n  - step: test/with-options\n    with: { replicas: 0 }\n`;
+    expect(await oneRound(text)).toEqual([
+      '4:5 schema Unknown key "grups" in platforms[0]',
+      '7:11 syntax Unknown built-in step "swarm/inti"',
+      expect.stringMatching(/^10:23 syntax verify\[0\]/) as unknown as string,
+    ]);
+  });
+
+  it('leaves out entries that are not well formed themselves: their schema problem says it', async () => {
+    const text = `platforms:\n  - name: m1\n    groups: [swarm-leader]\nconverge:\n  - step: swarm/inti\n    hosts: 3\n  - playbook: site.yml\n`;
+    expect(await oneRound(text)).toEqual([expect.stringMatching(/^6:12 schema /) as unknown as string]);
+  });
+});
+

@@ -2,19 +2,19 @@ import { issueDiagnostics } from '../config/issues.js';
 import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
 import { LEADER_GROUP } from '../config/roles.js';
 import { didYouMean } from '../config/suggest.js';
-import type { Scenario, StepConfig } from '../config/types.js';
+import type { ScenarioInvalid } from '../config/index.js';
+import type { Scenario, ScenarioSource, StepConfig } from '../config/types.js';
 import { driverOptionsSchema } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
 import { checkPlaybookSyntax } from '../steps/ansible/index.js';
-import { isModuleReference, resolveStep, StepLoadError } from '../steps/loader.js';
+import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
 import { typeCheckSteps } from './typecheck.js';
 
 type Report = (path: readonly PropertyKey[], message: string, hint: string, at?: 'key' | 'value') => void;
 
-function reporter(scenario: Scenario, diagnostics: Diagnostic[]): Report {
+function reporter(source: ScenarioSource, diagnostics: Diagnostic[]): Report {
   return (path, message, hint, at = 'value') => {
-    const { source } = scenario;
     const position = at === 'key' ? source.keyPositionOf(path) : source.positionOf(path);
     diagnostics.push(diagnosticAt(source, position, { severity: 'error', code: 'syntax', message, hint }));
   };
@@ -55,7 +55,7 @@ function checkHosts(scenario: Scenario, entry: StepConfig, report: Report): void
   );
 }
 
-function checkOptions(scenario: Scenario, entry: StepConfig, definition: LoadedStep, report: Report, diagnostics: Diagnostic[]): unknown {
+function checkOptions(source: ScenarioSource, entry: StepConfig, definition: LoadedStep, report: Report, diagnostics: Diagnostic[]): unknown {
   const base = [entry.section, entry.index, 'with'];
   if (!definition.options) {
     // A custom step without a schema takes its options as they are; a built-in without one takes none.
@@ -68,7 +68,7 @@ function checkOptions(scenario: Scenario, entry: StepConfig, definition: LoadedS
   const parsed = definition.options.safeParse(entry.with);
   if (parsed.success) return parsed.data;
   diagnostics.push(
-    ...issueDiagnostics(parsed.error.issues, { source: scenario.source, code: 'syntax', basePath: base, schema: definition.options, input: entry.with }),
+    ...issueDiagnostics(parsed.error.issues, { source, code: 'syntax', basePath: base, schema: definition.options, input: entry.with }),
   );
   return undefined;
 }
@@ -94,19 +94,44 @@ async function checkDriverOptions(scenario: Scenario, diagnostics: Diagnostic[])
   diagnostics.push(...issueDiagnostics(parsed.error.issues, { source: scenario.source, code: 'syntax', basePath: ['driver', 'options'], schema, input }));
 }
 
-async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, diagnostics: Diagnostic[]): Promise<void> {
+/** The step an entry names, and its options; what is wrong is reported. Undefined when either is. */
+async function checkStepAndOptions(
+  source: ScenarioSource,
+  entry: StepConfig,
+  resolveEntry: () => Promise<LoadedStep>,
+  report: Report,
+  diagnostics: Diagnostic[],
+): Promise<{ definition: LoadedStep; options: unknown } | undefined> {
   let definition: LoadedStep;
   try {
-    definition = await resolveStep(scenario, entry);
+    definition = await resolveEntry();
   } catch (error) {
     // A module's own error may span lines (a parser's frame); a diagnostic is one line.
     if (error instanceof StepLoadError) report([entry.section, entry.index, 'step'], error.message.replace(/\s*\n\s*/g, ' ').trim(), error.hint);
     else report([entry.section, entry.index, 'step'], `Step ${entry.step ?? ''} cannot be loaded: ${messageOf(error)}`, 'Fix the step module.');
-    return;
+    return undefined;
   }
-  const options = checkOptions(scenario, entry, definition, report, diagnostics);
+  const options = checkOptions(source, entry, definition, report, diagnostics);
+  return options === undefined ? undefined : { definition, options };
+}
+
+async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, diagnostics: Diagnostic[]): Promise<void> {
+  const checked = await checkStepAndOptions(scenario.source, entry, () => resolveStep(scenario, entry), report, diagnostics);
   // Requirements are only meaningful with options that validated.
-  if (options !== undefined) checkRequirements(scenario, entry, definition, options, report);
+  if (checked) checkRequirements(scenario, entry, checked.definition, checked.options, report);
+}
+
+/**
+ * The step checks that need no valid scenario, on a file that fails the schema:
+ * each well-formed converge and verify entry names a step that exists and gives
+ * it valid options. Reported beside the schema problems, so one round shows both.
+ */
+export async function checkStepsOfInvalid(invalid: ScenarioInvalid): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  const report = reporter(invalid.scenario.source, diagnostics);
+  const { dir, source } = invalid.scenario;
+  for (const entry of invalid.steps) await checkStepAndOptions(source, entry, () => resolveStepRef(dir, entry), report, diagnostics);
+  return diagnostics;
 }
 
 /**
@@ -118,7 +143,7 @@ async function checkStep(scenario: Scenario, entry: StepConfig, report: Report, 
  */
 export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
-  const report = reporter(scenario, diagnostics);
+  const report = reporter(scenario.source, diagnostics);
   // The first of two keys is silently dropped: refused before any node is made, unless lint.rules turns the rule off.
   if (scenario.lint.rules['yaml-duplicate-keys'] !== 'off') diagnostics.push(...scenario.source.duplicateKeys);
   checkLeader(scenario, report);

@@ -11,8 +11,8 @@ const SCENARIOS: Record<string, string> = {
   good: 'driver:\n  name: netns\nplatforms:\n  - name: rep-leader\n    groups: [swarm-leader, swarm-manager]\nconverge:\n  - step: swarm/init\nverify:\n  - step: swarm/node-roles\n',
   // An unclosed quote: the YAML does not parse.
   'bad-yaml': 'driver:\n  name: netns\nplatforms:\n  - name: "rep-yaml\n    groups: [swarm-leader]\n',
-  // A key the schema does not know.
-  'bad-schema': 'driver:\n  name: netns\nplatforms:\n  - name: rep-schema\n    groups: [swarm-leader]\n    gropus: [swarm-manager]\n',
+  // A key the schema does not know, and a step that does not exist: both in one round.
+  'bad-schema': 'driver:\n  name: netns\nplatforms:\n  - name: rep-schema\n    groups: [swarm-leader]\n    gropus: [swarm-manager]\nconverge:\n  - step: swarm/inti\n',
   // Loads (the last key wins) but fails syntax.
   dup: 'driver:\n  name: netns\nplatforms:\n  - name: rep-dup\n    groups: [swarm-manager]\n    groups: [swarm-leader, swarm-manager]\nconverge:\n  - step: swarm/init\n',
 };
@@ -57,7 +57,7 @@ describe('reports are written when a scenario cannot load (netns driver)', () =>
     const where = (name: string) => byName.get(name)?.actions[0]?.diagnostics?.map((d) => `${d.file}:${d.line}:${d.col} ${d.code}`);
     expect(byName.get('bad-yaml')).toMatchObject({ status: 'failed', exitCode: 2, actions: [{ action: 'syntax', status: 'failed', message: 'Scenario "bad-yaml" is not valid (1 problem).' }] });
     expect(where('bad-yaml')).toEqual(['scenarios/bad-yaml/scenario.yml:4:11 yaml']);
-    expect(where('bad-schema')).toEqual(['scenarios/bad-schema/scenario.yml:6:5 schema']);
+    expect(where('bad-schema')).toEqual(['scenarios/bad-schema/scenario.yml:6:5 schema', 'scenarios/bad-schema/scenario.yml:8:11 syntax']);
     expect(byName.get('dup')?.actions[0]?.message).toBe('Scenario "dup" fails the syntax check (1 error): nothing was touched.');
     expect(where('dup')).toEqual(['scenarios/dup/scenario.yml:6:5 yaml']);
 
@@ -75,6 +75,8 @@ describe('reports are written when a scenario cannot load (netns driver)', () =>
     const run = await swarmMolecule(['test', '-s', 'bad-schema', '--junit', 'single.xml', '--json', 'single.json'], project);
     expect(run.exitCode, run.all).toBe(2);
     expect(run.all).toContain('scenarios/bad-schema/scenario.yml:6:5');
+    // Every problem at once: the unknown step beside the unknown key.
+    expect(run.all).toContain('scenarios/bad-schema/scenario.yml:8:11 error syntax Unknown built-in step "swarm/inti".');
     expect(suiteOf(readFileSync(join(project, 'single.xml'), 'utf8'), 'bad-schema')).toMatch(/failures="1"/);
     expect(JSON.parse(readFileSync(join(project, 'single.json'), 'utf8'))).toMatchObject({ passed: false, scenarios: [{ status: 'failed', exitCode: 2 }] });
   });
