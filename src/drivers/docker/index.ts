@@ -15,7 +15,7 @@ import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } fro
 import { engineClient, engineMessage, followProgress, hasImage, importArchive, statusOf, unreachable } from './client.js';
 import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineAddress } from './engine-address.js';
 import { labelsOf, LABEL, removeLabelled } from './labels.js';
-import { pickSubnet, routeFrom } from './network.js';
+import { pickSubnet, routeFrom, userNetworkBase } from './network.js';
 import { optionsSchema, type DockerOptions } from './options.js';
 import { verifyDockerState } from './ownership.js';
 
@@ -141,10 +141,13 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
     if (!run) {
       const runId = randomBytes(3).toString('hex');
       // Recorded before anything exists: an interrupt from here on is cleaned up by the run's label.
-      run = { runId, network: namesOf(runId).network, engine: describeEngine(address) };
+      run = { runId, network: options.network ?? namesOf(runId).network, engine: describeEngine(address) };
       state.run = run;
       await ctx.record(state);
-      const subnet = await pickSubnet(docker, options.subnetPool, run.network, labelsOf(ctx, runId), ctx.signal);
+      // A network of the user's is used as it is; otherwise the run makes its own.
+      const subnet = options.network
+        ? await userNetworkBase(docker, options.network)
+        : await pickSubnet(docker, options.subnetPool, run.network, labelsOf(ctx, runId), ctx.signal);
       const connect = options.connect === 'auto' ? ((await this.#routable(address, subnet)) ? 'address' : 'published') : options.connect;
       run = { ...run, subnet, connect };
       state.run = run;

@@ -36,6 +36,31 @@ export async function pickSubnet(docker: Docker, pool: string, name: string, lab
   });
 }
 
+/**
+ * The /24 base (`172.30.0`) of a network the user named (`driver.options.network`):
+ * it must exist on the engine, be one nodes can get fixed addresses on (a
+ * user-defined network with an IPv4 subnet of /24 or wider), and not be ours.
+ */
+export async function userNetworkBase(docker: Docker, name: string): Promise<string> {
+  let network: { Name?: string; Driver?: string; IPAM?: { Config?: { Subnet?: string }[] }; Labels?: Record<string, string> | null };
+  try {
+    network = (await docker.getNetwork(name).inspect());
+  } catch (error) {
+    throw new InfraError(`The network ${name} (driver.options.network) is not on the engine: ${engineMessage(error)}`, {
+      hint: `Make it first (e.g. "docker network create --subnet 172.30.0.0/24 ${name}"), or remove driver.options.network to get one network per run.`,
+    });
+  }
+  const subnets = (network.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter((s) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s));
+  const ipv4 = subnets.find((s) => Number(s.split('/')[1]) <= 24);
+  if (!ipv4 || ['host', 'none', 'null'].includes(network.Driver ?? '') || ['bridge', 'host', 'none'].includes(network.Name ?? name)) {
+    throw new InfraError(`Nodes cannot take fixed addresses on the network ${name} (driver.options.network): it needs to be a user-defined network with an IPv4 subnet of /24 or wider (it has ${subnets.join(', ') || 'none'}).`, {
+      hint: `Make one with "docker network create --subnet 172.30.0.0/24 NAME", or remove driver.options.network.`,
+    });
+  }
+  const [a, b, c] = (ipv4.split('/')[0] ?? '').split('.');
+  return `${a ?? ''}.${b ?? ''}.${c ?? ''}`;
+}
+
 /** A route of this machine: the source address it sends from, and its next hop (none on link). */
 export interface HostRoute {
   source: string;

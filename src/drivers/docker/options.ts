@@ -10,6 +10,16 @@ export const optionsSchema = z.strictObject({
     .string()
     .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.0\.0\/16$/, { error: 'must be a /16 like 10.215.0.0/16' })
     .default('10.215.0.0/16'),
+  /**
+   * A network of yours to put the nodes on instead of one of the run's own: a
+   * user-defined network with an IPv4 subnet (nodes take fixed addresses from
+   * its .11). It must exist; it is neither made nor removed, and nothing else
+   * on it should hold those addresses.
+   */
+  network: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, { error: 'must be a Docker network name (letters, digits, _ . -)' })
+    .optional(),
   /** Run nodes privileged (what dockerd in a container needs); false gives every capability but SYS_RESOURCE instead, for engines that refuse privileged. */
   privileged: z.boolean().default(true),
   /** MiB of memory of each node that gives none (platform `memory`); default no limit. */

@@ -42,3 +42,24 @@ describe('the docker state names only what the driver made for the scenario', ()
     expect(check(state)).toThrow(new RegExp(`at "${field.replace(/\./g, '\\.')}"`));
   });
 });
+
+describe('a run on a network the scenario names (driver.options.network)', () => {
+  const users = { ...options, network: 'team-net' };
+  const onUsers = () => {
+    const state = good();
+    state.run.network = 'team-net';
+    state.run.subnet = '172.30.0';
+    state.nodes[0]!.host = '172.30.0.11';
+    return state;
+  };
+  it('accepts that network and its subnet', () => {
+    expect(() => verifyDockerState(ctx, users, onUsers(), namesOf, nodeAddress)).not.toThrow();
+  });
+  it('refuses it once the scenario no longer names it, and another network while it does', () => {
+    expect(() => verifyDockerState(ctx, options, onUsers(), namesOf, nodeAddress)).toThrow(/at "driverState\.data\.network"/);
+    const other = onUsers();
+    other.run.network = 'prod-net';
+    expect(() => verifyDockerState(ctx, users, other, namesOf, nodeAddress)).toThrow(StateNotOurs);
+  });
+});
+

@@ -18,14 +18,14 @@ interface Node {
 
 /**
  * A docker state names only what this driver would have made for this
- * scenario: the run's network, and per node the container, volume, address
+ * scenario: the run's network (or the one driver.options.network names), and per node the container, volume, address
  * and key it would have given. Refuses (exit 2) otherwise. The engine's
  * objects are then found and removed only by this scenario's labels, never by
  * a name from the state.
  */
 export function verifyDockerState(
   ctx: OwnershipContext,
-  options: { subnetPool: string },
+  options: { subnetPool: string; network?: string | undefined },
   state: RunState<Run, Node>,
   names: (runId: string) => { network: string; container: (node: string) => string; volume: (node: string) => string },
   address: (subnet: string, index: number) => string,
@@ -33,8 +33,9 @@ export function verifyDockerState(
   const run = state.run;
   if (run) {
     checkRunId(ctx, 'driverState.data.runId', run.runId);
-    expectMade(ctx, 'driverState.data.network', run.network, names(run.runId).network);
-    if (run.subnet !== undefined && !inPool(options.subnetPool, { base: run.subnet, gateway: `${run.subnet}.1`, prefixLength: 24 })) {
+    // The run's own network, or the one the scenario names (never made nor removed by us: removal is by label).
+    expectMade(ctx, 'driverState.data.network', run.network, options.network ?? names(run.runId).network);
+    if (options.network === undefined && run.subnet !== undefined && !inPool(options.subnetPool, { base: run.subnet, gateway: `${run.subnet}.1`, prefixLength: 24 })) {
       refuse(ctx, 'driverState.data.subnet', `${run.subnet}.0/24 is not in the subnet pool ${options.subnetPool}`);
     }
   }

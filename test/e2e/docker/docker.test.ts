@@ -99,6 +99,49 @@ describe('the docker driver on a local engine (unix socket)', () => {
     expect(result.all).toMatch(/^ {2}destroy\s+passed/m);
   });
 
+  it('puts the nodes on a network of the user\'s (driver.options.network) and leaves that network alone', async () => {
+    const name = 'sm-users-net';
+    const network = await engine.docker.createNetwork({ Name: name, Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.215.250.0/24' }] } });
+    const project = mkdtempSync(join(tmpdir(), 'sm-docker-net-'));
+    try {
+      cpSync(join(repoRoot, 'scenarios', 'docker'), join(project, 'scenarios', 'docker'), { recursive: true });
+      const file = join(project, 'scenarios', 'docker', 'scenario.yml');
+      const scenario = parse(readFileSync(file, 'utf8')) as { driver: { options: Record<string, unknown> }; platforms: unknown[] };
+      const write = (options: Record<string, unknown>) =>
+        writeFileSync(
+          file,
+          stringify({ ...scenario, driver: { name: 'docker', options: { ...scenario.driver.options, ...options } }, platforms: scenario.platforms.slice(0, 1), converge: [{ step: 'swarm/init' }], verify: [{ step: 'swarm/node-roles' }] }),
+        );
+
+      // A network that is not there: said before any node is made, with how to make it.
+      write({ network: 'sm-absent-net' });
+      const absent = await swarmMolecule(['create', '-s', 'docker'], project, env);
+      expect(absent.exitCode, absent.all).toBe(3);
+      expect(absent.all).toMatch(/The network sm-absent-net \(driver.options.network\) is not on the engine/);
+      expect(absent.all).toMatch(/docker network create --subnet/);
+      expect((await swarmMolecule(['destroy', '-s', 'docker'], project, env)).exitCode).toBe(0);
+
+      write({ network: name });
+      const result = await swarmMolecule(['test', '-s', 'docker', '--destroy', 'never'], project, env);
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.all).toMatch(/network sm-users-net \(10\.215\.250\.0\/24\)/);
+      expect(result.all).toMatch(/^ {3}manager-01\s+up at 10\.215\.250\.11:22$/m);
+      // The node really is on the user's network.
+      const attached = (await network.inspect()) as { Containers?: Record<string, { Name: string; IPv4Address: string }> };
+      expect(Object.values(attached.Containers ?? {}).map((c) => `${c.Name} ${c.IPv4Address}`)).toEqual([expect.stringMatching(/^smd-[0-9a-f]+-manager-01 10\.215\.250\.11\/24$/)]);
+
+      const destroy = await swarmMolecule(['destroy', '-s', 'docker'], project, env);
+      expect(destroy.exitCode, destroy.all).toBe(0);
+      // Its nodes are gone; the network is the user's and stays.
+      const after = (await network.inspect()) as { Name: string; Containers?: Record<string, unknown> };
+      expect(after.Name).toBe(name);
+      expect(Object.keys(after.Containers ?? {})).toEqual([]);
+    } finally {
+      await network.remove().catch(() => undefined);
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it('says what to do when the engine refuses privileged containers', async () => {
     const project = mkdtempSync(join(tmpdir(), 'sm-docker-priv-'));
     try {
