@@ -379,8 +379,12 @@ export class SshConnection {
         remotePid !== undefined || (stream === undefined && settled && !execPending)
           ? Promise.resolve(remotePid)
           : new Promise((resolve) => {
-              pidWaiters.push(resolve);
-              setTimeout(() => resolve(undefined), KILL_TIMEOUT_MS);
+              // Bounded, and cleared once the pid is said: a pending timer would hold the harness's exit.
+              const giveUp = setTimeout(() => resolve(undefined), KILL_TIMEOUT_MS);
+              pidWaiters.push((pid) => {
+                clearTimeout(giveUp);
+                resolve(pid);
+              });
             });
       let execPending = true;
 
