@@ -45,13 +45,14 @@ describe('acquireLock', () => {
 
   it('takes over a lock whose holder has exited but is not reaped yet (a zombie: a harness killed -9 under a busy parent)', async () => {
     const dir = tempDir();
-    // sh starts `true` in the background and becomes `sleep`, which never reaps it: a zombie for 30 s.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a short sleep in the background and becomes a long one, which never reaps it: a
+    // zombie for 30 s. The short one outlives the exec, so sh cannot reap it first.
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number((await new Promise<Buffer>((resolve) => parent.stdout.once('data', resolve))).toString().trim());
       const start = startOf(pid);
       for (let i = 0; readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++) {
-        if (i > 100) throw new Error(`${pid} did not become a zombie`);
+        if (i > 300) throw new Error(`${pid} did not become a zombie`);
         await new Promise((r) => setTimeout(r, 20));
       }
       leaveLock(dir, { pid, start, cmdline: 'swarm-molecule create' });
