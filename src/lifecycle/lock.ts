@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError, ExitCode } from '../errors.js';
+import { isZombie, startTimeOf } from '../drivers/host/processes.js';
 
 export class LockedError extends HarnessError {
   readonly exitCode = ExitCode.usage;
@@ -21,20 +22,6 @@ interface Holder {
  * lost the lock before (two acquirers that both judged a holder stale).
  */
 export const lockHooks: { beforeTakeOver?: (stale: string) => Promise<void> } = {};
-
-/** The fields of /proc/PID/stat after the command name, or undefined (gone, or not Linux). */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function processStart(pid: number): string | undefined {
-  return statFields(pid)?.[19];
-}
 
 function processCmdline(pid: number): string | undefined {
   try {
@@ -60,8 +47,8 @@ function isRunning(pid: number): boolean {
  */
 function holderRuns(holder: Holder): boolean {
   // A zombie has exited (a harness killed -9 whose parent has not reaped it yet): it holds nothing.
-  if (!isRunning(holder.pid) || statFields(holder.pid)?.[0] === 'Z') return false;
-  const start = processStart(holder.pid);
+  if (!isRunning(holder.pid) || isZombie(holder.pid)) return false;
+  const start = startTimeOf(holder.pid);
   // Without /proc (not Linux) the pid is all we can compare.
   return start === undefined || start === holder.start;
 }
@@ -87,7 +74,7 @@ const HOLDER_PREFIX = 'holder-';
 export async function acquireLock(stateDir: string, scenario: string): Promise<() => Promise<void>> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const lock = join(stateDir, 'lock');
-  const me: Holder = { pid: process.pid, start: processStart(process.pid) ?? '', cmdline: processCmdline(process.pid) ?? process.argv.join(' ') };
+  const me: Holder = { pid: process.pid, start: startTimeOf(process.pid) ?? '', cmdline: processCmdline(process.pid) ?? process.argv.join(' ') };
   const name = `${HOLDER_PREFIX}${me.pid}-${randomBytes(6).toString('hex')}`;
   const prepared = await mkdtemp(join(stateDir, '.lock-'));
   try {

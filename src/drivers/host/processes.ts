@@ -28,6 +28,11 @@ function running(pid: number): boolean {
   return state !== undefined && state !== 'Z';
 }
 
+/** Exited, and not reaped by its parent yet: it holds nothing. */
+export function isZombie(pid: number): boolean {
+  return statFields(pid)?.[0] === 'Z';
+}
+
 export function startTimeOf(pid: number): string | undefined {
   return statFields(pid)?.[19];
 }
