@@ -8,6 +8,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
+          // Every temporary file of the run under one TMPDIR, removed at the end.
+          globalSetup: ['test/support/temp-dir.ts'],
           // Some unit tests load step modules or run ssh-keygen: seconds when the shared machine is busy.
           testTimeout: 60_000,
         },
