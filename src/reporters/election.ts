@@ -74,13 +74,15 @@ export function electionSvg(samples: readonly ElectionSample[], title: string): 
   const all = samples.flatMap((x) => [...x.electionMs, ...x.firstWriteMs]);
   // Headroom above the highest dot for the legend.
   const maxS = Math.max(1, Math.ceil((Math.max(0, ...all) * 1.2) / 1000 / 5) * 5);
-  const y = (ms: number) => top + plotH - (ms / 1000 / maxS) * plotH;
+  // The axis starts below the lowest dot (at a multiple of 5 s, labelled), so that the spread is visible.
+  const minS = Math.min(maxS - 5, Math.max(0, Math.floor((Math.min(...all, maxS * 1000) * 0.8) / 1000 / 5) * 5));
+  const y = (ms: number) => top + plotH - ((ms / 1000 - minS) / (maxS - minS)) * plotH;
   const slot = plotW / Math.max(1, samples.length);
   const parts: string[] = [];
   parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="16">${escape(title)}</text>`);
   parts.push(`<text x="${width / 2}" y="40" text-anchor="middle" font-size="11" fill="#555">${escape(settingsLine(samples))}</text>`);
   // Axes and grid.
-  for (let tick = 0; tick <= maxS; tick += maxS <= 10 ? 1 : 5) {
+  for (let tick = minS; tick <= maxS; tick += maxS - minS <= 10 ? 1 : 5) {
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(tick * 1000).toFixed(1)}" y2="${y(tick * 1000).toFixed(1)}" stroke="#eee"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(tick * 1000) + 4).toFixed(1)}" text-anchor="end" font-size="11">${tick}</text>`);
   }
