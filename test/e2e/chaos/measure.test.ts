@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,9 @@ function runIdsUnder(project: string): string[] {
   const ids: string[] = [];
   for (const lease of existsSync(LEASES) ? readdirSync(LEASES) : []) {
     try {
-      const owner = JSON.parse(readFileSync(join(LEASES, lease, 'owner'), 'utf8')) as { stateDir?: string; runId?: string };
+      // A lease is a file holding its owner record (older versions: a directory with an `owner` file).
+      const path = join(LEASES, lease);
+      const owner = JSON.parse(readFileSync(statSync(path).isDirectory() ? join(path, 'owner') : path, 'utf8')) as { stateDir?: string; runId?: string };
       if (owner.runId && owner.stateDir?.startsWith(project)) ids.push(owner.runId);
     } catch {
       // released while we looked
@@ -74,6 +76,7 @@ describe('measure election (real nodes)', () => {
     expect(svg).toContain('3 managers, new Leader 1:');
 
     expect(leftoversOfRuns(machineLeftovers(), [...runIds])).toEqual(NOTHING_LEFT);
+    expect(runIdsUnder(project)).toEqual([]); // every lease released
   });
 });
 
