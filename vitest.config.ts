@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**'],
+          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**', 'test/e2e/chaos/**'],
           fileParallelism: false,
           globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 600_000,
@@ -31,6 +31,17 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/e2e/faults/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
+      {
+        // Chaos on real nodes: partitions, quorum loss, election measurements (netns driver).
+        test: {
+          name: 'chaos',
+          include: ['test/e2e/chaos/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 900_000,
           hookTimeout: 300_000,

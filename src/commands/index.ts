@@ -128,6 +128,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (_, options) => (await import('./schema.js')).printSchema(options),
   },
   {
+    name: 'measure',
+    description: 'measure election: stop the Leader N times; election time and first write (--managers 3,5,7: each size in turn), table and SVG chart',
+    arguments: [{ name: '<what>', description: 'what to measure: election' }],
+    options: ['scenarioName', 'managers', 'repeat', 'json', 'svg', 'verbose'],
+    variants: { json: { description: 'write the figures as JSON' } },
+    run: async ([what], options) => (await import('./measure.js')).measureElection(cwd(), what ?? '', options),
+  },
+  {
     name: 'image',
     description: 'the cached node image that nodes boot: image build | image ls | image rm [IMAGE...]',
     arguments: [

@@ -26,6 +26,9 @@ export interface CliOptions {
   cacheDir?: string;
   mirror?: string;
   driver?: ScaffoldDriver;
+  managers?: number[];
+  repeat?: number;
+  svg?: ReportPath;
 }
 
 /** The drivers `init scenario` writes a scenario for. */
@@ -57,6 +60,17 @@ function positiveInt(flag: string): (text: string) => number {
   };
 }
 
+/** `--managers 3,5,7`: cluster sizes, each at least 3 (a majority must survive the Leader) and at most 15. */
+export function parseManagerCounts(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const counts = parts.map(Number);
+  if (parts.length === 0 || counts.some((n, i) => !/^\d+$/.test(parts[i] ?? '') || n < 3 || n > 15)) {
+    throw new UsageError(`--managers takes manager counts from 3 to 15, comma-separated (e.g. 3,5,7), not "${text}".`, { hint: 'A majority must survive the loss of the Leader: 3 managers at least.' });
+  }
+  if (new Set(counts).size !== counts.length) throw new UsageError(`--managers ${text} names a count twice.`);
+  return counts;
+}
+
 export const OPTIONS: OptionTable = {
   scenarioName: { flags: '-s, --scenario-name <name>', description: 'scenario under scenarios/', parse: parseScenarioName, default: DEFAULT_SCENARIO },
   all: { flags: '--all', description: 'every scenario under scenarios/' },
@@ -79,6 +93,9 @@ export const OPTIONS: OptionTable = {
   write: { flags: '--write', description: 'write it to schema/scenario.schema.json' },
   cacheDir: { flags: '--cache-dir <dir>', description: 'where node images are cached (default $SWARM_MOLECULE_CACHE or /var/cache/swarm-molecule)' },
   mirror: { flags: '--mirror <url>', description: 'the Debian mirror to build the node image from (default the one this machine uses)' },
+  managers: { flags: '--managers <counts>', description: 'cluster sizes to measure in turn, e.g. 3,5,7 (each made, measured and destroyed); default the scenario\'s own cluster', parse: parseManagerCounts },
+  repeat: { flags: '--repeat <n>', description: 'how many times to stop the Leader on each cluster', parse: positiveInt('--repeat'), default: 5 },
+  svg: { flags: '--svg <file>', description: 'where to write the chart (default .swarm-molecule/<scenario>/election.svg)', parse: reportPathParser('--svg') },
   driver: { flags: '--driver <name>', description: 'the driver of the new scenario: netns (this Linux machine, root) or docker (any Docker engine)', choices: SCAFFOLD_DRIVERS, default: 'netns' },
 };
 

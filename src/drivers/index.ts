@@ -1,9 +1,9 @@
 import { UsageError } from '../errors.js';
 import type { z } from 'zod';
 import { netnsDriver, optionsSchema as netnsOptions } from './netns/index.js';
-import type { Driver } from './types.js';
+import type { Driver, DriverCapability } from './types.js';
 
-export type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from './types.js';
+export type { Driver, DriverCapability, DriverContext, DriverState, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from './types.js';
 
 /** Drivers by the name a scenario gives under `driver.name`; each is loaded only when used. */
 const drivers: Record<string, () => Promise<Driver>> = {
@@ -20,6 +20,30 @@ const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
   existing: () => import('./existing/index.js').then((m) => m.optionsSchema),
   docker: () => import('./docker/options.js').then((m) => m.optionsSchema),
 };
+
+/**
+ * What each driver can do beyond making nodes, known without loading it, so that
+ * `syntax` refuses a step the scenario's driver cannot serve. docker, vagrant and
+ * existing cannot partition yet: their nodes' network is not this machine's to
+ * filter (a remote engine, a provider's VM, a user's hosts).
+ */
+const capabilities: Record<string, readonly DriverCapability[]> = {
+  netns: ['partition'],
+  vagrant: [],
+  existing: [],
+  docker: [],
+};
+
+export function driverCapabilities(name: string): readonly DriverCapability[] {
+  return capabilities[name] ?? [];
+}
+
+/** Drivers that have a capability, for a message that says which to use. */
+export function driversWith(capability: DriverCapability): string[] {
+  return Object.entries(capabilities)
+    .filter(([, has]) => has.includes(capability))
+    .map(([name]) => name);
+}
 
 /** The schema of a driver's options; undefined for a driver that is not available. */
 export async function driverOptionsSchema(name: string): Promise<z.ZodType | undefined> {

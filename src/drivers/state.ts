@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { PlatformConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
-import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, SanityProblem } from './types.js';
+import type { Driver, DriverContext, DriverState, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from './types.js';
 
 /**
  * A driver's own view of its state, parsed: `run` is what it made for the whole
@@ -30,6 +30,8 @@ export interface TypedDriver<Run, Node> {
   stop(ctx: TypedDriverContext<Run, Node>, state: RunState<Run, Node>, node: string): Promise<RunState<Run, Node>>;
   start(ctx: TypedDriverContext<Run, Node>, state: RunState<Run, Node>, node: string): Promise<RunState<Run, Node>>;
   sweep?(ctx: DriverContext): Promise<string[]>;
+  partition?(ctx: TypedDriverContext<Run, Node>, state: RunState<Run, Node>, sides: PartitionSides): Promise<RunState<Run, Node>>;
+  heal?(ctx: TypedDriverContext<Run, Node>, state: RunState<Run, Node>): Promise<RunState<Run, Node>>;
   /**
    * Check that the parsed state names only what this driver made for this
    * scenario (its data root, its names, its leases, its processes); throw a
@@ -162,6 +164,8 @@ export function defineDriver<Run extends Record<string, unknown>, Node extends R
     ...ctx,
     record: (state) => ctx.record(serializeDriverState(state)),
   });
+  const partition = typed.partition?.bind(typed);
+  const heal = typed.heal?.bind(typed);
   return {
     name: typed.name,
     sanityCheck: (ctx) => typed.sanityCheck(ctx),
@@ -171,6 +175,8 @@ export function defineDriver<Run extends Record<string, unknown>, Node extends R
     status: async (ctx, state) => typed.status(typedContext(ctx), await parse(ctx, state)),
     stop: async (ctx, state, node) => serializeDriverState(await typed.stop(typedContext(ctx), await parse(ctx, state), node)),
     start: async (ctx, state, node) => serializeDriverState(await typed.start(typedContext(ctx), await parse(ctx, state), node)),
+    ...(partition ? { partition: async (ctx: DriverContext, state: DriverState, sides: PartitionSides) => serializeDriverState(await partition(typedContext(ctx), await parse(ctx, state), sides)) } : {}),
+    ...(heal ? { heal: async (ctx: DriverContext, state: DriverState) => serializeDriverState(await heal(typedContext(ctx), await parse(ctx, state))) } : {}),
     ...(typed.sweep ? { sweep: (ctx: DriverContext) => typed.sweep?.(ctx) ?? Promise.resolve([]) } : {}),
   };
 }

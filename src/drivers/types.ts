@@ -22,6 +22,16 @@ export interface DriverState {
 
 export type NodeStatus = 'running' | 'stopped' | 'missing';
 
+/**
+ * What a driver can do beyond making nodes, for steps that need it (checked by
+ * `syntax` against the scenario's driver):
+ * - `partition`: cut the node network between two sets of nodes (`partition`, `heal`).
+ */
+export type DriverCapability = 'partition';
+
+/** Two sets of node names that cannot reach each other while a partition is in place. */
+export type PartitionSides = readonly [readonly string[], readonly string[]];
+
 /** Something this machine lacks for the driver, and the command that fixes it. */
 export interface SanityProblem {
   problem: string;
@@ -63,6 +73,18 @@ export interface Driver {
   stop(ctx: DriverContext, state: DriverState, node: string): Promise<DriverState>;
   /** Start a stopped node again, with the disk it had, and wait until it answers. */
   start(ctx: DriverContext, state: DriverState, node: string): Promise<DriverState>;
+  /**
+   * Cut the network between the nodes of `sides[0]` and those of `sides[1]`:
+   * every packet between them is dropped, both ways and whatever the protocol
+   * (raft 2377, gossip 7946, VXLAN 4789), as a real partition drops them
+   * (silence, not refusals). The harness still reaches every node. Replaces a
+   * partition already in place. Recorded in the state before it is applied, so
+   * that `destroy` removes it like any other resource. Present only on drivers
+   * with the `partition` capability.
+   */
+  partition?(ctx: DriverContext, state: DriverState, sides: PartitionSides): Promise<DriverState>;
+  /** Remove the partition in place, if any; the nodes reach each other again. */
+  heal?(ctx: DriverContext, state: DriverState): Promise<DriverState>;
   /**
    * Find and remove everything this driver made for the scenario without
    * trusting the state file (it may be lost or damaged); say what was removed.

@@ -156,6 +156,14 @@ export class Session {
           return this.driver.stop(this.driverContext(), this.nodes(), name);
         }),
       start: (name) => change(() => this.driver.start(this.driverContext(), this.nodes(), name)),
+      partition: (sideA, sideB) => change(() => this.#partitioning().partition(this.driverContext(), this.nodes(), [sideA, sideB])),
+      isolate: (name) =>
+        change(() => {
+          const others = this.nodes().nodes.map((n) => n.name).filter((n) => n !== name);
+          return this.#partitioning().partition(this.driverContext(), this.nodes(), [[name], others]);
+        }),
+      // Healed after a first Ctrl-C too: a step heals what it cut on its way out.
+      heal: () => change(() => this.#partitioning().heal(this.driverContext(this.cleanupSignal), this.nodes())),
     };
     return {
       scenario: this.scenario,
@@ -172,6 +180,15 @@ export class Session {
       stateDir: this.store.dir,
       forgetReads: () => book.reads.clear(),
     };
+  }
+
+  /** The driver's partition methods; `syntax` refuses a step that needs them on a driver without. */
+  #partitioning(): Required<Pick<Driver, 'partition' | 'heal'>> {
+    const driver = this.driver;
+    if (!driver.partition || !driver.heal) {
+      throw new UsageError(`The ${driver.name} driver cannot partition the node network.`, { hint: 'Run the partition steps with the netns driver.' });
+    }
+    return { partition: driver.partition.bind(driver), heal: driver.heal.bind(driver) };
   }
 
   close(): void {

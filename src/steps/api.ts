@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
+import type { DriverCapability } from '../drivers/types.js';
 import type { CommandResult, DockerApiRequest, DockerApiResponse, RunOptions } from '../transport/index.js';
 
 /** A node as steps see it: its platform facts and a way to run commands on it. */
@@ -34,6 +35,16 @@ export interface NodeControl {
   stop(node: string): Promise<void>;
   /** Start a stopped node and wait until it answers SSH and Docker. */
   start(node: string): Promise<void>;
+  /**
+   * Cut the node network between two sets of nodes (both ways, every protocol;
+   * the harness still reaches every node); replaces a partition in place.
+   * Only for steps that declare `needs: ['partition']`.
+   */
+  partition(sideA: readonly string[], sideB: readonly string[]): Promise<void>;
+  /** A partition of one: `node` against every other node. */
+  isolate(node: string): Promise<void>;
+  /** Remove the partition in place, if any. */
+  heal(): Promise<void>;
 }
 
 /** The scenario as steps see it. */
@@ -108,6 +119,8 @@ interface StepDefinitionBase<Options> {
    * by `syntax` with the options already validated.
    */
   requirements?(scenario: Scenario, options: Options): StepRequirementProblem[];
+  /** What the scenario's driver must be able to do (e.g. `partition`); checked by `syntax`. */
+  needs?: readonly DriverCapability[];
 }
 
 export interface ConvergeStepDefinition<Options = Record<string, unknown>> extends StepDefinitionBase<Options> {

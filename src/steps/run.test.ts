@@ -95,7 +95,7 @@ function input(swarm: FakeSwarm, converge: Partial<StepConfig>[], results: HostR
     scenario,
     base: { scenario: { name: 'unit', platforms, converge: entries }, hosts: platforms.map((p) => swarm.host(p)), signal: new AbortController().signal },
     events: { hostResult: (_step: string, r: HostResult) => results.push(r) },
-    nodes: { stop: async () => undefined, start: async () => undefined },
+    nodes: { stop: async () => undefined, start: async () => undefined, partition: async () => undefined, isolate: async () => undefined, heal: async () => undefined },
     forgetReads,
   };
 }

@@ -98,6 +98,23 @@ describe('checkSyntax', () => {
     expect(await check(`platforms:\n  - name: a\n    groups: [swarm-leader]\nconverge:\n  - step: test/needs-workers\n`)).toEqual(['5:5 No workers.']);
   });
 
+  it('refuses a partition step on a driver that cannot partition, and on too few managers, each with its reason', async () => {
+    const managers = (n: number) => Array.from({ length: n }, (_, i) => `  - name: m${i + 1}\n    groups: [${i === 0 ? 'swarm-leader' : 'swarm-manager'}]\n`).join('');
+    const scenario = (driver: string, n: number, step: string) => `driver:\n  name: ${driver}\nplatforms:\n${managers(n)}  - name: w1\n    groups: [swarm-worker]\n  - name: w2\n    groups: [swarm-worker]\nverify:\n  - step: ${step}\n`;
+    expect(await check(scenario('netns', 3, 'swarm/partition-minority'))).toEqual([]);
+    expect(await check(scenario('netns', 5, 'swarm/partition-worker'))).toEqual([]);
+    const [onDocker] = await check(scenario('docker', 3, 'swarm/partition-minority'));
+    expect(onDocker).toMatch(/^\d+:\d+ swarm\/partition-minority needs a driver that can partition the node network; the docker driver cannot\.$/);
+    const [two] = await check(scenario('netns', 2, 'swarm/partition-minority'));
+    expect(two).toMatch(/swarm\/partition-minority needs at least 3 managers .* this scenario has 2 \(m1, m2\)/);
+    expect(await check(`${scenario('netns', 5, 'swarm/partition-minority')}    with: { cut: 3 }\n`)).toEqual([
+      expect.stringMatching(/^\d+:\d+ swarm\/partition-minority cannot cut 3 of 5 managers: the rest \(2\) would not be a majority/),
+    ]);
+    // quorum-loss stops nodes rather than cutting them: any driver, but 3 managers and a worker.
+    expect(await check(scenario('docker', 3, 'swarm/quorum-loss'))).toEqual([]);
+    expect((await check(scenario('netns', 1, 'swarm/quorum-loss')))[0]).toMatch(/swarm\/quorum-loss needs at least 3 managers/);
+  });
+
   it('skips requirements when the options are invalid', async () => {
     expect(await check(`${PLATFORMS}verify:\n  - step: test/with-options\n    with: { replicas: 0 }\n`)).toEqual([
       '8:23 verify[0].with.replicas must be at least 1, got the integer 0.',

@@ -4,7 +4,7 @@ import { LEADER_GROUP } from '../config/roles.js';
 import { didYouMean } from '../config/suggest.js';
 import type { ScenarioInvalid } from '../config/index.js';
 import type { Scenario, ScenarioSource, StepConfig } from '../config/types.js';
-import { driverOptionsSchema } from '../drivers/index.js';
+import { driverCapabilities, driverOptionsSchema, driversWith } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
 import { checkPlaybookSyntax } from '../steps/ansible/index.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
@@ -73,7 +73,22 @@ function checkOptions(source: ScenarioSource, entry: StepConfig, definition: Loa
   return undefined;
 }
 
+/** A step that needs what the scenario's driver cannot do (partition the network) is refused before anything is made. */
+function checkDriverCapabilities(scenario: Scenario, entry: StepConfig, definition: LoadedStep, report: Report): void {
+  const has = driverCapabilities(scenario.driver.name);
+  for (const need of definition.needs ?? []) {
+    if (has.includes(need)) continue;
+    const able = driversWith(need);
+    report(
+      [entry.section, entry.index, 'step'],
+      `${definition.name} needs a driver that can ${need} the node network; the ${scenario.driver.name} driver cannot.`,
+      `Run this scenario with ${able.length ? `the ${able.join(' or ')} driver` : 'another driver'}, or remove the step.`,
+    );
+  }
+}
+
 function checkRequirements(scenario: Scenario, entry: StepConfig, definition: LoadedStep, options: unknown, report: Report): void {
+  checkDriverCapabilities(scenario, entry, definition, report);
   if (!definition.requirements) return;
   try {
     for (const problem of definition.requirements(scenario, options)) {

@@ -12,12 +12,13 @@ import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
+import { applyPartition, removePartition } from '../host/partition.js';
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
 import { readyPhases, waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
-import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
 import {
   bridgeName,
   createBridge,
@@ -55,6 +56,12 @@ const runSchema = z.object({
   runId: z.string().regex(/^[0-9a-f]+$/),
   subnet: subnetSchema,
   runDir: z.string(),
+  /**
+   * The partition in place (see host/partition.ts): recorded before its rules
+   * are applied and cleared after they are removed, so that whatever a kill
+   * leaves is known. The rules live in the nodes' namespaces and go with them.
+   */
+  partition: z.object({ sides: z.tuple([z.array(z.string()), z.array(z.string())]) }).optional(),
 });
 type RunData = z.infer<typeof runSchema>;
 
@@ -195,6 +202,13 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
       await pause('run-dir');
       await createBridge(runId, subnet);
       await pause('bridge');
+    }
+    if (run.partition) {
+      // A partition an interrupted verify left in place: the nodes must reach each other again.
+      ctx.log(`removing the partition ${sidesText(run.partition.sides)} left in place`);
+      const healed = await this.heal(ctx, state);
+      state.run = healed.run;
+      run = healed.run ?? run;
     }
     const runData = run;
     const keyPath = join(ctx.stateDir, 'ssh', 'id_ed25519');
@@ -360,6 +374,37 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     return next;
   }
 
+  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    const run = this.#run(state);
+    // Intent first: the sides are in the state before any rule exists.
+    const next: State = { ...state, run: { ...run, partition: { sides: [[...sides[0]], [...sides[1]]] } } };
+    await ctx.record(next);
+    await applyPartition(
+      state.nodes.map((n) => ({ name: n.name, netns: n.data.netns, address: n.address ?? n.host })),
+      sides,
+    );
+    ctx.log(`partition in place: ${sidesText(sides)}`);
+    await pauseAt('partitioned', ctx.signal);
+    return next;
+  }
+
+  async heal(ctx: Context, state: State): Promise<State> {
+    const run = this.#run(state);
+    await removePartition(state.nodes.map((n) => ({ name: n.name, netns: n.data.netns })));
+    const { partition, ...rest } = run;
+    const next: State = { ...state, run: rest };
+    if (partition) {
+      await ctx.record(next);
+      ctx.log(`partition healed: ${sidesText(partition.sides)}`);
+    }
+    return next;
+  }
+
+  #run(state: State): RunData {
+    if (!state.run) throw new InfraError('This scenario has no nodes to partition.', { hint: 'Run "swarm-molecule create" first.' });
+    return state.run;
+  }
+
   #node(state: State, name: string): Node {
     const node = state.nodes.find((n) => n.name === name);
     if (!node) throw new InfraError(`There is no node named ${name} in this scenario's state.`);
@@ -369,6 +414,10 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
   #replace(state: State, node: Node): State {
     return { ...state, nodes: state.nodes.map((n) => (n.name === node.name ? node : n)) };
   }
+}
+
+function sidesText(sides: PartitionSides): string {
+  return `${sides[0].join(', ')} | ${sides[1].join(', ')}`;
 }
 
 /** The netns driver as the lifecycle calls it: its state parsed with its schemas. */

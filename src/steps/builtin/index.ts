@@ -6,13 +6,17 @@ import init from './init.js';
 import joinManagers from './join-managers.js';
 import joinWorkers from './join-workers.js';
 import labels from './labels.js';
+import measureElection from './measure-election.js';
 import nodeRoles from './node-roles.js';
+import partitionMinority from './partition-minority.js';
+import partitionWorker from './partition-worker.js';
 import publishedPort from './published-port.js';
+import quorumLoss from './quorum-loss.js';
 import rollingUpdate from './rolling-update.js';
 
 /** Every built-in step by the name scenarios use. */
 export const builtinSteps: Record<string, StepDefinition> = Object.fromEntries(
-  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader].map((step) => [
+  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, partitionMinority, quorumLoss, partitionWorker, measureElection].map((step) => [
     step.name,
     step,
   ]),

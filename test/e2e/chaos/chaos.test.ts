@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARTITION_TABLE } from '../../../src/drivers/host/partition.js';
+import { repoRoot, swarmMolecule } from '../support/cli.js';
+import { leftoversOfRuns, machineLeftovers, NOTHING_LEFT } from '../support/leaks.js';
+
+/**
+ * The chaos steps on real nodes (netns driver). One cluster (3 managers, 2
+ * workers) serves every case but the Ctrl-C one, which needs `test` to make
+ * and destroy its own: the steps pass on it, a service pinned to the isolated
+ * worker fails swarm/partition-worker with the task table, and a harness
+ * killed while a partition is in place leaves it recorded until `converge`
+ * heals it and `destroy` removes everything.
+ */
+const root = mkdtempSync(join(tmpdir(), 'sm-chaos-'));
+const chaosScenario = readFileSync(join(repoRoot, 'scenarios', 'chaos', 'scenario.yml'), 'utf8');
+const HOOKS = { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' };
+
+function writeScenario(project: string, name: string, text: string): void {
+  mkdirSync(join(project, 'scenarios', name), { recursive: true });
+  writeFileSync(join(project, 'scenarios', name, 'scenario.yml'), text);
+}
+
+/** The chaos scenario with another verify list. */
+const withVerify = (verify: string) => chaosScenario.replace(/\nverify:\n[\s\S]*$/, `\nverify:\n${verify}`);
+
+interface NodeNs {
+  name: string;
+  netns: string;
+}
+function stateOf(project: string, scenario: string): { runId: string; nodes: NodeNs[]; partition?: unknown } {
+  const state = JSON.parse(readFileSync(join(project, '.swarm-molecule', scenario, 'state.json'), 'utf8')) as {
+    driverState: { data: { runId: string; partition?: unknown }; nodes: { name: string; data: { netns: string } }[] };
+  };
+  return { runId: state.driverState.data.runId, nodes: state.driverState.nodes.map((n) => ({ name: n.name, netns: n.data.netns })), partition: state.driverState.data.partition };
+}
+
+/** Our partition table in each node's netns, as nft lists it (nodes without one are left out). */
+function partitionRules(nodes: readonly NodeNs[]): Record<string, string> {
+  const rules: Record<string, string> = {};
+  for (const node of nodes) {
+    if (!existsSync(`/run/netns/${node.netns}`)) continue;
+    try {
+      rules[node.name] = execFileSync('nsenter', [`--net=/run/netns/${node.netns}`, 'nft', 'list', 'table', 'inet', PARTITION_TABLE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      // no such table
+    }
+  }
+  return rules;
+}
+
+/** Start `args` and resolve once stderr shows the test hook's pause at `partitioned`. */
+async function startPaused(args: string[], project: string) {
+  const run = swarmMolecule(args, project, HOOKS);
+  let seen = '';
+  const paused = await new Promise<boolean>((resolve) => {
+    run.all?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
+    });
+    void run.then(() => resolve(false));
+  });
+  return { run, paused, seen: () => seen };
+}
+
+describe('chaos steps (real nodes)', () => {
+  it('syntax refuses a partition step the scenario cannot serve, with the reason at file:line:col', async () => {
+    const project = join(root, 'syntax');
+    writeScenario(project, 'ok', chaosScenario);
+    writeScenario(project, 'two-managers', chaosScenario.replace('  - name: manager-03\n    groups: [swarm-manager]\n', ''));
+    writeScenario(project, 'docker', chaosScenario.replace('driver:\n  name: netns', 'driver:\n  name: docker'));
+    expect((await swarmMolecule(['syntax', '-s', 'ok'], project)).exitCode).toBe(0);
+    const two = await swarmMolecule(['syntax', '-s', 'two-managers'], project);
+    expect(two.exitCode).toBe(2);
+    expect(two.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs at least 3 managers .*this scenario has 2 \(manager-01, manager-02\)/);
+    expect(two.all).toMatch(/swarm\/quorum-loss needs at least 3 managers/);
+    const docker = await swarmMolecule(['syntax', '-s', 'docker'], project);
+    expect(docker.exitCode).toBe(2);
+    expect(docker.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs a driver that can partition the node network; the docker driver cannot/);
+    expect(docker.all).toMatch(/swarm\/partition-worker needs a driver that can partition/);
+  });
+
+  describe('on one cluster of 3 managers and 2 workers', () => {
+    const project = join(root, 'cluster');
+    let runId = '';
+    beforeAll(async () => {
+      writeScenario(project, 'chaos', chaosScenario);
+      const converge = await swarmMolecule(['converge', '-s', 'chaos'], project);
+      expect(converge.exitCode, converge.all).toBe(0);
+      runId = stateOf(project, 'chaos').runId;
+    });
+    afterAll(async () => {
+      const destroy = await swarmMolecule(['destroy', '-s', 'chaos'], project);
+      expect(destroy.exitCode, destroy.all).toBe(0);
+      expect(leftoversOfRuns(machineLeftovers(), [runId])).toEqual(NOTHING_LEFT);
+    });
+
+    it('passes swarm/partition-minority, swarm/partition-worker and swarm/quorum-loss, and heals every partition', async () => {
+      const verify = await swarmMolecule(['verify', '-s', 'chaos'], project);
+      expect(verify.exitCode, verify.all).toBe(0);
+      for (const step of ['swarm/partition-minority', 'swarm/partition-worker', 'swarm/quorum-loss']) expect(verify.all).toMatch(new RegExp(`passed +${step}`));
+      // The minority and the quorum-less survivor answered with Swarm's own error.
+      expect(verify.all).toMatch(/manager-01 \(minority\) refused a write: .*The swarm does not have a leader/);
+      expect(verify.all).toMatch(/refused a write: .*The swarm does not have a leader/);
+      expect(verify.all).toMatch(/task\(s\) still running on the workers, same task IDs/);
+      const state = stateOf(project, 'chaos');
+      expect(state.partition).toBeUndefined();
+      expect(partitionRules(state.nodes)).toEqual({});
+    });
+
+    it('fails swarm/partition-worker with the task table when the service is pinned to the isolated worker', async () => {
+      const create = await swarmMolecule(
+        ['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'create', '--detach', '--no-resolve-image', '--name', 'pinned', '--constraint', 'node.hostname==worker-01', '--stop-grace-period', '1s', 'swarm-molecule/web:v1'],
+        project,
+      );
+      expect(create.exitCode, create.all).toBe(0);
+      writeScenario(project, 'chaos', withVerify('  - step: swarm/partition-worker\n    with: { service: pinned, worker: worker-01, timeout: 20s }\n'));
+      const verify = await swarmMolecule(['verify', '-s', 'chaos'], project);
+      expect(verify.exitCode, verify.all).toBe(1);
+      expect(verify.all).toMatch(/isolated worker-01 \(1 task\(s\) of pinned\)/);
+      expect(verify.all).toMatch(/expected[\s\S]*1 task\(s\) of pinned Running swarm-molecule\/web:v1, none on worker-01/);
+      // The observed task table: the one replica can go nowhere but worker-01.
+      expect(verify.all).toMatch(/observed[\s\S]*NAME +IMAGE +NODE +DESIRED +CURRENT[\s\S]*pinned\.1/);
+      // Failed, but healed on its way out.
+      expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
+      const remove = await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'pinned'], project);
+      expect(remove.exitCode, remove.all).toBe(0);
+    });
+
+    it('a harness killed (-9) while a partition is in place leaves it recorded; converge heals it', async () => {
+      writeScenario(project, 'chaos', withVerify('  - step: swarm/partition-worker\n'));
+      const { run, paused, seen } = await startPaused(['verify', '-s', 'chaos'], project);
+      expect(paused, seen()).toBe(true);
+      // The partition is in place: worker-01 (or worker-02) against every other node, in each node's netns.
+      const state = stateOf(project, 'chaos');
+      expect(state.partition).toBeDefined();
+      const rules = partitionRules(state.nodes);
+      expect(Object.keys(rules).sort()).toEqual(['manager-01', 'manager-02', 'manager-03', 'worker-01', 'worker-02']);
+      expect(Object.values(rules).every((r) => /ip saddr .*drop/.test(r))).toBe(true);
+      run.kill('SIGKILL');
+      await run;
+      expect(Object.keys(partitionRules(state.nodes))).toHaveLength(5);
+      const converge = await swarmMolecule(['converge', '-s', 'chaos'], project);
+      expect(converge.exitCode, converge.all).toBe(0);
+      expect(converge.all).toMatch(/removing the partition .* left in place/);
+      expect(stateOf(project, 'chaos').partition).toBeUndefined();
+      expect(partitionRules(state.nodes)).toEqual({});
+      // The probe service the killed step made is the step's to remove next time; remove it now.
+      await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-partition-worker'], project);
+    });
+  });
+
+  it('Ctrl-C while a partition is in place: test stops, heals, destroys; no filter rule and no node left', async () => {
+    const project = join(root, 'interrupt');
+    writeScenario(
+      project,
+      'small',
+      [
+        'driver:\n  name: netns',
+        'platforms:',
+        '  - name: manager-01\n    groups: [swarm-leader, swarm-manager]',
+        '  - name: worker-01\n    groups: [swarm-worker]',
+        '  - name: worker-02\n    groups: [swarm-worker]',
+        'converge:\n  - step: swarm/init\n  - step: swarm/join-workers\n  - step: swarm/drain-managers',
+        'verify:\n  - step: swarm/partition-worker\n',
+      ].join('\n'),
+    );
+    const { run, paused, seen } = await startPaused(['test', '-s', 'small'], project);
+    expect(paused, seen()).toBe(true);
+    const state = stateOf(project, 'small');
+    expect(Object.keys(partitionRules(state.nodes)).sort()).toEqual(['manager-01', 'worker-01', 'worker-02']);
+    run.kill('SIGINT');
+    const result = await run;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(partitionRules(state.nodes)).toEqual({});
+    expect(leftoversOfRuns(machineLeftovers(), [state.runId])).toEqual(NOTHING_LEFT);
+  });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
