@@ -9,10 +9,14 @@ import labels from './labels.js';
 import nodeRoles from './node-roles.js';
 import publishedPort from './published-port.js';
 import rollingUpdate from './rolling-update.js';
+import network from './network.js';
+import stack from './stack.js';
+import stackHealthy from './stack-healthy.js';
+import { configStep, secretStep } from './swarm-data.js';
 
 /** Every built-in step by the name scenarios use. */
 export const builtinSteps: Record<string, StepDefinition> = Object.fromEntries(
-  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader].map((step) => [
+  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy].map((step) => [
     step.name,
     step,
   ]),
