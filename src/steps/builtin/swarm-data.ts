@@ -66,7 +66,7 @@ function dataStep(kind: 'secret' | 'config'): ConvergeStepDefinition<Options> {
     description: secret
       ? 'Create a Swarm secret from a value, a file or an environment variable; its data is masked everywhere (output, logs, reports, state). ok when it exists with the same data (a digest label says so); a secret with other data is refused: secrets are immutable, give the new one another name.'
       : 'Create a Swarm config from a value, a file or an environment variable. ok when it exists with the same data; a config with other data is refused: configs are immutable, give the new one another name.',
-    options: options as unknown as z.ZodType<Options>,
+    options,
     hosts: 'swarm-leader',
     requirements(scenario, o): StepRequirementProblem[] {
       if (o.file !== undefined && !existsSync(resolve(scenario.dir, o.file))) {
