@@ -6,6 +6,7 @@ import init from './init.js';
 import joinManagers from './join-managers.js';
 import joinWorkers from './join-workers.js';
 import labels from './labels.js';
+import loadImages from './load-images.js';
 import nodeRoles from './node-roles.js';
 import publishedPort from './published-port.js';
 import rollingUpdate from './rolling-update.js';
@@ -16,7 +17,7 @@ import { configStep, secretStep } from './swarm-data.js';
 
 /** Every built-in step by the name scenarios use. */
 export const builtinSteps: Record<string, StepDefinition> = Object.fromEntries(
-  [init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy].map((step) => [
+  [loadImages, init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy].map((step) => [
     step.name,
     step,
   ]),

@@ -30,6 +30,11 @@ function fakeLeader(labels?: Record<string, string>): { host: Host; calls: Call[
 const context = <O>(options: O) => ({ options, scenario: { name: 'unit', dir: '/unit', platforms: [], converge: [] }, secret: (v: string) => secrets.add(v), signal: new AbortController().signal }) as unknown as StepContext<O>;
 
 const parse = (step: typeof secretStep, input: unknown) => step.options?.safeParse(input);
+const secretOptions = (input: unknown) => {
+  const parsed = parse(secretStep, input);
+  if (!parsed?.success) throw new Error('options did not parse');
+  return parsed.data;
+};
 
 describe('swarm/secret and swarm/config', () => {
   it('takes exactly one of value, file or env, and a secret value long enough to be masked', () => {
@@ -46,7 +51,7 @@ describe('swarm/secret and swarm/config', () => {
 
   it('creates a missing secret with its data on stdin only, labelled with its digest', async () => {
     const { host, calls } = fakeLeader();
-    const options = secretStep.options?.parse({ name: 'token', value: 'unit-secret-value-0002' });
+    const options = secretOptions({ name: 'token', value: 'unit-secret-value-0002' });
     const outcome = await secretStep.apply(context(options), host);
     expect(outcome).toEqual({ status: 'changed', changes: ['secret token: (none) → created from its value'] });
     const create = calls.find((c) => c.argv[2] === 'create');
@@ -58,7 +63,7 @@ describe('swarm/secret and swarm/config', () => {
 
   it('is ok when the secret exists with the same data, and refuses one with other data instead of remaking it', async () => {
     const first = fakeLeader();
-    const options = secretStep.options?.parse({ name: 'token', value: 'unit-secret-value-0003' });
+    const options = secretOptions({ name: 'token', value: 'unit-secret-value-0003' });
     await secretStep.apply(context(options), first.host);
     const digest = first.calls.find((c) => c.argv[2] === 'create')?.argv[4] ?? '';
     const [key = '', value = ''] = digest.split('=');

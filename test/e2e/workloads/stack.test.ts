@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSaveArchive } from '../../support/save-archive.js';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
 
@@ -94,13 +95,34 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
     expect(output).toMatch(/last 20 log lines of demo_web\.\d \(\w+\) on stack-worker-0\d:\n\s+web: hello from the stack scenario/);
   });
 
+  it('swarm/images loads a docker save archive on every node, streamed; a second load is skipped on every node; a missing archive is a syntax error', async () => {
+    const id = await writeSaveArchive(join(scenario, 'app.tar'), { tag: 'workloads/app:1', padBytes: 8 << 20 });
+    edit('scenario.yml', /^converge:\n/m, 'converge:\n  - step: swarm/images\n    with:\n      archives: [app.tar]\n');
+    const first = await run(['converge']);
+    expect(first.exitCode, first.all).toBe(0);
+    const short = id.replace('sha256:', '').slice(0, 12);
+    for (const node of ['stack-manager', 'stack-worker-01', 'stack-worker-02']) {
+      expect(first.all).toMatch(new RegExp(`changed\\s+${node} .*image workloads/app:1: \\(none\\) → loaded ${short} \\([\\d.]+ MB in [\\d.]+ s, [\\d.]+ MB/s\\)`));
+    }
+    const second = await run(['converge']);
+    expect(second.exitCode, second.all).toBe(0);
+    for (const node of ['stack-manager', 'stack-worker-01', 'stack-worker-02']) expect(second.all).toMatch(new RegExp(`ok\\s+${node} .*1 image\\(s\\) present`));
+    expect(second.all).not.toContain('loaded');
+
+    edit('scenario.yml', 'archives: [app.tar]', 'archives: [missing.tar]');
+    const syntax = await run(['syntax']);
+    expect(syntax.exitCode, syntax.all).toBe(2);
+    expect(syntax.all).toMatch(/scenario\.yml:\d+:\d+/);
+    expect(syntax.all).toContain(`The image archive missing.tar does not exist (looked for ${join(scenario, 'missing.tar')}).`);
+  });
+
   it("never shows the secret's value: not in any output, report, log or state file", () => {
     const stateDir = join(project, '.swarm-molecule', 'stack');
     const files = [...filesUnder(stateDir), join(project, 'verify.json'), join(project, 'verify.xml')];
     // The command logs are there and hold the step that made the secret (with its data on stdin).
     const logs = filesUnder(join(stateDir, 'logs')).map((file) => readFileSync(file, 'utf8')).join('\n');
     expect(logs).toContain('docker secret create');
-    expect(outputs).toHaveLength(6);
+    expect(outputs).toHaveLength(9);
     for (const output of outputs) expect(output).not.toContain(SECRET);
     for (const file of files) expect(readFileSync(file, 'latin1'), file).not.toContain(SECRET);
   });
