@@ -2,6 +2,7 @@ import type { StepDefinition } from '../api.js';
 import drainManagers from './drain-managers.js';
 import failoverLeader from './failover-leader.js';
 import failoverWorkers from './failover-workers.js';
+import http from './http.js';
 import init from './init.js';
 import joinManagers from './join-managers.js';
 import joinWorkers from './join-workers.js';
@@ -17,7 +18,7 @@ import { configStep, secretStep } from './swarm-data.js';
 
 /** Every built-in step by the name scenarios use. */
 export const builtinSteps: Record<string, StepDefinition> = Object.fromEntries(
-  [loadImages, init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy].map((step) => [
+  [loadImages, init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy, http].map((step) => [
     step.name,
     step,
   ]),

@@ -67,6 +67,9 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
     // The client is healthy only once it fetched web's page over the overlay network and reads its secret and config.
     expect(verify.all).toMatch(/passed\s+swarm\/stack-healthy/);
     expect(verify.all).toContain('stack demo: demo_client 1/1, demo_web 2/2 Running');
+    // A probe task on the stack's network asks web by its service name.
+    expect(verify.all).toMatch(/passed\s+swarm\/http/);
+    expect(verify.all).toMatch(/GET http:\/\/web:8080\/: 200 in \d+ ms \(attempt \d+\), body "swarm-molecule web v1"/);
   });
 
   it("changing one service's image in the compose file makes idempotence fail naming that service and what changed", async () => {
@@ -80,6 +83,7 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
   it('a service whose healthcheck fails makes swarm/stack-healthy fail with the task table, the task errors and its last log lines', async () => {
     edit('compose.yml', '"CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"', '"CMD", "/bin/busybox", "false"');
     edit('scenario.yml', 'timeout: 120s', 'timeout: 25s');
+    edit('scenario.yml', '      body: swarm-molecule web v1\n', '      body: swarm-molecule web v1\n      timeout: 3s\n');
     const converge = await run(['converge']);
     expect(converge.exitCode, converge.all).toBe(0);
     expect(converge.all).toMatch(/service demo_web: updated \(TaskTemplate\.ContainerSpec\.Healthcheck\.Test/);
@@ -93,6 +97,9 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
     expect(output).toMatch(/last task errors of demo_web:\n\s+demo_web\.\d on stack-worker-0\d: task: non-zero exit \(137\): dockerexec: unhealthy container/);
     // The task's own output, with the variable the step substituted.
     expect(output).toMatch(/last 20 log lines of demo_web\.\d \(\w+\) on stack-worker-0\d:\n\s+web: hello from the stack scenario/);
+    // With no healthy task, web's name resolves to nothing: the probe gets no answer.
+    expect(output).toMatch(/failed\s+swarm\/http/);
+    expect(output).toMatch(/GET http:\/\/web:8080\/ from network demo-apps: no answer \(wget exit 1\) after 3 attempt\(s\)\./);
   });
 
   it('swarm/images loads a docker save archive on every node, streamed; a second load is skipped on every node; a missing archive is a syntax error', async () => {
