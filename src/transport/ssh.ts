@@ -393,6 +393,8 @@ export class SshConnection {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        // A streamed stdin (an archive) is closed however the command ended: no file left open.
+        if (options.stdin instanceof Readable) options.stdin.destroy();
         options.signal?.removeEventListener('abort', onAbort);
         inFlight.delete(onClientClose);
         if (error) {
