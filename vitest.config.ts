@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**', 'test/e2e/chaos/**'],
+          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**', 'test/e2e/chaos/**', 'test/e2e/workloads/**'],
           fileParallelism: false,
           globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 600_000,
@@ -44,6 +44,17 @@ export default defineConfig({
           include: ['test/e2e/chaos/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 900_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
+      {
+        // Workloads on real nodes: stacks, secrets, configs; one set of nodes for all the cases of a file.
+        test: {
+          name: 'workloads',
+          include: ['test/e2e/workloads/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
           hookTimeout: 300_000,
           globalSetup: ['test/e2e/support/global-setup.ts'],
         },

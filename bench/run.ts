@@ -3,7 +3,7 @@
  * Prints tables and writes bench/results.json. Runs the harness in-process (the
  * same runner the CLI uses) so its memory can be read. BENCH_RUNS sets the runs.
  */
-import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,11 @@ import type { ActionResult, Reporter } from '../dist/reporters/types.js';
 import { SshConnection } from '../dist/transport/index.js';
 
 import { startTestEngine } from '../test/e2e/docker/support/engine.js';
+import { writeSaveArchive } from '../test/support/save-archive.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-/** BENCH_ONLY=docker: only the docker driver's column (no results.json). */
+/** BENCH_ONLY=docker: only the docker driver's column (no results.json); BENCH_ONLY=workloads: only the workloads figures (to bench/results.local.json). */
 const only = process.env.BENCH_ONLY;
 const project = (name: string) => join(root, 'bench', 'projects', name);
 
@@ -196,16 +197,96 @@ async function twenty(): Promise<Row[]> {
   ];
 }
 
-const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
-const small = only === 'docker' ? { rows: [], nodeMiB: [] } : await six();
-const docker = await sixOnDocker();
-const scale = only === 'docker' ? [] : await twenty();
-clearInterval(sampler);
+/**
+ * Workloads: a ~100 MB image loaded onto 6 nodes (streamed; the harness's RSS
+ * is sampled before and during the load), the second load (skipped on every
+ * node), and scenarios/stack's actions.
+ */
+async function workloads(): Promise<{ rows: Row[]; image: { bytes: number; nodes: number; seconds: number; skipSeconds: number; rssBeforeMiB: number; rssPeakMiB: number } }> {
+  const dir = project('images');
+  rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
+  const archive = join(dir, 'scenarios', 'images', 'image.tar');
+  process.stderr.write('workloads: writing a 100 MB image archive\n');
+  await writeSaveArchive(archive, { tag: 'bench/big:1', padBytes: 100 * 1e6 });
+  const bytes = statSync(archive).size;
+  const scenario = await loadScenario(dir, 'images');
+  await act(scenario, dir, ['create']);
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const local = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+  const loaded = await act(scenario, dir, ['converge']);
+  clearInterval(local);
+  const skipped = await act(scenario, dir, ['converge']);
+  await act(scenario, dir, ['destroy']);
+  rmSync(archive, { force: true });
+
+  const stackDir = project('stack');
+  rmSync(stackDir, { recursive: true, force: true });
+  cpSync(join(root, 'scenarios', 'stack'), join(stackDir, 'scenarios', 'stack'), { recursive: true });
+  const stack = await loadScenario(stackDir, 'stack');
+  process.stderr.write('workloads: scenarios/stack\n');
+  const created = await act(stack, stackDir, ['create']);
+  const converged = await act(stack, stackDir, ['converge', 'idempotence', 'verify']);
+  const destroyed = await act(stack, stackDir, ['destroy']);
+  rmSync(stackDir, { recursive: true, force: true });
+  const rows: Row[] = [
+    { action: 'stack create (3 nodes)', ours: [created.get('create') ?? NaN] },
+    { action: 'stack converge (swarm, network, secret, config, stack)', ours: [converged.get('converge') ?? NaN] },
+    { action: 'stack idempotence', ours: [converged.get('idempotence') ?? NaN] },
+    { action: 'stack verify swarm/stack-healthy (stable 5s)', ours: [converged.get('verify swarm/stack-healthy') ?? NaN] },
+    { action: 'stack destroy', ours: [destroyed.get('destroy') ?? NaN] },
+  ];
+  return {
+    rows,
+    image: {
+      bytes,
+      nodes: scenario.platforms.length,
+      seconds: (loaded.get('converge') ?? NaN) / 1000,
+      skipSeconds: (skipped.get('converge') ?? NaN) / 1000,
+      rssBeforeMiB: rssBefore / 2 ** 20,
+      rssPeakMiB: rssPeak / 2 ** 20,
+    },
+  };
+}
+
+function printWorkloads(w: Awaited<ReturnType<typeof workloads>>): void {
+  const { image } = w;
+  console.log(`\nworkloads: a ${(image.bytes / 1e6).toFixed(0)} MB image to ${image.nodes} nodes`);
+  console.log(
+    table([
+      ['figure', 'value'],
+      ['load (every node in parallel)', `${image.seconds.toFixed(2)} s`],
+      ['throughput, all nodes', `${((image.bytes * image.nodes) / 1e6 / image.seconds).toFixed(1)} MB/s`],
+      ['throughput, per node', `${(image.bytes / 1e6 / image.seconds).toFixed(1)} MB/s`],
+      ['second load (skipped on every node)', `${image.skipSeconds.toFixed(2)} s`],
+      ['harness RSS before → peak during the load', `${image.rssBeforeMiB.toFixed(0)} → ${image.rssPeakMiB.toFixed(0)} MiB`],
+    ]),
+  );
+  console.log('\nscenarios/stack, seconds');
+  console.log(table([['action', 'seconds'], ...w.rows.map((r) => [r.action, s(r.ours[0] ?? NaN)])]));
+}
 
 const table = (rows: string[][]) => {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
 };
+
+if (only === 'workloads') {
+  const w = await workloads();
+  clearInterval(sampler);
+  printWorkloads(w);
+  writeFileSync(join(root, 'bench', 'results.local.json'), `${JSON.stringify({ date: new Date().toISOString(), workloads: w }, null, 2)}\n`);
+  process.exit(0);
+}
+
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+const small = only === 'docker' ? { rows: [], nodeMiB: [] } : await six();
+const docker = await sixOnDocker();
+const scale = only === 'docker' ? [] : await twenty();
+const work = only === 'docker' ? undefined : await workloads();
+clearInterval(sampler);
+
 const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
 console.log(`\nswarm-molecule bench · ${machine} · ${runs} runs\n`);
 if (only !== 'docker') console.log('6 nodes (3 managers + 3 workers), seconds');
@@ -231,10 +312,11 @@ console.log(
     ...scale.map((r) => [r.action, s(sixBy(r.action)), s(r.ours[0] ?? NaN), `${((r.ours[0] ?? NaN) / sixBy(r.action)).toFixed(1)}×`]),
   ]),
 );
+if (work) printWorkloads(work);
 const peakMiB = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
 console.log(`\nmemory: harness peak ${peakMiB.toFixed(0)} MiB; per node after converge ${small.nodeMiB.map((m) => m.toFixed(0)).join(', ')} MiB`);
 
 writeFileSync(
   join(root, 'bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, six: small.rows, sixOnDocker: docker, twenty: scale, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, six: small.rows, sixOnDocker: docker, twenty: scale, workloads: work, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
 );

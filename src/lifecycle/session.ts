@@ -168,7 +168,7 @@ export class Session {
     return {
       scenario: this.scenario,
       base: {
-        scenario: { name: this.scenario.name, platforms: this.scenario.platforms, converge: this.scenario.converge },
+        scenario: { name: this.scenario.name, dir: this.scenario.dir, platforms: this.scenario.platforms, converge: this.scenario.converge },
         hosts: this.scenario.platforms.map((p) => createHost(p, book)),
         signal: this.signal,
         cleanupSignal: this.cleanupSignal,

@@ -50,6 +50,8 @@ export interface NodeControl {
 /** The scenario as steps see it. */
 export interface ScenarioInfo {
   readonly name: string;
+  /** Absolute path of the scenario directory: files a step reads (a compose file) are relative to it. */
+  readonly dir: string;
   readonly platforms: readonly PlatformConfig[];
   /** The converge entries, so a verify step can tell what converge was asked to do. */
   readonly converge: readonly StepConfig[];

@@ -93,7 +93,7 @@ function input(swarm: FakeSwarm, converge: Partial<StepConfig>[], results: HostR
   const scenario = { name: 'unit', dir: '/nonexistent', platforms, converge: entries, verify: [] } as unknown as Scenario;
   return {
     scenario,
-    base: { scenario: { name: 'unit', platforms, converge: entries }, hosts: platforms.map((p) => swarm.host(p)), signal: new AbortController().signal },
+    base: { scenario: { name: 'unit', dir: '/unit', platforms, converge: entries }, hosts: platforms.map((p) => swarm.host(p)), signal: new AbortController().signal },
     events: { hostResult: (_step: string, r: HostResult) => results.push(r) },
     nodes: { stop: async () => undefined, start: async () => undefined, partition: async () => undefined, isolate: async () => undefined, heal: async () => undefined },
     forgetReads,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import pRetry, { AbortError } from 'p-retry';
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
@@ -392,6 +393,8 @@ export class SshConnection {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        // A streamed stdin (an archive) is closed however the command ended: no file left open.
+        if (options.stdin instanceof Readable) options.stdin.destroy();
         options.signal?.removeEventListener('abort', onAbort);
         inFlight.delete(onClientClose);
         if (error) {
@@ -464,7 +467,15 @@ export class SshConnection {
           pidSaid(remotePid);
           finish();
         });
-        if (options.stdin !== undefined) channel.end(options.stdin);
+        const input = options.stdin;
+        if (input instanceof Readable) {
+          // Backpressure: the file is read only as fast as the node takes it.
+          input.once('error', (error: Error) => {
+            finish(new TransportError(`Could not read what was sent to ${this.target.name} (${shown}): ${error.message}`));
+            channel.close();
+          });
+          input.pipe(channel);
+        } else if (input !== undefined) channel.end(input);
         else channel.end();
       });
     });

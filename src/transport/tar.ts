@@ -27,7 +27,8 @@ function splitPath(path: string): { name: string; prefix: string } {
   return { name: path.slice(cut + 1), prefix: path.slice(0, cut) };
 }
 
-function header(entry: TarEntry, size: number): Buffer {
+/** The 512-byte ustar header of `entry` holding `size` bytes of data (for writers that stream the data themselves). */
+export function tarHeader(entry: TarEntry, size: number): Buffer {
   const h = Buffer.alloc(BLOCK);
   const path = entry.type === 'dir' ? `${entry.path}/` : entry.path;
   const { name, prefix } = splitPath(path);
@@ -57,7 +58,7 @@ export function tar(entries: readonly TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const content = entry.type === 'file' ? (typeof entry.content === 'string' ? Buffer.from(entry.content, 'utf8') : entry.content) : Buffer.alloc(0);
-    parts.push(header(entry, content.length), content);
+    parts.push(tarHeader(entry, content.length), content);
     const padding = (BLOCK - (content.length % BLOCK)) % BLOCK;
     if (padding > 0) parts.push(Buffer.alloc(padding));
   }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 /** Where and how to reach a node over SSH: the same for every driver. */
 export interface SshTarget {
   /** Node name, used in messages and logs. */
@@ -17,8 +18,11 @@ export interface SshTarget {
 export interface RunOptions {
   /** Kill the command after this long; default 120 s. */
   timeoutMs?: number;
-  /** Bytes written to the command's stdin, then closed. */
-  stdin?: string | Buffer;
+  /**
+   * Bytes written to the command's stdin, then closed; a stream is piped as it
+   * is read (an image archive), never held whole in memory.
+   */
+  stdin?: string | Buffer | Readable;
   signal?: AbortSignal;
   /**
    * The command only reads: on a dropped connection it is run again on a new
