@@ -363,6 +363,13 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
 
   /** Without the state file: everything on the engine labelled with this project and scenario. */
   async sweep(ctx: DriverContext): Promise<string[]> {
+    // No engine socket at all (a machine without Docker): nothing of ours can be on it.
+    // An engine that exists but refuses is still an error: it may hold our containers.
+    const noSocket = await this.#engine().docker.ping().then(
+      () => false,
+      (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT',
+    );
+    if (noSocket) return [];
     const { docker } = await this.#connected();
     const labels = labelsOf(ctx);
     const removed = await removeLabelled(docker, labels);

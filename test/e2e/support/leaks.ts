@@ -26,18 +26,23 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 /** This checkout: runs whose state lives under it are this test suite's, not another checkout's. */
 const checkout = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Run ids whose lease owner names a state directory under one of `roots`. */
-function leasedRunIds(roots: readonly string[]): string[] {
-  const ids: string[] = [];
+/** Each lease's owner: a lease is a file holding its owner record (src/drivers/host/leases.ts). */
+function leaseOwners(): Map<string, { runId: string; stateDir: string }> {
+  const owners = new Map<string, { runId: string; stateDir: string }>();
   for (const lease of existsSync(LEASE_DIR) ? readdirSync(LEASE_DIR) : []) {
     try {
-      const owner = JSON.parse(readFileSync(join(LEASE_DIR, lease, 'owner'), 'utf8')) as { stateDir?: unknown; runId?: unknown };
-      if (typeof owner.runId === 'string' && typeof owner.stateDir === 'string' && roots.some((root) => String(owner.stateDir).startsWith(root))) ids.push(owner.runId);
+      const owner = JSON.parse(readFileSync(join(LEASE_DIR, lease), 'utf8')) as { stateDir?: unknown; runId?: unknown };
+      if (typeof owner.runId === 'string' && typeof owner.stateDir === 'string') owners.set(lease, { runId: owner.runId, stateDir: owner.stateDir });
     } catch {
       // Not written yet, or released while we looked.
     }
   }
-  return ids;
+  return owners;
+}
+
+/** Run ids whose lease owner names a state directory under one of `roots`. */
+function leasedRunIds(roots: readonly string[]): string[] {
+  return [...leaseOwners().values()].filter((owner) => roots.some((root) => owner.stateDir.startsWith(root))).map((owner) => owner.runId);
 }
 
 /** Run ids recorded in the state files under `roots` (`<project>/.swarm-molecule/<scenario>/state.json`). */
@@ -130,16 +135,7 @@ export function leftoversOfRuns(all: Leftovers, runIds: readonly string[], lease
 }
 
 function leaseOwnerRunIds(): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const lease of existsSync(LEASE_DIR) ? readdirSync(LEASE_DIR) : []) {
-    try {
-      const owner = JSON.parse(readFileSync(join(LEASE_DIR, lease, 'owner'), 'utf8')) as { runId?: unknown };
-      if (typeof owner.runId === 'string') owners.set(lease, owner.runId);
-    } catch {
-      // released while we looked
-    }
-  }
-  return owners;
+  return new Map([...leaseOwners()].map(([lease, owner]) => [lease, owner.runId]));
 }
 
 /**
