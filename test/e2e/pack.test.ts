@@ -23,7 +23,7 @@ describe('swarm-molecule installed from its npm pack into a new project', () => 
   });
 
   it('installs, scaffolds a scenario whose $schema resolves, passes syntax, and passes test on real nodes', async () => {
-    const pack = await execa('npm', ['pack', '--pack-destination', work, '--json'], { cwd: repoRoot });
+    const pack = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--json'], { cwd: repoRoot });
     const tarball = join(work, (JSON.parse(pack.stdout) as { filename: string }[])[0]?.filename ?? '');
     await execa('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-swarm', private: true, type: 'module' }, null, 2));
