@@ -229,7 +229,8 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
         await pause('network', platform.name);
         // A process an earlier, killed create started for this node (its pid never recorded) goes first.
-        await killNode(data);
+        // A node the state did not name has none: its process is only ever started after its record.
+        if (existing) await killNode(data);
         const networked = performance.now();
         const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
         await pause('process-started', platform.name);
