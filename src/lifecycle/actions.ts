@@ -1,7 +1,7 @@
 import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
-import { ansibleSanityProblems } from '../steps/ansible/index.js';
+import { ansibleSanityProblems } from '../steps/ansible/tools.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';

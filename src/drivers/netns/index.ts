@@ -11,7 +11,7 @@ import { cgroupsStartingWith, removeCgroups, removeCgroupsWhenEmpty } from '../h
 import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
-import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
+import { cachedNodeImage, ensureNodeImage } from '../host/node-image/index.js';
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
@@ -30,24 +30,10 @@ import {
   vethPrefix,
 } from './network.js';
 import { cgroupParent, startNodeProcess } from './node-process.js';
+import { optionsSchema } from './options.js';
 import { verifyNetnsState } from './ownership.js';
 
-/** `driver.options` of the netns driver; checked by `syntax` too. */
-export const optionsSchema = z.strictObject({
-  /** A /16 from which each run leases a /24. */
-  subnetPool: z
-    .string()
-    .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.0\.0\/16$/, { error: 'must be a /16 like 10.213.0.0/16' })
-    .default('10.213.0.0/16'),
-  /** Where node disks (Docker data, host keys, logs) live. */
-  dataDir: z.string().default('/var/lib/swarm-molecule'),
-  /** How long a node may take to answer SSH and Docker after it starts. */
-  readyTimeoutSeconds: z.number().int().positive().default(90),
-  /** Where the node image (each node's root filesystem, read-only) is cached between runs. */
-  imageCacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR),
-  /** The Debian mirror debootstrap builds the node image from; default the one this machine uses. */
-  mirror: z.string().url().optional(),
-});
+export { optionsSchema } from './options.js';
 type NetnsOptions = z.infer<typeof optionsSchema>;
 
 /** What the state file keeps about a run: its bridge and subnet, and where node disks live. */
