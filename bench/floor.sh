@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # The floor: the same docker commands the built-in steps issue, from a plain
-# shell over plain ssh (one connection per command), hosts in parallel where
-# Swarm allows. Usage: floor.sh converge|idempotence|node-roles|leave KEY LEADER "MANAGERS" "WORKERS"
+# shell over ssh, hosts in parallel where Swarm allows. One connection per node
+# for the whole run (OpenSSH ControlMaster), as the harness keeps one per node:
+# the first command to a node pays its handshake, the others do not. Every
+# master is closed at exit.
+# Arguments reach the node through its shell: quote what holds spaces twice.
+# Usage: floor.sh converge|idempotence|node-roles|leave KEY LEADER "MANAGERS" "WORKERS"
 set -euo pipefail
 action=$1 key=$2 leader=$3 managers=$4 workers=$5
-s() { ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes "root@$1" "${@:2}"; }
+control=$(mktemp -d /tmp/sm-floor.XXXXXX)
+opts=(-i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes
+  -o ControlMaster=auto -o "ControlPath=$control/%h" -o ControlPersist=yes)
+close() {
+  for n in $leader $managers $workers; do ssh "${opts[@]}" -O exit "root@$n" >/dev/null 2>&1 || true; done
+  rm -rf "$control"
+}
+trap close EXIT
+s() { ssh "${opts[@]}" "root@$1" "${@:2}"; }
 case "$action" in
   converge)
     s "$leader" docker swarm init --advertise-addr "$leader" --listen-addr "$leader:2377" >/dev/null
@@ -14,7 +26,7 @@ case "$action" in
     for id in $(s "$leader" docker node ls --filter role=manager --format '{{.ID}}'); do s "$leader" docker node update --availability drain "$id" >/dev/null & done; wait
     ;;
   idempotence)
-    for n in $leader $managers $workers; do s "$n" docker info --format '{{json .Swarm}}' >/dev/null & done; wait
+    for n in $leader $managers $workers; do s "$n" docker info --format "'{{json .Swarm}}'" >/dev/null & done; wait
     ;;
   node-roles)
     s "$leader" docker node ls >/dev/null

@@ -1,13 +1,12 @@
 import { UsageError } from '../errors.js';
 import type { z } from 'zod';
-import { netnsDriver, optionsSchema as netnsOptions } from './netns/index.js';
 import type { Driver, DriverCapability } from './types.js';
 
 export type { Driver, DriverCapability, DriverContext, DriverState, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from './types.js';
 
 /** Drivers by the name a scenario gives under `driver.name`; each is loaded only when used. */
 const drivers: Record<string, () => Promise<Driver>> = {
-  netns: () => Promise.resolve(netnsDriver()),
+  netns: () => import('./netns/index.js').then((m) => m.netnsDriver()),
   vagrant: () => import('./vagrant/index.js').then((m) => m.vagrantDriver()),
   existing: () => import('./existing/index.js').then((m) => m.existingDriver()),
   docker: () => import('./docker/index.js').then((m) => m.dockerDriver()),
@@ -15,7 +14,7 @@ const drivers: Record<string, () => Promise<Driver>> = {
 
 /** Each driver's `driver.options` schema, for `syntax` to check with positions before anything is made. */
 const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
-  netns: () => Promise.resolve(netnsOptions),
+  netns: () => import('./netns/options.js').then((m) => m.optionsSchema),
   vagrant: () => import('./vagrant/options.js').then((m) => m.optionsSchema),
   existing: () => import('./existing/index.js').then((m) => m.optionsSchema),
   docker: () => import('./docker/options.js').then((m) => m.optionsSchema),

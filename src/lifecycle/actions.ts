@@ -1,7 +1,7 @@
 import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
-import { ansibleSanityProblems } from '../steps/ansible/index.js';
+import { ansibleSanityProblems } from '../steps/ansible/tools.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';
@@ -20,18 +20,22 @@ const destroy: ActionHandler = async (session, signal) => {
   const recorded = driverState !== undefined && (driverState.nodes.length > 0 || Object.keys(driverState.data).length > 0);
   if (recorded) {
     session.close();
+    session.phase('nodes');
     await session.driver.destroy(session.driverContext(signal), driverState);
     const { driverState: _gone, ...rest } = session.state;
     session.state = { ...rest, created: false, converged: false };
   }
   // Always, whatever the state names: a crash (kill -9) may have lost track of a run.
+  session.phase('sweep');
   const swept = (await session.driver.sweep?.(session.driverContext(signal))) ?? [];
+  session.phase('save state');
   await session.save({ created: false, converged: false });
   if (swept.length > 0) return { message: `swept what an earlier run left: ${swept.join('; ')}` };
   return recorded ? {} : { message: 'nothing to destroy' };
 };
 
 const syntax: ActionHandler = async (session) => {
+  session.phase('check');
   const diagnostics = await checkSyntax(session.scenario);
   session.reporter.diagnostics?.('syntax', diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -44,6 +48,7 @@ const syntax: ActionHandler = async (session) => {
 };
 
 const create: ActionHandler = async (session) => {
+  session.phase('sanity check');
   const ctx = session.driverContext();
   // Everything the scenario needs, said at once: the driver's prerequisites and Ansible's.
   const problems = [...(await session.driver.sanityCheck(ctx)), ...ansibleSanityProblems(session.scenario)];
@@ -52,14 +57,18 @@ const create: ActionHandler = async (session) => {
       `This machine cannot run scenario "${session.scenario.name}" with the ${session.driver.name} driver:\n${problems.map((p) => `  - ${p.problem} Fix: ${p.fix}`).join('\n')}`,
     );
   }
+  session.phase('nodes');
   const driverState = await session.driver.create(ctx, session.scenario.platforms, session.state.driverState);
+  session.phase('save state');
   await session.save({ driverState, created: true });
   return {};
 };
 
 const converge: ActionHandler = async (session) => {
+  session.phase('check nodes');
   await session.assertNodesRunning();
   const results = await runConvergeSteps(session.stepInput());
+  session.phase('save state');
   await session.save({ converged: true });
   return { converge: results };
 };
@@ -70,8 +79,10 @@ const idempotence: ActionHandler = async (session) => {
       hint: `Run "swarm-molecule converge -s ${session.scenario.name}" first.`,
     });
   }
+  session.phase('check nodes');
   await session.assertNodesRunning();
   const results = await runConvergeSteps(session.stepInput());
+  session.phase('compare');
   const changes = results.flatMap((step) =>
     step.hosts.filter((h) => h.status === 'changed').map((h) => `  step "${step.name}" on ${h.host}: ${h.changes.join('; ')}`),
   );
@@ -85,6 +96,7 @@ const idempotence: ActionHandler = async (session) => {
 };
 
 const lint: ActionHandler = async (session) => {
+  session.phase('check');
   const findings = await lintScenarioAndPlaybooks(session.scenario);
   session.reporter.diagnostics?.('lint', findings);
   const errors = findings.filter((d) => d.severity === 'error');
@@ -100,8 +112,10 @@ const lint: ActionHandler = async (session) => {
 };
 
 const verify: ActionHandler = async (session) => {
+  session.phase('check nodes');
   await session.assertNodesRunning();
   const results = await runVerifySteps(session.stepInput());
+  session.phase('judge');
   const failed = results.filter((r) => r.status === 'failed' && !r.error);
   const crashed = results.filter((r) => r.error);
   if (crashed.length > 0) {

@@ -74,4 +74,22 @@ describe('runSequence', () => {
     expect(calls).toEqual(['create', 'destroy']);
     expect(state).toMatchObject({ created: false });
   });
+
+  it("attributes every millisecond of an action to its phases, and names them", async () => {
+    createBehaviour = () => new Promise((resolve) => setTimeout(resolve, 60));
+    try {
+      const { summary } = await run('always');
+      const create = summary.actions.find((a) => a.action === 'create');
+      // In order; a phase that took no measurable time is left out.
+      const names = create?.phases?.map((p) => p.name) ?? [];
+      expect(names.filter((name) => name !== 'start')).toEqual(['sanity check', 'nodes', 'save state'].filter((name) => names.includes(name)));
+      expect(create?.phases?.some((p) => p.name === 'nodes' && p.durationMs >= 50)).toBe(true);
+      for (const action of summary.actions.filter((a) => a.status !== 'skipped')) {
+        const sum = (action.phases ?? []).reduce((total, p) => total + p.durationMs, 0);
+        expect(Math.abs(sum - action.durationMs), `${action.action}: ${JSON.stringify(action.phases)} vs ${action.durationMs}`).toBeLessThanOrEqual(action.durationMs * 0.05 + 0.001);
+      }
+    } finally {
+      createBehaviour = async () => undefined;
+    }
+  });
 });

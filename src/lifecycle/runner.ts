@@ -10,6 +10,7 @@ import { acquireLock } from './lock.js';
 import { refuseInvalidScenarios } from './preflight.js';
 import { Session } from './session.js';
 import { StateStore } from './state.js';
+import { Timeline } from './timeline.js';
 
 export type { DestroyPolicy } from './destroy-policy.js';
 
@@ -79,20 +80,25 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
       }
       options.reporter.actionStart?.(action);
       const actionStarted = performance.now();
+      const timeline = new Timeline(actionStarted, 'start');
+      session.timeline = timeline;
       // Cleaning up goes on after the first interrupt; only a second one stops it.
       const signal = action === 'destroy' ? options.cleanupSignal : options.signal;
       let result: ActionResult;
       try {
         const output: ActionOutput = await actions[action](session, signal);
-        result = { action, status: 'passed', durationMs: performance.now() - actionStarted, ...output };
+        const ended = performance.now();
+        result = { action, status: 'passed', durationMs: ended - actionStarted, phases: timeline.finish(ended), ...output };
       } catch (caught) {
+        const ended = performance.now();
         const error = signal.aborted && !(caught instanceof Interrupted) ? new Interrupted(String(signal.reason ?? 'signal')) : caught;
         failure ??= error;
         const partial = caught as Partial<Pick<ActionResult, 'converge' | 'verify' | 'diagnostics'>>;
         result = {
           action,
           status: 'failed',
-          durationMs: performance.now() - actionStarted,
+          durationMs: ended - actionStarted,
+          phases: timeline.finish(ended),
           message: secrets.mask(messageOf(error)),
           kind: !(error instanceof StepCrashed) && (exitCodeOf(error) === ExitCode.checkFailed || exitCodeOf(error) === ExitCode.usage) ? 'failure' : 'error',
           ...(error instanceof HarnessError && error.hint ? { hint: inspectHint(error.hint, scenario, options) } : {}),

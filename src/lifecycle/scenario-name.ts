@@ -1,4 +1,5 @@
-import { isScenarioName } from '../config/index.js';
+// The module itself, not the config barrel: `--version` and `--help` load no schema, YAML or zod.
+import { isScenarioName } from '../config/scenario-name.js';
 import { UsageError } from '../errors.js';
 
 /** A scenario's name, checked: one plain directory name, so `.swarm-molecule/<name>/` stays inside the project. */

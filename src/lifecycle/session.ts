@@ -10,6 +10,7 @@ import type { StepRunInput } from '../steps/types.js';
 import { secrets } from '../secrets/index.js';
 import { ConnectionPool, quoteCommand, type CommandResult } from '../transport/index.js';
 import { emptyState, type State, type StateStore } from './state.js';
+import type { Timeline } from './timeline.js';
 
 /**
  * Everything one command works with: the scenario, its state (kept in step
@@ -19,6 +20,8 @@ export class Session {
   state: State;
   /** `--host`/`--limit`: the only nodes steps iterate over. */
   limit: readonly string[] | undefined;
+  /** The running action's phases (set by the runner for each action). */
+  timeline: Timeline | undefined;
   #pool: ConnectionPool | undefined;
   #nodeChanges: Promise<unknown> = Promise.resolve();
 
@@ -179,6 +182,11 @@ export class Session {
       targets: () => this.nodes().nodes,
       stateDir: this.store.dir,
       forgetReads: () => book.reads.clear(),
+      phase: (name) => this.phase(name),
+      // Every node's connection at once, before the first read (which would otherwise open them one by one as it needs them).
+      connect: async () => {
+        await Promise.all(this.scenario.platforms.map((p) => pool.get(p.name).connect()));
+      },
     };
   }
 
@@ -189,6 +197,11 @@ export class Session {
       throw new UsageError(`The ${driver.name} driver cannot partition the node network.`, { hint: 'Run the partition steps with the netns driver.' });
     }
     return { partition: driver.partition.bind(driver), heal: driver.heal.bind(driver) };
+  }
+
+  /** The running action enters phase `name` (see Timeline): where its time goes. */
+  phase(name: string): void {
+    this.timeline?.phase(name);
   }
 
   close(): void {

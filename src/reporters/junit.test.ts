@@ -133,4 +133,9 @@ describe('junitXml', () => {
     };
     expect(junitXml([run])).toContain('Scenario &quot;default&quot; has 1 syntax error.\nscenarios/default/scenario.yml:7:5: error schema: Unknown key &quot;hots&quot;.\n  Did you mean &quot;hosts&quot;?</failure>');
   });
+
+  it("says where each action's time went in its case's system-out", () => {
+    const timed: RunSummary = { ...passing, actions: [{ action: 'converge', status: 'passed', durationMs: 1320, phases: [{ name: 'connect', durationMs: 400 }, { name: 'swarm/init', durationMs: 920 }] }] };
+    expect(junitXml([timed])).toMatch(/<testcase classname="default\.action" name="converge" time="1\.320">\n {6}<system-out>time: connect 0\.400 s, swarm\/init 0\.920 s<\/system-out>/);
+  });
 });

@@ -95,7 +95,10 @@ export function casesOf(summary: RunSummary): Case[] {
         : action.status === 'failed' && !childFailed
           ? { tag: action.kind === 'error' ? 'error' : 'failure', message, type: action.kind === 'error' ? 'InfrastructureError' : 'CheckFailed', ...(body !== message ? { body } : {}) }
           : undefined;
-    const systemOut = action.status !== 'failed' && diagnostics.length > 0 ? diagnostics.map(position).join('\n') : undefined;
+    // Where the action's time went (its phases add up to its time), then what it found.
+    const timing = action.phases && action.phases.length > 0 ? `time: ${action.phases.map((p) => `${p.name} ${time(p.durationMs)} s`).join(', ')}` : '';
+    const found = action.status !== 'failed' && diagnostics.length > 0 ? diagnostics.map(position).join('\n') : '';
+    const systemOut = [timing, found].filter(Boolean).join('\n') || undefined;
     cases.push({ classname: `${scenario}.action`, name: names[i] ?? action.action, ms: action.durationMs, ...(outcome ? { outcome } : {}), ...(systemOut ? { systemOut } : {}) });
     cases.push(...children);
   }

@@ -54,4 +54,24 @@ describe('TerminalReporter', () => {
     expect(out).toMatch(/^── verify {2}\d\d:\d\d:\d\d$/m);
     expect(out).toMatch(/^ {3}passed {3}swarm\/failover-leader +21\.0s$/m);
   });
+
+  it('labels the whole command apart from its action, and shows where each action\'s time went', () => {
+    const written: string[] = [];
+    const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, live: false });
+    const phases = [
+      { name: 'check nodes', durationMs: 310 },
+      { name: 'connect', durationMs: 400 },
+      { name: 'swarm/init', durationMs: 610 },
+    ];
+    const converge: RunSummary = {
+      info: { scenario: 'default', command: 'converge', driver: 'netns', actions: ['converge'] },
+      actions: [{ action: 'converge', status: 'passed', durationMs: 1320, phases }],
+      status: 'passed',
+      exitCode: 0,
+      durationMs: 1900,
+    };
+    reporter.runEnd(converge);
+    const out = written.join('');
+    expect(out).toMatch(/^ {2}converge +passed +1\.3s\n {6}check nodes 0\.31s · connect 0\.40s · swarm\/init 0\.61s\n {2}total +passed +1\.9s {2}\(exit 0\)$/m);
+  });
 });

@@ -5,9 +5,23 @@ import { secrets } from '../secrets/index.js';
 import { quoteCommand, type CommandResult } from '../transport/index.js';
 import type { HostResult, HostStatus, StepCrash, VerifyStepResult, WaitProgress } from '../steps/types.js';
 import { formatDiagnostics } from './diagnostics.js';
-import type { ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
+import type { ActionPhase, ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** The label of the whole command's row in the summary, distinct from any action's. */
+export const TOTAL = 'total';
+
+/** What the summary leaves out of an action's phases (`--json` and JUnit keep them all): it would print as 0.00s. */
+const NEGLIGIBLE_MS = 5;
+
+/** `check nodes 0.31s · connect 0.40s · swarm/init 0.61s`: an action's phases, in order. */
+export function phasesText(phases: readonly ActionPhase[]): string {
+  return phases
+    .filter((p) => p.durationMs >= NEGLIGIBLE_MS)
+    .map((p) => `${p.name} ${(p.durationMs / 1000).toFixed(2)}s`)
+    .join(' · ');
+}
 
 export interface TerminalOptions {
   write(text: string): void;
@@ -212,13 +226,15 @@ export class TerminalReporter implements Reporter {
     }
     this.#line();
     this.#line(c.bold('SUMMARY'));
-    // A command of one action (verify, converge...) has its row in the verdict line below.
-    const single = summary.actions.length === 1 && summary.actions[0]?.action === summary.info.command;
-    for (const result of single ? [] : summary.actions) {
+    // Each action with where its time went, then the whole command under its own label:
+    // the command's time also holds what no action does (the lock, reading the state).
+    for (const result of summary.actions) {
       this.#line(`  ${result.action.padEnd(13)} ${this.#status(result.status)} ${seconds(result.durationMs).padStart(7)}`);
+      const phases = phasesText(result.phases ?? []);
+      if (phases) this.#line(c.dim(`      ${phases}`));
     }
     const verdict = summary.status === 'passed' ? c.green.bold('passed') : c.red.bold(summary.status);
-    this.#line(`  ${c.bold(summary.info.command.padEnd(13))} ${verdict}${' '.repeat(Math.max(1, 9 - summary.status.length))}${seconds(summary.durationMs).padStart(7)}  (exit ${summary.exitCode})`);
+    this.#line(`  ${c.bold(TOTAL.padEnd(13))} ${verdict}${' '.repeat(Math.max(1, 9 - summary.status.length))}${seconds(summary.durationMs).padStart(7)}  (exit ${summary.exitCode})`);
     if (summary.leftover) this.#line(c.red(summary.leftover));
   }
 }

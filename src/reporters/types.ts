@@ -14,10 +14,18 @@ export interface RunInfo {
 
 export type ActionStatus = 'passed' | 'failed' | 'skipped';
 
+/** A contiguous part of an action (e.g. `connect and gather`, a step): an action's phases add up to its duration. */
+export interface ActionPhase {
+  name: string;
+  durationMs: number;
+}
+
 export interface ActionResult {
   action: Action;
   status: ActionStatus;
   durationMs: number;
+  /** Where `durationMs` went, every millisecond of it, in order. */
+  phases?: ActionPhase[];
   /** Why it failed or was skipped. */
   message?: string;
   hint?: string;

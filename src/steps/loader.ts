@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { checkRegularFile, STEP_MODULE_LIMIT, type Scenario, type StepConfig } from '../config/index.js';
 import { messageOf } from '../errors.js';
-import { playbookStep } from './ansible/step.js';
 import type { StepDefinition } from './api.js';
 import { builtinSteps } from './builtin/index.js';
 import type { LoadedStep, StepRunInput } from './types.js';
@@ -55,7 +54,8 @@ function isStepDefinition(value: unknown): value is StepDefinition {
  * playbook. `run` is what a playbook needs to run; the offline checks omit it.
  */
 export async function resolveStep(scenario: Scenario, entry: StepConfig, run?: StepRunInput): Promise<LoadedStep> {
-  if (entry.playbook !== undefined) return playbookStep(scenario, entry, run);
+  // Ansible's code is loaded only for a scenario that has a playbook.
+  if (entry.playbook !== undefined) return (await import('./ansible/step.js')).playbookStep(scenario, entry, run);
   return await resolveStepRef(scenario.dir, entry);
 }
 

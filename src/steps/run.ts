@@ -135,7 +135,11 @@ async function applyOnEachHost(definition: ConvergeStepDefinition<unknown>, step
  */
 export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeStepResult[]> {
   const results: ConvergeStepResult[] = [];
+  input.phase?.('load steps');
   const prepared = await prepareConvergeSteps(input);
+  input.phase?.('connect');
+  await input.connect?.();
+  input.phase?.('gather');
   // Every step's reads at once, before the first step (as Ansible gathers facts).
   // A failed read is not fatal here: the step reads again and fails with context.
   await Promise.all(
@@ -145,6 +149,7 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
     throwIfInterrupted(input.base.signal);
     const { definition, entry, name } = step;
     input.events.stepStart?.('converge', name, entry.index);
+    input.phase?.(name);
     const started = performance.now();
     const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost(definition, step, input);
     // A playbook may have changed the swarm behind the reads gathered so far.
@@ -215,10 +220,14 @@ function verifyContext(input: StepRunInput, name: string, options: unknown, meas
  */
 export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepResult[]> {
   const results: VerifyStepResult[] = [];
+  input.phase?.('connect');
+  await input.connect?.();
   for (const entry of input.scenario.verify) {
     throwIfInterrupted(input.base.signal);
+    input.phase?.('load steps');
     const definition = (await resolveStep(input.scenario, entry, input)) as VerifyStepDefinition<unknown>;
     const name = displayName(entry, definition.name);
+    input.phase?.(name);
     input.events.stepStart?.('verify', name, entry.index);
     const measurements: Measurement[] = [];
     const log: LogLine[] = [];

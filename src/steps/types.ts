@@ -85,6 +85,10 @@ export interface StepRunInput {
   stateDir?: string;
   /** Forget the reads gathered so far: a playbook entry may have changed the swarm. */
   forgetReads?: () => void;
+  /** The action enters phase `name` (a step, `connect`, `gather`): where its time goes. */
+  phase?: (name: string) => void;
+  /** Open the connection to every node, in parallel. */
+  connect?: () => Promise<void>;
 }
 
 /**

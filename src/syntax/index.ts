@@ -6,7 +6,6 @@ import type { ScenarioInvalid } from '../config/index.js';
 import type { Scenario, ScenarioSource, StepConfig } from '../config/types.js';
 import { driverCapabilities, driverOptionsSchema, driversWith } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
-import { checkPlaybookSyntax } from '../steps/ansible/index.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
 import { typeCheckSteps } from './typecheck.js';
@@ -166,7 +165,11 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   const entries = [...scenario.converge, ...scenario.verify];
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
-  diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
+  // Ansible's code is loaded only for a scenario that has a playbook.
+  if (entries.some((entry) => entry.playbook !== undefined)) {
+    const { checkPlaybookSyntax } = await import('../steps/ansible/syntax.js');
+    diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
+  }
   diagnostics.push(...(await typeCheckSteps(scenario)).diagnostics);
   return sortDiagnostics(diagnostics);
 }

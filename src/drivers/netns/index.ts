@@ -11,7 +11,7 @@ import { cgroupsStartingWith, removeCgroups, removeCgroupsWhenEmpty } from '../h
 import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
-import { cachedNodeImage, DEFAULT_CACHE_DIR, ensureNodeImage } from '../host/node-image/index.js';
+import { cachedNodeImage, ensureNodeImage } from '../host/node-image/index.js';
 import { applyPartition, removePartition } from '../host/partition.js';
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
@@ -31,24 +31,10 @@ import {
   vethPrefix,
 } from './network.js';
 import { cgroupParent, startNodeProcess } from './node-process.js';
+import { optionsSchema } from './options.js';
 import { verifyNetnsState } from './ownership.js';
 
-/** `driver.options` of the netns driver; checked by `syntax` too. */
-export const optionsSchema = z.strictObject({
-  /** A /16 from which each run leases a /24. */
-  subnetPool: z
-    .string()
-    .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.0\.0\/16$/, { error: 'must be a /16 like 10.213.0.0/16' })
-    .default('10.213.0.0/16'),
-  /** Where node disks (Docker data, host keys, logs) live. */
-  dataDir: z.string().default('/var/lib/swarm-molecule'),
-  /** How long a node may take to answer SSH and Docker after it starts. */
-  readyTimeoutSeconds: z.number().int().positive().default(90),
-  /** Where the node image (each node's root filesystem, read-only) is cached between runs. */
-  imageCacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR),
-  /** The Debian mirror debootstrap builds the node image from; default the one this machine uses. */
-  mirror: z.string().url().optional(),
-});
+export { optionsSchema } from './options.js';
 type NetnsOptions = z.infer<typeof optionsSchema>;
 
 /** What the state file keeps about a run: its bridge and subnet, and where node disks live. */
@@ -243,7 +229,8 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
         await createNodeNetwork(runData.runId, runData.subnet, data.index, platform.name);
         await pause('network', platform.name);
         // A process an earlier, killed create started for this node (its pid never recorded) goes first.
-        await killNode(data);
+        // A node the state did not name has none: its process is only ever started after its record.
+        if (existing) await killNode(data);
         const networked = performance.now();
         const process_ = startNodeProcess({ netns: data.netns, node: platform.name, dir: data.dir, address: record.host, cgroup: data.cgroup, rootfs });
         await pause('process-started', platform.name);

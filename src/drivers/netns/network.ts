@@ -1,5 +1,5 @@
 import { runOnHost } from '../host/command.js';
-import { addNetns, configureNetns, deleteLink, deleteNetns, ipBatch, linkExists, netnsExists } from '../host/links.js';
+import { configureNetns, deleteLink, deleteNetns, ipBatch, linkExists, netnsExists } from '../host/links.js';
 import type { Subnet } from '../host/leases.js';
 
 /**
@@ -47,11 +47,13 @@ export async function createBridge(runId: string, subnet: Subnet): Promise<void>
 export async function createNodeNetwork(runId: string, subnet: Subnet, index: number, node: string): Promise<void> {
   const ns = netnsName(runId, node);
   const veth = vethName(runId, index);
-  // Three processes in all (all nodes start at once): a veth lives only as long as
-  // the netns its peer is in, so a netns made just now has none yet.
+  // Two processes for a new node (all nodes start at once, and every process the
+  // harness starts is a fork of the harness): the netns is made in the same
+  // `ip -batch` as the veth. A veth lives only as long as the netns its peer is
+  // in, so a netns made just now has none yet.
   const fresh = !netnsExists(ns);
-  await addNetns(ns);
   await ipBatch([
+    ...(fresh ? [['netns', 'add', ns]] : []),
     ...(fresh || !(await linkExists(veth)) ? [['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]] : []),
     ['link', 'set', veth, 'master', bridgeName(runId), 'up'],
   ]);

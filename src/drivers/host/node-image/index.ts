@@ -43,7 +43,7 @@ const RECIPE = {
   },
 } as const;
 
-export const DEFAULT_CACHE_DIR = process.env.SWARM_MOLECULE_CACHE ?? '/var/cache/swarm-molecule';
+export { DEFAULT_CACHE_DIR } from './cache-dir.js';
 
 export function recipeHash(): string {
   return createHash('sha256').update(JSON.stringify(RECIPE)).digest('hex').slice(0, 12);
