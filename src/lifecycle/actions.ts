@@ -1,14 +1,14 @@
 import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
-import { ansibleSanityProblems } from '../steps/ansible/index.js';
+import { ansibleSanityProblems, IDEMPOTENCE_NOTEST_TAG, installDependencies } from '../steps/ansible/index.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';
 import type { Session } from './session.js';
 
 /** What an action adds to its result besides status and time. */
-export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message' | 'diagnostics'>>;
+export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message' | 'diagnostics' | 'warnings'>>;
 
 export type ActionHandler = (session: Session, signal: AbortSignal) => Promise<ActionOutput>;
 
@@ -22,11 +22,11 @@ const destroy: ActionHandler = async (session, signal) => {
     session.close();
     await session.driver.destroy(session.driverContext(signal), driverState);
     const { driverState: _gone, ...rest } = session.state;
-    session.state = { ...rest, created: false, converged: false };
+    session.state = { ...rest, created: false, converged: false, prepared: false };
   }
   // Always, whatever the state names: a crash (kill -9) may have lost track of a run.
   const swept = (await session.driver.sweep?.(session.driverContext(signal))) ?? [];
-  await session.save({ created: false, converged: false });
+  await session.save({ created: false, converged: false, prepared: false });
   if (swept.length > 0) return { message: `swept what an earlier run left: ${swept.join('; ')}` };
   return recorded ? {} : { message: 'nothing to destroy' };
 };
@@ -57,11 +57,55 @@ const create: ActionHandler = async (session) => {
   return {};
 };
 
+/** Molecule's dependency: the requirements' roles and collections, installed into the project's cache (or found there). */
+const dependency: ActionHandler = async (session, signal) => {
+  const outcome = await installDependencies(session.scenario, { signal, env: session.scenario.ansible.env });
+  return { message: outcome.message };
+};
+
+/** Molecule's prepare: once per set of nodes, after create; idempotence never runs it again. */
+const prepare: ActionHandler = async (session) => {
+  if (session.scenario.prepare.length === 0) return { message: 'no prepare steps' };
+  if (session.state.prepared) return { message: 'these nodes are prepared already (destroy them to prepare again)' };
+  await session.assertNodesRunning();
+  const results = await runConvergeSteps(session.stepInput(), 'prepare');
+  await session.save({ prepared: true });
+  return { converge: results };
+};
+
+/** What a converge that changed nothing on nodes never converged before deserves: a warning (Molecule 3's include_role of a role not found that way applies nothing). */
+export function nothingAppliedWarning(results: readonly { hosts: readonly { status: string }[] }[], fresh: boolean): string | undefined {
+  if (!fresh) return undefined;
+  if (results.length === 0) return 'converge has no steps: the test built nothing to check.';
+  if (results.some((step) => step.hosts.some((h) => h.status === 'changed' || h.status === 'failed'))) return undefined;
+  return 'converge changed nothing on nodes never converged before: is the role applied at all (include_role, hosts:, tags)? A first converge of fresh nodes should change something.';
+}
+
 const converge: ActionHandler = async (session) => {
   await session.assertNodesRunning();
+  const fresh = !session.state.converged;
   const results = await runConvergeSteps(session.stepInput());
   await session.save({ converged: true });
-  return { converge: results };
+  const warning = nothingAppliedWarning(results, fresh);
+  return { converge: results, ...(warning ? { warnings: [warning] } : {}) };
+};
+
+/** Molecule's side_effect: after idempotence, before verify. */
+const sideEffect: ActionHandler = async (session) => {
+  if (session.scenario.side_effect.length === 0) return { message: 'no side_effect steps' };
+  await session.assertNodesRunning();
+  return { converge: await runConvergeSteps(session.stepInput(), 'side_effect') };
+};
+
+/** Molecule's cleanup: before destroy, on the nodes there are; nodes that no longer run are left to destroy. */
+const cleanup: ActionHandler = async (session) => {
+  if (session.scenario.cleanup.length === 0) return { message: 'no cleanup steps' };
+  const driverState = session.state.driverState;
+  if (!session.state.created || driverState === undefined || driverState.nodes.length === 0) return { message: 'no nodes: nothing to clean up' };
+  const statuses = await session.driver.status(session.driverContext(), driverState);
+  const down = session.scenario.platforms.filter((p) => statuses.get(p.name) !== 'running').map((p) => p.name);
+  if (down.length > 0) return { message: `cleanup steps not run: ${down.join(', ')} not running`, warnings: [`cleanup steps not run: ${down.join(', ')} not running`] };
+  return { converge: await runConvergeSteps(session.stepInput(), 'cleanup') };
 };
 
 const idempotence: ActionHandler = async (session) => {
@@ -71,7 +115,7 @@ const idempotence: ActionHandler = async (session) => {
     });
   }
   await session.assertNodesRunning();
-  const results = await runConvergeSteps(session.stepInput());
+  const results = await runConvergeSteps(session.stepInput({ skipTags: [IDEMPOTENCE_NOTEST_TAG] }));
   const changes = results.flatMap((step) =>
     step.hosts.filter((h) => h.status === 'changed').map((h) => `  step "${step.name}" on ${h.host}: ${h.changes.join('; ')}`),
   );
@@ -102,6 +146,7 @@ const lint: ActionHandler = async (session) => {
 const verify: ActionHandler = async (session) => {
   await session.assertNodesRunning();
   const results = await runVerifySteps(session.stepInput());
+  const warnings = session.scenario.verify.length === 0 ? ['no verify steps: only convergence and idempotence were checked.'] : [];
   const failed = results.filter((r) => r.status === 'failed' && !r.error);
   const crashed = results.filter((r) => r.error);
   if (crashed.length > 0) {
@@ -121,8 +166,20 @@ const verify: ActionHandler = async (session) => {
       { verify: results },
     );
   }
-  return { verify: results };
+  return { verify: results, ...(warnings.length > 0 ? { warnings } : {}) };
 };
 
 /** The actions sequences are made of. */
-export const actions: Record<Action, ActionHandler> = { destroy, syntax, create, converge, idempotence, lint, verify };
+export const actions: Record<Action, ActionHandler> = {
+  dependency,
+  destroy,
+  syntax,
+  create,
+  prepare,
+  converge,
+  idempotence,
+  side_effect: sideEffect,
+  lint,
+  verify,
+  cleanup,
+};

@@ -19,6 +19,8 @@ export class Session {
   state: State;
   /** `--host`/`--limit`: the only nodes steps iterate over. */
   limit: readonly string[] | undefined;
+  /** What followed "--" on the command line: given to every ansible-playbook run. */
+  ansibleArgs: readonly string[] = [];
   #pool: ConnectionPool | undefined;
   #nodeChanges: Promise<unknown> = Promise.resolve();
 
@@ -120,7 +122,7 @@ export class Session {
   }
 
   /** What the step runners need: hosts over SSH and node control through the driver. */
-  stepInput(): StepRunInput {
+  stepInput(playbook: { skipTags?: readonly string[] } = {}): StepRunInput {
     const driverState = this.nodes();
     const pool = this.#connections();
     const book = {
@@ -171,6 +173,7 @@ export class Session {
       targets: () => this.nodes().nodes,
       stateDir: this.store.dir,
       forgetReads: () => book.reads.clear(),
+      playbook: { ...playbook, args: this.ansibleArgs },
     };
   }
 

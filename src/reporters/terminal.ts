@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Action } from '../config/index.js';
+import type { Action, StepSection } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { quoteCommand, type CommandResult } from '../transport/index.js';
@@ -128,10 +128,10 @@ export class TerminalReporter implements Reporter {
     this.#line(`   ${node ? `${node.padEnd(16)} ` : ''}${this.#c.dim(line)}`);
   }
 
-  stepStart(_section: 'converge' | 'verify', name: string): void {
+  stepStart(_section: StepSection, name: string): void {
     this.#waitingFor = '';
     this.#setStatus(`${this.#action ?? _section} › ${name}`);
-    if (_section === 'converge') this.#line(`   ${this.#c.bold(name)}`);
+    if (_section !== 'verify') this.#line(`   ${this.#c.bold(name)}`);
   }
 
   hostResult(_step: string, result: HostResult): void {
@@ -183,6 +183,7 @@ export class TerminalReporter implements Reporter {
 
   actionEnd(result: ActionResult): void {
     const c = this.#c;
+    for (const warning of result.warnings ?? []) this.#line(`   ${c.yellow(`warning: ${warning}`)}`);
     if (result.status === 'failed' && result.message) {
       this.#line(`   ${c.red(result.message)}`);
       if (result.hint) this.#line(`   ${c.dim(`→ ${result.hint}`)}`);

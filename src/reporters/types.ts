@@ -32,6 +32,8 @@ export interface ActionResult {
   stack?: string;
   /** What `syntax` or `lint` found, each at its `file:line:col`. */
   diagnostics?: Diagnostic[];
+  /** What passed but deserves a look (a converge that changed nothing on fresh nodes, a test without verify steps). */
+  warnings?: string[];
 }
 
 export interface RunSummary {

@@ -1,4 +1,4 @@
-import type { Scenario } from '../config/index.js';
+import type { Scenario, StepSection } from '../config/index.js';
 import type { SshTarget } from '../transport/index.js';
 import type { ConvergeStepDefinition, Measurement, NodeControl, StepContext, StepDefinition } from './api.js';
 import type { ContextBase } from './context.js';
@@ -58,7 +58,7 @@ export interface VerifyStepResult {
 
 /** Hooks the runners call as they go, for live output. */
 export interface StepEvents {
-  stepStart?(section: 'converge' | 'verify', name: string, index: number): void;
+  stepStart?(section: StepSection, name: string, index: number): void;
   hostResult?(step: string, result: HostResult): void;
   verifyResult?(result: VerifyStepResult): void;
   /** A step's `ctx.log()` line; `host` when the step logged it while applying to that host. */
@@ -85,6 +85,15 @@ export interface StepRunInput {
   stateDir?: string;
   /** Forget the reads gathered so far: a playbook entry may have changed the swarm. */
   forgetReads?: () => void;
+  /** For this action's playbook runs: tags to skip besides the scenario's, and arguments from the command line's "--". */
+  playbook?: PlaybookRunOptions;
+}
+
+export interface PlaybookRunOptions {
+  /** E.g. molecule-idempotence-notest during the idempotence check. */
+  skipTags?: readonly string[];
+  /** What followed "--" on the command line: given to every ansible-playbook run. */
+  args?: readonly string[];
 }
 
 /**

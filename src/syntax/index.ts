@@ -6,7 +6,7 @@ import type { ScenarioInvalid } from '../config/index.js';
 import type { Scenario, ScenarioSource, StepConfig } from '../config/types.js';
 import { driverOptionsSchema } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
-import { checkPlaybookSyntax } from '../steps/ansible/index.js';
+import { checkPlaybookSyntax, stepEntries } from '../steps/ansible/index.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
 import { typeCheckSteps } from './typecheck.js';
@@ -27,7 +27,10 @@ function checkLeader(scenario: Scenario, report: Report): void {
   if (first === undefined) {
     // Plain hosts (no swarm group, no step), e.g. made for another scenario: no swarm to initialise.
     const swarmGroups = scenario.platforms.some((platform) => platform.groups.some((group) => group.startsWith('swarm-')));
-    if (!swarmGroups && scenario.converge.length === 0 && scenario.verify.length === 0) return;
+    const entries = stepEntries(scenario);
+    if (!swarmGroups && entries.length === 0) return;
+    // Playbooks only: the playbook builds the swarm (or none) with groups of its own, as a Molecule scenario does.
+    if (entries.every((entry) => entry.playbook !== undefined)) return;
     report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
     return;
   }
@@ -148,7 +151,7 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   if (scenario.lint.rules['yaml-duplicate-keys'] !== 'off') diagnostics.push(...scenario.source.duplicateKeys);
   checkLeader(scenario, report);
   await checkDriverOptions(scenario, diagnostics);
-  const entries = [...scenario.converge, ...scenario.verify];
+  const entries = stepEntries(scenario);
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
   diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { diagnosticAt, displayPath } from '../../config/positions.js';
 import type { Scenario, StepConfig } from '../../config/types.js';
 import type { Diagnostic } from '../../errors.js';
+import { ansibleEnvironment } from './environment.js';
 import { INSTALL, playbookEntries, which } from './tools.js';
 
 export const LINT_CODE = 'ansible-lint';
@@ -81,7 +82,7 @@ export async function lintPlaybooks(scenario: Scenario): Promise<Diagnostic[]> {
   const playbooks = [...new Set(entries.map((e) => relative(cwd, resolve(scenario.dir, e.playbook ?? ''))))];
   const run = await execa('ansible-lint', ['--offline', '--nocolor', '-q', '-f', 'codeclimate', ...playbooks], {
     cwd,
-    env: { NO_COLOR: '1', ANSIBLE_NOCOLOR: '1', ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'ignore' },
+    env: { ...ansibleEnvironment({ scenario }), NO_COLOR: '1', ANSIBLE_NOCOLOR: '1', ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'ignore' },
     stdin: 'ignore',
     reject: false,
     timeout: 300_000,

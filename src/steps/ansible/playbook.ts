@@ -2,14 +2,35 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import type { StepConfig } from '../../config/index.js';
+import { stepKindOf, type StepConfig } from '../../config/index.js';
 import { CheckFailed, InfraError, Interrupted } from '../../errors.js';
 import { quoteCommand, secrets } from '../../transport/index.js';
 import type { HostResult, StepRunInput } from '../types.js';
 import { EVENTS_ENV, writeCallbackPlugin } from './callback.js';
 import { logLines, parseEvents, summarize, type HostSummary } from './events.js';
 import { buildInventory, limitOf, mergeKnownHosts } from './inventory.js';
+import { ansibleEnvironment } from './environment.js';
 import { INSTALL, which } from './tools.js';
+
+/** Molecule's tags: tasks never run under test, and tasks not run again by the idempotence check. */
+export const NOTEST_TAG = 'molecule-notest';
+export const IDEMPOTENCE_NOTEST_TAG = 'molecule-idempotence-notest';
+
+/** The ansible-playbook arguments an entry adds to the inventory: extra vars files, tags, skipped tags, limit, pass-through. */
+export function playbookArgs(
+  entry: Pick<StepConfig, 'tags' | 'limit' | 'hosts'>,
+  options: { extraVarsFiles: readonly string[]; skipTags: readonly string[]; args: readonly string[] },
+): string[] {
+  const args: string[] = [];
+  for (const file of options.extraVarsFiles) args.push('--extra-vars', `@${file}`);
+  if (entry.tags !== undefined && entry.tags.length > 0) args.push('--tags', entry.tags.join(','));
+  const skip = [...new Set([NOTEST_TAG, ...options.skipTags])];
+  args.push('--skip-tags', skip.join(','));
+  const limit = limitOf(entry);
+  if (limit !== undefined) args.push('--limit', limit);
+  args.push(...options.args);
+  return args;
+}
 
 /** A playbook could not run at all (a missing role, an undefined variable in a play): the code under test. */
 export class PlaybookFailed extends CheckFailed {}
@@ -23,8 +44,9 @@ export function playbookStepName(entry: StepConfig): string {
  * Environment of every ansible-playbook run. Ansible's screen output goes to the
  * logs only; results come from the callback's JSON lines.
  */
-function ansibleEnv(callbackDir: string, eventsFile: string): Record<string, string> {
+function ansibleEnv(callbackDir: string, eventsFile: string, scenarioEnv: Record<string, string>): Record<string, string> {
   return {
+    ...scenarioEnv,
     [EVENTS_ENV]: eventsFile,
     ANSIBLE_CALLBACK_PLUGINS: [callbackDir, process.env.ANSIBLE_CALLBACK_PLUGINS ?? '~/.ansible/plugins/callback:/usr/share/ansible/plugins/callback'].join(':'),
     ANSIBLE_NOCOLOR: '1',
@@ -98,20 +120,36 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
   const previous = await readFile(knownHostsFile, 'utf8').catch(() => '');
   await writeFile(knownHostsFile, mergeKnownHosts(previous, nodes), { mode: 0o600 });
   const inventoryFile = join(ansibleDir, 'inventory.yml');
-  const inventory = buildInventory({ platforms: scenario.platforms, targets: nodes, driver: scenario.driver.name, knownHostsFile });
+  const inventory = buildInventory({
+    platforms: scenario.platforms,
+    targets: nodes,
+    driver: scenario.driver.name,
+    knownHostsFile,
+    hostVars: scenario.ansible.hostVars,
+    groupVars: scenario.ansible.groupVars,
+  });
   await writeFile(inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`, { mode: 0o600 });
   const callbackDir = join(ansibleDir, 'callback_plugins');
   await writeCallbackPlugin(callbackDir);
 
-  const args = ['-i', inventoryFile, '--diff'];
-  if (entry.extraVars !== undefined) {
-    const file = join(ansibleDir, `extra-vars.${entry.section}-${entry.index}.json`);
-    await writeFile(file, `${JSON.stringify(entry.extraVars, null, 2)}\n`, { mode: 0o600 });
-    args.push('--extra-vars', `@${file}`);
+  const extraVarsFiles: string[] = [];
+  // The scenario's extraVars first: an entry's own win (the later file does).
+  for (const [label, vars] of [['scenario', scenario.ansible.extraVars], [`${entry.section}-${entry.index}`, entry.extraVars]] as const) {
+    if (vars === undefined || Object.keys(vars).length === 0) continue;
+    const file = join(ansibleDir, `extra-vars.${label}.json`);
+    await writeFile(file, `${JSON.stringify(vars, null, 2)}\n`, { mode: 0o600 });
+    extraVarsFiles.push(file);
   }
-  if (entry.tags !== undefined && entry.tags.length > 0) args.push('--tags', entry.tags.join(','));
-  const limit = limitOf(entry);
-  if (limit !== undefined) args.push('--limit', limit);
+  const args = [
+    '-i',
+    inventoryFile,
+    '--diff',
+    ...playbookArgs(entry, {
+      extraVarsFiles,
+      skipTags: [...scenario.ansible.skipTags, ...(input.playbook?.skipTags ?? [])],
+      args: [...(input.playbook?.args ?? []), ...scenario.ansible.args],
+    }),
+  ];
   const playbook = resolve(scenario.dir, entry.playbook);
   args.push(playbook);
 
@@ -122,7 +160,7 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
   try {
     const run = await execa('ansible-playbook', args, {
       cwd: scenario.dir,
-      env: ansibleEnv(callbackDir, eventsFile),
+      env: ansibleEnv(callbackDir, eventsFile, ansibleEnvironment({ scenario, stateDir: resolve(stateDir), inventoryFile })),
       stdin: 'ignore',
       all: true,
       reject: false,
@@ -157,7 +195,7 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
     const summaries = summarize(events, scenario.platforms.map((p) => p.name));
     const results = summaries.map(hostResultOf);
     for (const result of results) {
-      if (entry.section === 'converge') input.events.hostResult?.(name, result);
+      if (stepKindOf(entry.section) === 'converge') input.events.hostResult?.(name, result);
       else input.events.log?.(`${result.host}: ${result.status}${result.message ? ` — ${result.message}` : ''}`, name);
     }
     assertRan(scenario.name, name, run.exitCode ?? 0, run.stderr, summaries);

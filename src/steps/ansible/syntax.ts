@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { diagnosticAt, displayPath } from '../../config/positions.js';
 import type { Scenario, StepConfig } from '../../config/types.js';
 import type { Diagnostic } from '../../errors.js';
+import { ansibleEnvironment } from './environment.js';
 import { buildInventory } from './inventory.js';
 import { INSTALL, which } from './tools.js';
 
@@ -54,7 +55,10 @@ const ENV = {
 
 async function syntaxCheck(scenario: Scenario, entry: StepConfig, playbook: string, workDir: string): Promise<Diagnostic[]> {
   const inventory = join(workDir, `inventory-${entry.section}-${entry.index}.yml`);
-  await writeFile(inventory, JSON.stringify(buildInventory({ platforms: scenario.platforms, driver: scenario.driver.name })));
+  await writeFile(
+    inventory,
+    JSON.stringify(buildInventory({ platforms: scenario.platforms, driver: scenario.driver.name, hostVars: scenario.ansible.hostVars, groupVars: scenario.ansible.groupVars })),
+  );
   const args = ['--syntax-check', '-i', inventory];
   if (entry.extraVars !== undefined) {
     const vars = join(workDir, `extra-vars-${entry.section}-${entry.index}.json`);
@@ -62,7 +66,7 @@ async function syntaxCheck(scenario: Scenario, entry: StepConfig, playbook: stri
     args.push('--extra-vars', `@${vars}`);
   }
   args.push(playbook);
-  const run = await execa('ansible-playbook', args, { cwd: scenario.dir, env: ENV, stdin: 'ignore', reject: false, timeout: 120_000 });
+  const run = await execa('ansible-playbook', args, { cwd: scenario.dir, env: { ...ansibleEnvironment({ scenario }), ...ENV }, stdin: 'ignore', reject: false, timeout: 120_000 });
   if (run.exitCode === 0) return [];
   const error = parseSyntaxError(run.stderr || run.stdout || (run.shortMessage ?? ''));
   const hint = `Fix the playbook; "ansible-playbook --syntax-check ${entry.playbook ?? ''}" in ${displayPath(scenario.dir)} shows the same.`;
