@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**'],
+          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**', 'test/e2e/molecule/**'],
           fileParallelism: false,
           globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 600_000,
@@ -31,6 +31,17 @@ export default defineConfig({
           include: ['test/e2e/faults/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 900_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
+      {
+        // Molecule migration parity on real nodes: a Galaxy-style role and its Molecule files, unchanged.
+        test: {
+          name: 'molecule',
+          include: ['test/e2e/molecule/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
           hookTimeout: 300_000,
           globalSetup: ['test/e2e/support/global-setup.ts'],
         },
