@@ -114,6 +114,8 @@ export class Session {
       hostResult: (...args) => reporter.hostResult?.(...args),
       verifyResult: (...args) => reporter.verifyResult?.(...args),
       waiting: (...args) => reporter.waiting?.(...args),
+      taskStart: (...args) => reporter.taskStart?.(...args),
+      taskResult: (...args) => reporter.taskResult?.(...args),
       log: (line, step, host) => {
         if (host) this.#appendNodeLog(host, `# ${new Date().toISOString()} log ${step}: ${line}`);
         reporter.log?.(line, step, host);

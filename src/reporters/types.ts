@@ -83,6 +83,8 @@ export function combineReporters(reporters: Reporter[]): Reporter {
     hostResult: fan('hostResult'),
     verifyResult: fan('verifyResult'),
     log: fan('log'),
+    taskStart: fan('taskStart'),
+    taskResult: fan('taskResult'),
     waiting: fan('waiting'),
   };
 }

@@ -63,8 +63,23 @@ export interface StepEvents {
   verifyResult?(result: VerifyStepResult): void;
   /** A step's `ctx.log()` line; `host` when the step logged it while applying to that host. */
   log?(line: string, step: string, host?: string): void;
+  /** A playbook step's task starts (Ansible's TASK line), as it happens. */
+  taskStart?(step: string, task: string): void;
+  /** A playbook step's task ended on a host, as it happens (the host's summary comes with hostResult at the end). */
+  taskResult?(step: string, result: TaskLine): void;
   /** A step is waiting for something to hold (e.g. "a new leader"); again with each value it observes. */
   waiting?(step: string, description: string, progress?: WaitProgress): void;
+}
+
+/** One task's result on one host, live. */
+export interface TaskLine {
+  host: string;
+  task: string;
+  status: 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+  /** A failure of a task with ignore_errors. */
+  ignored: boolean;
+  /** Why it failed. */
+  message?: string;
 }
 
 /** How a wait is going: its timeout, and the last value the check observed (one line, for the live line). */

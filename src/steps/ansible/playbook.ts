@@ -10,6 +10,7 @@ import { EVENTS_ENV, writeCallbackPlugin } from './callback.js';
 import { logLines, parseEvents, summarize, type HostSummary } from './events.js';
 import { buildInventory, limitOf, mergeKnownHosts } from './inventory.js';
 import { ansibleEnvironment } from './environment.js';
+import { tailEvents } from './tail.js';
 import { INSTALL, which } from './tools.js';
 
 /** Molecule's tags: tasks never run under test, and tasks not run again by the idempotence check. */
@@ -157,6 +158,14 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
   const eventsDir = await mkdtemp(join(tmpdir(), 'swarm-molecule-ansible-'));
   const eventsFile = join(eventsDir, 'events.jsonl');
   const started = Date.now();
+  // Each task's result per host as it happens, for the live output.
+  const tail = tailEvents(eventsFile, (event) => {
+    if (event.kind === 'task') input.events.taskStart?.(name, event.name);
+    else if (event.kind === 'result') {
+      const { kind: _kind, ...line } = event;
+      input.events.taskResult?.(name, line.message === undefined ? line : { ...line, message: secrets.mask(line.message) });
+    }
+  });
   try {
     const run = await execa('ansible-playbook', args, {
       cwd: scenario.dir,
@@ -169,7 +178,7 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
       // Ansible stops its workers on SIGINT (as on Ctrl-C in a terminal).
       killSignal: 'SIGINT',
       forceKillAfterDelay: 5000,
-    });
+    }).finally(() => tail.stop());
     await appendFile(
       join(logDir, 'ansible.log'),
       secrets.mask(

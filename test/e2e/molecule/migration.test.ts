@@ -86,6 +86,10 @@ describe('a Molecule scenario of a Galaxy-style role (netns driver)', () => {
     expect(manager?.changes.join('\n')).toMatch(/task "swarm_app : Create the application network on the managers": changed/);
     expect(manager?.changes.join('\n')).toMatch(/task "swarm_app : Create the application group": changed/);
     expect(converge?.hosts.find((h) => h.host === 'app-worker')?.changes.join('\n')).not.toMatch(/application network/);
+    // Ansible's task lines came as they happened, before the host's summary at the playbook's end.
+    const live = output.search(/· changed\s+app-manager\s+swarm_app : Create the application group/);
+    expect(live, output).toBeGreaterThan(0);
+    expect(output.search(/changed\s+app-manager\s+[\d.]+s\s+task "swarm_app : Create the application group"/)).toBeGreaterThan(live);
     // molecule-notest: the apt cache update (which needs the network) never ran.
     const log = readFileSync(join(project, '.swarm-molecule', 'default', 'logs', 'ansible.log'), 'utf8');
     expect(log).toContain('--skip-tags molecule-notest');
