@@ -240,7 +240,7 @@ function toScenario(data: ScenarioFile, where: { name: string; dir: string; file
     SEQUENCE_COMMANDS.map((command) => [command, [...(data.sequences?.[command] ?? DEFAULT_SEQUENCES[command])]]),
   ) as Record<SequenceCommand, Action[]>;
   const rules: Record<string, RuleSetting> = {};
-  for (const [id, setting] of Object.entries(data.lint.rules)) if (setting !== undefined) rules[id] = setting;
+  for (const [id, setting] of Object.entries(data.lint.rules)) if (setting !== undefined) rules[id] = setting as RuleSetting;
   return {
     name: where.name,
     dir: where.dir,
@@ -255,7 +255,7 @@ function toScenario(data: ScenarioFile, where: { name: string; dir: string; file
     dependency: data.dependency.requirements !== undefined ? { requirements: data.dependency.requirements } : {},
     ansible: data.ansible,
     sequences,
-    lint: { rules },
+    lint: { rules, dependencies: data.lint.dependencies },
     source: where.source,
   };
 }

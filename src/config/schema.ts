@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LINT_RULES } from './lint-rules.js';
+import { ANSIBLE_LINT_RULES, LINT_RULES } from './lint-rules.js';
 import { ACTIONS, type Action, type SequenceCommand } from './types.js';
 
 /** What each command runs when the scenario does not override it (as in Molecule). */
@@ -165,15 +165,16 @@ export const lintSchema = z
   .strictObject({
     rules: z
       .strictObject(
-        Object.fromEntries(
-          LINT_RULES.map((rule) => [
-            rule.id,
-            ruleSetting.optional().meta({ description: `${rule.reason} Default: ${rule.severity}.` }),
-          ]),
-        ),
+        Object.fromEntries([
+          ...LINT_RULES.map((rule) => [rule.id, ruleSetting.optional().meta({ description: `${rule.reason} Default: ${rule.severity}.` })]),
+          ...[...new Set(ANSIBLE_LINT_RULES)].map((id) => [id, ruleSetting.optional().meta({ description: `ansible-lint's ${id}: off drops its findings; warning or error sets their severity.` })]),
+        ]),
       )
       .default({})
-      .meta({ description: 'Rule id → off, warning or error.' }),
+      .meta({ description: 'Rule id (swarm-molecule\'s or ansible-lint\'s) → off, warning or error.' }),
+    dependencies: ruleSetting
+      .default('warning')
+      .meta({ description: 'ansible-lint findings in roles and collections installed by dependency (third-party code): listed apart, as warnings by default; error fails lint on them, off drops them.' }),
   })
   .meta({ title: 'Lint', description: 'Lint settings.' });
 
@@ -261,7 +262,7 @@ export const scenarioSchema = z
       .meta({ title: 'Cleanup', description: 'Steps (or playbooks) run before destroy, as Molecule\'s cleanup: also after a failure, when the nodes are about to be destroyed.' }),
     ansible: ansibleSchema.default({ skipTags: [], args: [], env: {}, extraVars: {}, hostVars: {}, groupVars: {} }),
     sequences: sequencesSchema.optional(),
-    lint: lintSchema.default({ rules: {} }),
+    lint: lintSchema.default({ rules: {}, dependencies: 'warning' }),
   })
   .meta({
     title: 'swarm-molecule scenario',

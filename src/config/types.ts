@@ -130,6 +130,6 @@ export interface Scenario {
   ansible: AnsibleConfig;
   /** Every command's sequence: the defaults with the scenario's overrides. */
   sequences: Record<SequenceCommand, Action[]>;
-  lint: { rules: Record<string, RuleSetting> };
+  lint: { rules: Record<string, RuleSetting>; dependencies?: RuleSetting };
   source: ScenarioSource;
 }

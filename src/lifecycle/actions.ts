@@ -1,7 +1,7 @@
 import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
-import { ansibleSanityProblems, IDEMPOTENCE_NOTEST_TAG, installDependencies } from '../steps/ansible/index.js';
+import { ansibleSanityProblems, DEPENDENCY_LINT_CODE, IDEMPOTENCE_NOTEST_TAG, installDependencies } from '../steps/ansible/index.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';
@@ -129,18 +129,30 @@ const idempotence: ActionHandler = async (session) => {
 };
 
 const lint: ActionHandler = async (session) => {
-  const findings = await lintScenarioAndPlaybooks(session.scenario);
+  const all = await lintScenarioAndPlaybooks(session.scenario);
+  // Third-party code (what dependency installed) is listed apart, after the scenario's own findings.
+  const findings = all.filter((d) => d.code !== DEPENDENCY_LINT_CODE);
+  const inDependencies = all.filter((d) => d.code === DEPENDENCY_LINT_CODE);
   session.reporter.diagnostics?.('lint', findings);
-  const errors = findings.filter((d) => d.severity === 'error');
+  const apart =
+    inDependencies.length === 0
+      ? ''
+      : `; ${inDependencies.length} finding${inDependencies.length === 1 ? '' : 's'} in dependencies (lint.dependencies: ${session.scenario.lint.dependencies ?? 'warning'})`;
+  if (inDependencies.length > 0) {
+    session.reporter.log?.(`ansible-lint findings in dependencies (third-party code, listed apart${inDependencies.some((d) => d.severity === 'error') ? '' : ', not failing'}):`, 'lint');
+    session.reporter.diagnostics?.('lint', inDependencies);
+  }
+  const errors = all.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw Object.assign(
       new CheckFailed(`Lint found ${errors.length} error${errors.length === 1 ? '' : 's'} in scenario "${session.scenario.name}".`, {
-        hint: 'Fix them, or turn a rule off under lint.rules in scenario.yml.',
+        hint: 'Fix them, or set the rule (swarm-molecule\'s or ansible-lint\'s id) to warning or off under lint.rules in scenario.yml.',
       }),
-      { diagnostics: findings },
+      { diagnostics: all },
     );
   }
-  return { ...(findings.length > 0 ? { diagnostics: findings } : {}), message: findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}` };
+  const own = findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}`;
+  return { ...(all.length > 0 ? { diagnostics: all } : {}), message: `${own}${apart}` };
 };
 
 const verify: ActionHandler = async (session) => {

@@ -14,7 +14,7 @@ const fixture = join(repoRoot, 'fixtures', 'projects', 'molecule-role');
 
 /** What the role would change were the nodes this machine: its groups, apt's lists, root's home. */
 function machineFiles(): Record<string, string> {
-  const files = ['/etc/group', '/etc/gshadow'];
+  const files = ['/etc/group', '/etc/gshadow', '/etc/motd'];
   const under = (dir: string): string[] =>
     existsSync(dir)
       ? readdirSync(dir).flatMap((name) => {
@@ -39,6 +39,9 @@ describe('a Molecule scenario of a Galaxy-style role (netns driver)', () => {
     // The collection the role needs, as a Galaxy tarball beside requirements.yml.
     const build = await execa('ansible-galaxy', ['collection', 'build', join(project, 'collections', 'swarm_fixtures', 'docker'), '--output-path', join(project, 'scenarios', 'default', 'files')], { reject: false, all: true });
     expect(build.exitCode, build.all).toBe(0);
+    // A third-party role, as a Galaxy role tarball.
+    const tar = await execa('tar', ['-czf', join(project, 'scenarios', 'default', 'files', 'legacy_motd.tar.gz'), '-C', join(project, 'deps'), 'legacy_motd'], { reject: false, all: true });
+    expect(tar.exitCode, tar.all).toBe(0);
   });
   afterAll(() => {
     rmSync(project, { recursive: true, force: true });
@@ -73,7 +76,7 @@ describe('a Molecule scenario of a Galaxy-style role (netns driver)', () => {
       'destroy:passed',
     ]);
     // The collection came from the tarball, into the project's cache (the syntax check needed it first).
-    expect(actions[0]?.message).toMatch(/^(installed 1 collection from requirements\.yml|cached \(\.swarm-molecule\/\.dependencies\/[0-9a-f]{16}\))$/);
+    expect(actions[0]?.message).toMatch(/^(installed 1 collection and 1 role from requirements\.yml|cached \(\.swarm-molecule\/\.dependencies\/[0-9a-f]{16}\))$/);
     const cache = join(project, '.swarm-molecule', '.dependencies');
     const [key] = readdirSync(cache);
     expect(existsSync(join(cache, key ?? '', 'collections', 'ansible_collections', 'swarm_fixtures', 'docker', 'plugins', 'modules', 'docker_network.py'))).toBe(true);
@@ -98,6 +101,14 @@ describe('a Molecule scenario of a Galaxy-style role (netns driver)', () => {
     // molecule-idempotence-notest: the time stamp changes every run, yet idempotence passed.
     expect(log).toContain('--skip-tags molecule-notest,molecule-idempotence-notest');
     expect(actions.find((a) => a.action === 'idempotence')?.message).toBe('no changes');
+    // ansible-lint's findings in the third-party role: listed apart, as warnings, and lint passed.
+    const lint = actions.find((a) => a.action === 'lint') as { message?: string; diagnostics?: { code: string; severity: string; file: string; message: string }[] } | undefined;
+    expect(lint?.message).toMatch(/^clean; \d+ findings in dependencies \(lint\.dependencies: warning\)$/);
+    const third = lint?.diagnostics?.filter((d) => d.code === 'ansible-lint-dependency') ?? [];
+    expect(third.length).toBeGreaterThan(0);
+    expect(third.every((d) => d.severity === 'warning' && d.file.includes('.swarm-molecule/.dependencies/') && d.file.includes('legacy_motd'))).toBe(true);
+    expect(third.map((d) => d.message).join('\n')).toMatch(/in a dependency: (fqcn|no-free-form|name)/);
+    expect(output).toContain('ansible-lint findings in dependencies (third-party code, listed apart, not failing):');
     // The step lists Molecule has and the scenario does not: said, not silently passed over.
     expect(actions.find((a) => a.action === 'side_effect')?.message).toBe('no side_effect steps');
     // The role's group, root's marker and apt's lists are the nodes' own: this machine's are byte-identical.
