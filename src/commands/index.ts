@@ -134,8 +134,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '<what>', description: 'what to create: scenario' },
       { name: '<name>', description: "the new scenario's name" },
     ],
-    options: ['driver'],
-    run: async ([what, name], options) => out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '', options.driver ?? 'netns')),
+    options: ['driver', 'ansible'],
+    run: async ([what, name], options) =>
+      out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '', options.driver ?? 'netns', options.ansible ? 'ansible' : 'steps')),
   },
   {
     name: 'schema',

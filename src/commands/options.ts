@@ -26,6 +26,8 @@ export interface CliOptions {
   cacheDir?: string;
   mirror?: string;
   driver?: ScaffoldDriver;
+  /** `init scenario --ansible`: Molecule's files (converge.yml, verify.yml, prepare.yml, requirements.yml). */
+  ansible?: boolean;
 }
 
 /** The drivers `init scenario` writes a scenario for. */
@@ -79,6 +81,7 @@ export const OPTIONS: OptionTable = {
   write: { flags: '--write', description: 'write it to schema/scenario.schema.json' },
   cacheDir: { flags: '--cache-dir <dir>', description: 'where node images are cached (default $SWARM_MOLECULE_CACHE or /var/cache/swarm-molecule)' },
   mirror: { flags: '--mirror <url>', description: 'the Debian mirror to build the node image from (default the one this machine uses)' },
+  ansible: { flags: '--ansible', description: "init scenario: Molecule's files (requirements.yml, prepare.yml, converge.yml, verify.yml) instead of TypeScript steps" },
   driver: { flags: '--driver <name>', description: 'the driver of the new scenario: netns (this Linux machine, root) or docker (any Docker engine)', choices: SCAFFOLD_DRIVERS, default: 'netns' },
 };
 
