@@ -115,8 +115,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     variants: { host: { description: 'the node to run it on' } },
     run: async (argv, options) => {
       const result = await (await import('./exec.js')).execOnNode(cwd(), oneScenario('exec', options), options.host ?? '', argv);
-      out(result.stdout);
-      err(result.stderr);
+      // Like every other output: a join token printed by the node is masked (CI logs keep what exec prints).
+      const { secrets } = await import('../secrets/index.js');
+      out(secrets.mask(result.stdout));
+      err(secrets.mask(result.stderr));
       return result.exitCode;
     },
   },

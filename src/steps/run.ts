@@ -157,12 +157,22 @@ export async function runConvergeSteps(input: StepRunInput, section: Exclude<Ste
   return results;
 }
 
+/** Hosts that failed the same way are named together, the text once (a multi-line error on 5 hosts is not printed 5 times). */
+export function failureSummary(failed: readonly Pick<HostResult, 'host' | 'message'>[]): string {
+  const byMessage = new Map<string, string[]>();
+  for (const r of failed) {
+    const message = r.message ?? '';
+    byMessage.set(message, [...(byMessage.get(message) ?? []), r.host]);
+  }
+  return [...byMessage].map(([message, hosts]) => `${hosts.join(', ')}: ${message}`).join('; ');
+}
+
 const SECTION_TITLE: Record<StepSection, string> = { prepare: 'Prepare', converge: 'Converge', side_effect: 'Side effect', verify: 'Verify', cleanup: 'Cleanup' };
 
 function convergeFailure(scenario: string, step: PreparedStep, failed: readonly HostResult[], infra: boolean, section: StepSection): HarnessError {
   const { name, entry } = step;
   const title = SECTION_TITLE[section];
-  const summary = failed.map((r) => `${r.host}: ${r.message ?? ''}`).join('; ');
+  const summary = failureSummary(failed);
   const crash = failed.find((r) => r.error)?.error;
   if (crash && !infra) {
     return new StepCrashed(`${title} step "${name}" threw an error on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`, {

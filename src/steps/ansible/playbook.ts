@@ -202,7 +202,10 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
       throw new InfraError(`ansible-playbook could not be run for step "${name}": ${run.shortMessage ?? 'failed to start'}`, { hint: `Install it: ${INSTALL['ansible-playbook']}` });
     }
     const summaries = summarize(events, scenario.platforms.map((p) => p.name));
-    const results = summaries.map(hostResultOf);
+    // A play-level error (an undefined variable in a play, a role not found) stops the run with no failed task:
+    // the hosts it stopped on failed, and the RECAP says so.
+    const stopped = playLevelError(run.exitCode ?? 0, run.stderr, summaries);
+    const results = summaries.map(hostResultOf).map((r) => (stopped !== undefined && r.status !== 'failed' ? { ...r, status: 'failed' as const, changes: [], message: secrets.mask(stopped) } : r));
     for (const result of results) {
       if (stepKindOf(entry.section) === 'converge') input.events.hostResult?.(name, result);
       else input.events.log?.(`${result.host}: ${result.status}${result.message ? ` — ${result.message}` : ''}`, name);
@@ -224,6 +227,14 @@ function hostResultOf(summary: HostSummary): HostResult {
   };
 }
 
+/** Why a run stopped without a failed task (a play-level error), with Ansible's file and line when it gives them; undefined when it did not. */
+export function playLevelError(exitCode: number, stderr: string, summaries: readonly Pick<HostSummary, 'status'>[]): string | undefined {
+  if (exitCode === 0 || summaries.some((s) => s.status === 'failed')) return undefined;
+  const error = ansibleError(stderr) ?? (stderr.trim().split('\n').at(-1) || `ansible-playbook exited ${exitCode}`);
+  const at = /The error appears to be in '(.+?)': line (\d+), column (\d+)/.exec(stderr);
+  return at && !error.includes(at[1] ?? '') ? `${error} (at ${at[1] ?? ''}:${at[2] ?? ''}:${at[3] ?? ''})` : error;
+}
+
 /** Unreachable nodes are the machinery's fault; a run that stopped without a failed task, the playbook's. */
 function assertRan(scenarioName: string, name: string, exitCode: number, stderr: string, summaries: HostSummary[]): void {
   const unreachable = summaries.filter((s) => s.unreachable);
@@ -233,8 +244,8 @@ function assertRan(scenarioName: string, name: string, exitCode: number, stderr:
       { hint: `Run "swarm-molecule login -s ${scenarioName} -h ${unreachable[0]?.host ?? ''}" to inspect; see .swarm-molecule/${scenarioName}/logs/ansible.log.` },
     );
   }
-  if (exitCode === 0 || summaries.some((s) => s.status === 'failed')) return;
-  const error = ansibleError(stderr) ?? (stderr.trim().split('\n').at(-1) || `ansible-playbook exited ${exitCode}`);
+  const error = playLevelError(exitCode, stderr, summaries);
+  if (error === undefined) return;
   throw new PlaybookFailed(`Playbook step "${name}" stopped (scenario "${scenarioName}"): ${secrets.mask(error)}`, {
     hint: `See .swarm-molecule/${scenarioName}/logs/ansible.log; "swarm-molecule syntax -s ${scenarioName}" checks playbooks offline.`,
   });
