@@ -6,7 +6,7 @@ import type { ScenarioInvalid } from '../config/index.js';
 import type { Scenario, ScenarioSource, StepConfig } from '../config/types.js';
 import { driverOptionsSchema } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
-import { checkPlaybookSyntax, stepEntries } from '../steps/ansible/index.js';
+import { adjacentVarsOverrides, checkPlaybookSyntax, stepEntries } from '../steps/ansible/index.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
 import { typeCheckSteps } from './typecheck.js';
@@ -155,6 +155,7 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
   diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
+  diagnostics.push(...(await adjacentVarsOverrides(scenario, entries)));
   diagnostics.push(...(await typeCheckSteps(scenario)).diagnostics);
   return sortDiagnostics(diagnostics);
 }

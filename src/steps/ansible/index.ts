@@ -6,7 +6,7 @@
  */
 export { PlaybookFailed } from './playbook.js';
 export { playbookStep } from './step.js';
-export { checkPlaybookSyntax } from './syntax.js';
+export { adjacentVarsOverrides, checkPlaybookSyntax } from './syntax.js';
 export { DEPENDENCY_LINT_CODE, lintPlaybooks } from './lint.js';
 export { ansibleSanityProblems, playbookEntries, stepEntries, INSTALL } from './tools.js';
 export { ADDRESS_VAR, LABELS_VAR, buildInventory } from './inventory.js';
