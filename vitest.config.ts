@@ -41,7 +41,7 @@ export default defineConfig({
           name: 'molecule',
           include: ['test/e2e/molecule/**/*.test.ts'],
           fileParallelism: false,
-          testTimeout: 600_000,
+          testTimeout: 1_200_000,
           hookTimeout: 300_000,
           globalSetup: ['test/e2e/support/global-setup.ts'],
         },

@@ -37,7 +37,7 @@ describe('init scenario', () => {
     const scenario = await loadScenario(dir, 'from-molecule');
     expect(scenario.prepare.map((e) => e.playbook)).toEqual(['prepare.yml']);
     expect(scenario.converge.map((e) => e.playbook)).toEqual(['converge.yml']);
-    expect(scenario.verify.map((e) => e.playbook)).toEqual(['verify.yml']);
+    expect(scenario.verify.map((e) => e.playbook ?? e.step)).toEqual(['swarm/node-roles', 'verify.yml']);
     expect((await checkSyntax(scenario)).filter((d) => d.severity === 'error')).toEqual([]);
   });
 });

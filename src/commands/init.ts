@@ -111,6 +111,9 @@ converge:
   - playbook: converge.yml
 
 verify:
+  # The built-in check, told the groups the playbook uses.
+  - step: swarm/node-roles
+    with: { managers: managers }
   - playbook: verify.yml
 `;
 

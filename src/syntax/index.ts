@@ -29,8 +29,10 @@ function checkLeader(scenario: Scenario, report: Report): void {
     const swarmGroups = scenario.platforms.some((platform) => platform.groups.some((group) => group.startsWith('swarm-')));
     const entries = stepEntries(scenario);
     if (!swarmGroups && entries.length === 0) return;
-    // Playbooks only: the playbook builds the swarm (or none) with groups of its own, as a Molecule scenario does.
-    if (entries.every((entry) => entry.playbook !== undefined)) return;
+    // Playbooks only (and swarm/node-roles told which nodes are managers): the playbook builds the swarm
+    // (or none) with groups of its own, as a Molecule scenario does.
+    const needsLeader = (entry: StepConfig) => entry.playbook === undefined && !(entry.step === 'swarm/node-roles' && entry.with.managers !== undefined);
+    if (!entries.some(needsLeader)) return;
     report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
     return;
   }
