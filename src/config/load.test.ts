@@ -98,7 +98,7 @@ describe('loadScenario', () => {
       destroy: ['cleanup', 'destroy'],
       verify: ['verify'],
     });
-    expect(s.lint).toEqual({ rules: {} });
+    expect(s.lint).toEqual({ rules: {}, dependencies: 'warning' });
     expect(s.prepare).toEqual([]);
     expect(s.side_effect).toEqual([]);
     expect(s.cleanup).toEqual([]);

@@ -32,7 +32,7 @@ function checkLeader(scenario: Scenario, report: Report): void {
     // Playbooks only (and swarm/node-roles told which nodes are managers): the playbook builds the swarm
     // (or none) with groups of its own, as a Molecule scenario does.
     const needsLeader = (entry: StepConfig) => entry.playbook === undefined && !(entry.step === 'swarm/node-roles' && entry.with.managers !== undefined);
-    if (!entries.some(needsLeader)) return;
+    if (entries.length > 0 && !entries.some(needsLeader)) return;
     report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
     return;
   }
