@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**', 'test/e2e/chaos/**', 'test/e2e/workloads/**'],
+          exclude: ['test/e2e/vagrant/**', 'test/e2e/faults/**', 'test/e2e/docker/**', 'test/e2e/chaos/**', 'test/e2e/workloads/**', 'test/e2e/molecule/**'],
           fileParallelism: false,
           globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 600_000,
@@ -55,6 +55,17 @@ export default defineConfig({
           include: ['test/e2e/workloads/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 600_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+        },
+      },
+      {
+        // Molecule migration parity on real nodes: a Galaxy-style role and its Molecule files, unchanged.
+        test: {
+          name: 'molecule',
+          include: ['test/e2e/molecule/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 1_200_000,
           hookTimeout: 300_000,
           globalSetup: ['test/e2e/support/global-setup.ts'],
         },

@@ -28,6 +28,7 @@ describe('the command line', () => {
     ['a missing argument', ['matrix'], "missing required argument 'command'"],
     ['something init cannot make', ['init', 'thing', 'x'], '"init thing" is not something'],
     ['a driver init cannot write a scenario for', ['init', 'scenario', 'x', '--driver', 'kvm'], "argument 'kvm' is invalid"],
+    ['a bare word where ansible-playbook arguments go (a scenario without -s)', ['converge', 'default'], 'Name a scenario with -s default; arguments for ansible-playbook go after "--"'],
   ])('exits 2 (usage) on %s', async (_, args, message) => {
     expect(await run(...args)).toBe(2);
     expect(stderr).toContain(message);

@@ -34,18 +34,34 @@ const REPORTS = ['junit', 'json', 'verbose', 'parallel', 'shard'] as const satis
 /** `-h/--host` and `--limit`: for converge and verify, a selection of nodes rather than one node. */
 const HOST_SELECTION = { host: { flags: '-h, --host <nodes>', description: 'only these nodes, comma-separated (platform names)', required: false } };
 
+/**
+ * What follows "--" goes to every ansible-playbook run (as Molecule's
+ * `molecule converge -- --tags x`); ansible-playbook's arguments are options,
+ * so a bare word is a mistake (a scenario name without -s), refused.
+ */
+export function ansibleArgsOf(command: string, args: readonly string[]): string[] {
+  const [first] = args;
+  if (first !== undefined && !first.startsWith('-')) {
+    throw new UsageError(`"swarm-molecule ${command}" takes no argument "${first}".`, {
+      hint: `Name a scenario with -s ${first}; arguments for ansible-playbook go after "--" (e.g. "swarm-molecule ${command} -- --tags web").`,
+    });
+  }
+  return [...args];
+}
+
 function sequenceCommand(name: LifecycleCommand, description: string, extra: OptionName[] = []): CommandSpec {
   return {
     name,
     description,
+    arguments: [{ name: '[ansible-args...]', description: 'after --: arguments for every ansible-playbook run' }],
     options: [...SELECTION, ...REPORTS, 'debug', ...extra],
     ...(extra.includes('host') ? { variants: HOST_SELECTION } : {}),
-    run: async (_, options) => (await import('./sequence.js')).runSequenceCommand(name, options),
+    run: async (args, options) => (await import('./sequence.js')).runSequenceCommand(name, { ...options, ansibleArgs: ansibleArgsOf(name, args) }),
   };
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
-  sequenceCommand('test', 'destroy → syntax → create → converge → idempotence → lint → verify → destroy', ['destroy']),
+  sequenceCommand('test', 'dependency → cleanup → destroy → syntax → create → prepare → converge → idempotence → side_effect → lint → verify → cleanup → destroy', ['destroy']),
   sequenceCommand('create', 'create the nodes (reuses running ones)'),
   sequenceCommand('converge', 'create the nodes if needed, then run the converge steps', ['host', 'limit']),
   sequenceCommand('idempotence', 'run converge again and fail if any step changes anything'),
@@ -99,8 +115,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     variants: { host: { description: 'the node to run it on' } },
     run: async (argv, options) => {
       const result = await (await import('./exec.js')).execOnNode(cwd(), oneScenario('exec', options), options.host ?? '', argv);
-      out(result.stdout);
-      err(result.stderr);
+      // Like every other output: a join token printed by the node is masked (CI logs keep what exec prints).
+      const { secrets } = await import('../secrets/index.js');
+      out(secrets.mask(result.stdout));
+      err(secrets.mask(result.stderr));
       return result.exitCode;
     },
   },
@@ -118,8 +136,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '<what>', description: 'what to create: scenario' },
       { name: '<name>', description: "the new scenario's name" },
     ],
-    options: ['driver'],
-    run: async ([what, name], options) => out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '', options.driver ?? 'netns')),
+    options: ['driver', 'ansible'],
+    run: async ([what, name], options) =>
+      out(await (await import('./init.js')).init(cwd(), what ?? '', name ?? '', options.driver ?? 'netns', options.ansible ? 'ansible' : 'steps')),
   },
   {
     name: 'schema',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenario } from '../config/index.js';
 import { optionsSchema } from '../drivers/docker/options.js';
+import { checkSyntax } from '../syntax/index.js';
 import { scaffoldScenario } from './init.js';
 
 describe('init scenario', () => {
@@ -27,5 +28,16 @@ describe('init scenario', () => {
     expect(laptop.driver).toEqual({ name: 'docker', options: { privileged: true } });
     expect(optionsSchema.safeParse(laptop.driver.options).success).toBe(true);
     expect(laptop.platforms.map((p) => p.name)).toEqual(local.platforms.map((p) => p.name.replace('local', 'laptop')));
+  });
+
+  it('writes Molecule\'s files with --ansible: a scenario of playbooks that loads and passes the syntax check, with no swarm-leader group', async () => {
+    const dir = project();
+    const files = await scaffoldScenario(dir, 'from-molecule', 'netns', 'ansible');
+    expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['scenario.yml', 'requirements.yml', 'prepare.yml', 'converge.yml', 'verify.yml']);
+    const scenario = await loadScenario(dir, 'from-molecule');
+    expect(scenario.prepare.map((e) => e.playbook)).toEqual(['prepare.yml']);
+    expect(scenario.converge.map((e) => e.playbook)).toEqual(['converge.yml']);
+    expect(scenario.verify.map((e) => e.playbook ?? e.step)).toEqual(['swarm/node-roles', 'verify.yml']);
+    expect((await checkSyntax(scenario)).filter((d) => d.severity === 'error')).toEqual([]);
   });
 });

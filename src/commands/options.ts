@@ -29,6 +29,8 @@ export interface CliOptions {
   managers?: number[];
   repeat?: number;
   svg?: ReportPath;
+  /** `init scenario --ansible`: Molecule's files (converge.yml, verify.yml, prepare.yml, requirements.yml). */
+  ansible?: boolean;
 }
 
 /** The drivers `init scenario` writes a scenario for. */
@@ -96,6 +98,7 @@ export const OPTIONS: OptionTable = {
   managers: { flags: '--managers <counts>', description: 'cluster sizes to measure in turn, e.g. 3,5,7 (each made, measured and destroyed); default the scenario\'s own cluster', parse: parseManagerCounts },
   repeat: { flags: '--repeat <n>', description: 'how many times to stop the Leader on each cluster', parse: positiveInt('--repeat'), default: 5 },
   svg: { flags: '--svg <file>', description: 'where to write the chart (default .swarm-molecule/<scenario>/election.svg)', parse: reportPathParser('--svg') },
+  ansible: { flags: '--ansible', description: "init scenario: Molecule's files (requirements.yml, prepare.yml, converge.yml, verify.yml) instead of TypeScript steps" },
   driver: { flags: '--driver <name>', description: 'the driver of the new scenario: netns (this Linux machine, root) or docker (any Docker engine)', choices: SCAFFOLD_DRIVERS, default: 'netns' },
 };
 

@@ -15,7 +15,10 @@ import { shardOf } from './shard.js';
 export type LifecycleCommand = SequenceCommand | 'idempotence';
 
 export type SequenceOptions = ScenarioSelection &
-  Pick<CliOptions, 'junit' | 'json' | 'verbose' | 'parallel' | 'shard' | 'destroy' | 'host' | 'limit' | 'step' | 'debug'>;
+  Pick<CliOptions, 'junit' | 'json' | 'verbose' | 'parallel' | 'shard' | 'destroy' | 'host' | 'limit' | 'step' | 'debug'> & {
+    /** What followed "--": given to every ansible-playbook run. */
+    ansibleArgs?: readonly string[];
+  };
 
 /** `--host`/`--limit`: the nodes named, each one a platform of the scenario. */
 function nodeLimit(scenario: Scenario, options: SequenceOptions): string[] | undefined {
@@ -88,6 +91,7 @@ export async function runSequenceCommand(command: LifecycleCommand, options: Seq
         ...(options.destroy ? { destroy: options.destroy } : {}),
         ...(limits.get(scenario.name) ? { limit: limits.get(scenario.name) } : {}),
         ...(options.debug ? { debug: true } : {}),
+        ...(options.ansibleArgs && options.ansibleArgs.length > 0 ? { ansibleArgs: options.ansibleArgs } : {}),
         reporter,
         signal: signals.signal,
         cleanupSignal: signals.cleanupSignal,

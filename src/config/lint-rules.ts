@@ -29,3 +29,23 @@ export const LINT_RULES = [
 ] as const satisfies readonly LintRuleInfo[];
 
 export type LintRuleId = (typeof LINT_RULES)[number]['id'];
+
+/**
+ * ansible-lint's rule ids (6.x), and the sub-rule ids it reports most, which a
+ * scenario may set under `lint.rules` like its own: off drops the findings,
+ * warning and error set their severity. A sub-rule (`fqcn[action-core]`) wins over its rule (`fqcn`).
+ */
+export const ANSIBLE_LINT_RULES = [
+  'args', 'avoid-implicit', 'command-instead-of-module', 'command-instead-of-shell', 'deprecated-bare-vars', 'deprecated-command-syntax',
+  'deprecated-local-action', 'deprecated-module', 'empty-string-compare', 'fqcn', 'galaxy', 'ignore-errors', 'inline-env-var', 'internal-error',
+  'jinja', 'key-order', 'latest', 'literal-compare', 'load-failure', 'loop-var-prefix', 'meta-incorrect', 'meta-no-info', 'meta-no-tags',
+  'meta-runtime', 'meta-video-links', 'name', 'no-changed-when', 'no-free-form', 'no-handler', 'no-jinja-when', 'no-log-password', 'no-prompting',
+  'no-relative-paths', 'no-same-owner', 'no-tabs', 'only-builtins', 'package-latest', 'parser-error', 'partial-become', 'playbook-extension',
+  'risky-file-permissions', 'risky-octal', 'risky-shell-pipe', 'role-name', 'run-once', 'schema', 'syntax-check', 'var-naming', 'warning', 'yaml',
+  'args[module]', 'fqcn[action]', 'fqcn[action-core]', 'fqcn[canonical]', 'fqcn[keyword]', 'jinja[invalid]', 'jinja[spacing]', 'key-order[task]',
+  'name[casing]', 'name[missing]', 'name[play]', 'name[template]', 'no-free-form[raw]', 'risky-shell-pipe', 'schema[meta]', 'schema[playbook]',
+  'schema[tasks]', 'schema[vars]', 'var-naming[no-jinja]', 'var-naming[no-keyword]', 'var-naming[no-reserved]', 'var-naming[non-ascii]',
+  'var-naming[pattern]', 'yaml[brackets]', 'yaml[colons]', 'yaml[commas]', 'yaml[comments]', 'yaml[comments-indentation]', 'yaml[document-start]',
+  'yaml[empty-lines]', 'yaml[hyphens]', 'yaml[indentation]', 'yaml[key-duplicates]', 'yaml[line-length]', 'yaml[new-line-at-end-of-file]',
+  'yaml[octal-values]', 'yaml[trailing-spaces]', 'yaml[truthy]',
+] as const;

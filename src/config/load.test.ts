@@ -91,16 +91,22 @@ describe('loadScenario', () => {
     expect(s.converge).toEqual([]);
     expect(s.verify).toEqual([]);
     expect(s.sequences).toEqual({
-      test: ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify', 'destroy'],
-      create: ['create'],
-      converge: ['create', 'converge'],
-      destroy: ['destroy'],
+      // Molecule's order, with lint before verify.
+      test: ['dependency', 'cleanup', 'destroy', 'syntax', 'create', 'prepare', 'converge', 'idempotence', 'side_effect', 'lint', 'verify', 'cleanup', 'destroy'],
+      create: ['dependency', 'create', 'prepare'],
+      converge: ['dependency', 'create', 'prepare', 'converge'],
+      destroy: ['cleanup', 'destroy'],
       verify: ['verify'],
     });
-    expect(s.lint).toEqual({ rules: {} });
+    expect(s.lint).toEqual({ rules: {}, dependencies: 'warning' });
+    expect(s.prepare).toEqual([]);
+    expect(s.side_effect).toEqual([]);
+    expect(s.cleanup).toEqual([]);
+    expect(s.dependency).toEqual({});
+    expect(s.ansible).toEqual({ skipTags: [], args: [], env: {}, extraVars: {}, hostVars: {}, groupVars: {} });
     // Each scenario gets its own copy of the defaults.
     s.sequences.test.push('lint');
-    expect(DEFAULT_SEQUENCES.test).toHaveLength(8);
+    expect(DEFAULT_SEQUENCES.test).toHaveLength(13);
   });
 
   it('names the missing scenario and lists those that exist', async () => {
@@ -148,7 +154,7 @@ sequences:
       '6:11 schema platforms[0].port must be a number, got the string "22".',
       '7:5 schema Missing required key "name" in platforms[1].',
       '10:5 schema An entry has "step" or "playbook", not both.',
-      '12:10 schema sequences.test[0] is the string "convrge", not one of destroy, syntax, create, converge, idempotence, lint, verify. Did you mean "converge"?',
+      '12:10 schema sequences.test[0] is the string "convrge", not one of dependency, destroy, syntax, create, prepare, converge, idempotence, side_effect, lint, verify, cleanup. Did you mean "converge"?',
     ]);
     expect(error.diagnostics[0]).toMatchObject({ severity: 'error', hint: 'Write "netns".' });
     expect(error.diagnostics[1]?.hint).toBe('Try "manager-01".');
@@ -220,6 +226,46 @@ sequences:
       '5:5 schema "tags" is for playbook entries; this entry is a step.',
       '7:5 schema A playbook entry takes no "with" options.',
       '8:5 schema This entry has neither "step" nor "playbook".',
+    ]);
+  });
+  it('reads Molecule\'s step lists, dependency and ansible settings', async () => {
+    await scenario(
+      'molecule',
+      [
+        'platforms:',
+        '  - name: a',
+        'dependency:',
+        '  requirements: deps.yml',
+        'prepare:',
+        '  - playbook: prepare.yml',
+        'side_effect:',
+        '  - playbook: side.yml',
+        'cleanup:',
+        '  - playbook: cleanup.yml',
+        'ansible:',
+        '  skipTags: [slow]',
+        '  args: [--forks, "2"]',
+        '  env: { MY_VAR: "1" }',
+        '  extraVars: { x: 1 }',
+        '  hostVars: { a: { y: 2 } }',
+        '  groupVars: { all: { z: 3 } }',
+        '',
+      ].join('\n'),
+    );
+    const s = await loadScenario(project, 'molecule');
+    expect(s.prepare).toEqual([{ section: 'prepare', index: 0, playbook: 'prepare.yml', with: {} }]);
+    expect(s.side_effect).toEqual([{ section: 'side_effect', index: 0, playbook: 'side.yml', with: {} }]);
+    expect(s.cleanup).toEqual([{ section: 'cleanup', index: 0, playbook: 'cleanup.yml', with: {} }]);
+    expect(s.dependency).toEqual({ requirements: 'deps.yml' });
+    expect(s.ansible).toEqual({ skipTags: ['slow'], args: ['--forks', '2'], env: { MY_VAR: '1' }, extraVars: { x: 1 }, hostVars: { a: { y: 2 } }, groupVars: { all: { z: 3 } } });
+  });
+
+  it('refuses bad Molecule settings at their position', async () => {
+    await scenario('bad-molecule', 'platforms:\n  - name: a\nansible:\n  env: { 1BAD: x }\n  skip_tags: [x]\nprepare:\n  - name: nothing\n');
+    expect(short(await problems('bad-molecule'))).toEqual([
+      '4:10 schema "1BAD" is not an environment variable name.',
+      '5:3 schema Unknown key "skip_tags" in ansible. Did you mean "skipTags"?',
+      '7:5 schema This entry has neither "step" nor "playbook".',
     ]);
   });
 });

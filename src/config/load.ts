@@ -10,7 +10,7 @@ import { checkInside, readBoundedFile, SCENARIO_FILE_LIMIT } from './read.js';
 import { createScenarioSource, diagnosticAt, displayPath, sortDiagnostics } from './positions.js';
 import { DEFAULT_SEQUENCES, scenarioSchema, stepEntrySchema, type ScenarioFile } from './schema.js';
 import { didYouMean } from './suggest.js';
-import { SEQUENCE_COMMANDS, type Action, type RuleSetting, type Scenario, type ScenarioSource, type SequenceCommand, type StepConfig } from './types.js';
+import { SEQUENCE_COMMANDS, STEP_SECTIONS, type Action, type RuleSetting, type Scenario, type ScenarioSource, type SequenceCommand, type StepConfig } from './types.js';
 
 const SCENARIO_FILE = 'scenario.yml';
 
@@ -159,7 +159,7 @@ export class ScenarioInvalid extends ConfigError {
 function wellFormedSteps(data: unknown): StepConfig[] {
   if (typeof data !== 'object' || data === null) return [];
   const record = data as Record<string, unknown>;
-  return (['converge', 'verify'] as const).flatMap((section) => {
+  return STEP_SECTIONS.flatMap((section) => {
     const list = record[section];
     if (!Array.isArray(list)) return [];
     return list.flatMap((raw: unknown, index): StepConfig[] => {
@@ -240,7 +240,7 @@ function toScenario(data: ScenarioFile, where: { name: string; dir: string; file
     SEQUENCE_COMMANDS.map((command) => [command, [...(data.sequences?.[command] ?? DEFAULT_SEQUENCES[command])]]),
   ) as Record<SequenceCommand, Action[]>;
   const rules: Record<string, RuleSetting> = {};
-  for (const [id, setting] of Object.entries(data.lint.rules)) if (setting !== undefined) rules[id] = setting;
+  for (const [id, setting] of Object.entries(data.lint.rules)) if (setting !== undefined) rules[id] = setting as RuleSetting;
   return {
     name: where.name,
     dir: where.dir,
@@ -249,8 +249,13 @@ function toScenario(data: ScenarioFile, where: { name: string; dir: string; file
     platforms: data.platforms,
     converge: entries('converge', data.converge),
     verify: entries('verify', data.verify),
+    prepare: entries('prepare', data.prepare),
+    side_effect: entries('side_effect', data.side_effect),
+    cleanup: entries('cleanup', data.cleanup),
+    dependency: data.dependency.requirements !== undefined ? { requirements: data.dependency.requirements } : {},
+    ansible: data.ansible,
     sequences,
-    lint: { rules },
+    lint: { rules, dependencies: data.lint.dependencies },
     source: where.source,
   };
 }

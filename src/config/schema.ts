@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import { LINT_RULES } from './lint-rules.js';
+import { ANSIBLE_LINT_RULES, LINT_RULES } from './lint-rules.js';
 import { ACTIONS, type Action, type SequenceCommand } from './types.js';
 
 /** What each command runs when the scenario does not override it (as in Molecule). */
 export const DEFAULT_SEQUENCES: Readonly<Record<SequenceCommand, readonly Action[]>> = {
-  test: ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify', 'destroy'],
-  create: ['create'],
-  converge: ['create', 'converge'],
-  destroy: ['destroy'],
+  // Molecule's test sequence (dependency, cleanup, destroy, syntax, create, prepare, converge,
+  // idempotence, side_effect, verify, cleanup, destroy) with our lint before verify.
+  test: ['dependency', 'cleanup', 'destroy', 'syntax', 'create', 'prepare', 'converge', 'idempotence', 'side_effect', 'lint', 'verify', 'cleanup', 'destroy'],
+  create: ['dependency', 'create', 'prepare'],
+  converge: ['dependency', 'create', 'prepare', 'converge'],
+  destroy: ['cleanup', 'destroy'],
   verify: ['verify'],
 };
 
@@ -163,17 +165,62 @@ export const lintSchema = z
   .strictObject({
     rules: z
       .strictObject(
-        Object.fromEntries(
-          LINT_RULES.map((rule) => [
-            rule.id,
-            ruleSetting.optional().meta({ description: `${rule.reason} Default: ${rule.severity}.` }),
-          ]),
-        ),
+        Object.fromEntries([
+          ...LINT_RULES.map((rule) => [rule.id, ruleSetting.optional().meta({ description: `${rule.reason} Default: ${rule.severity}.` })]),
+          ...[...new Set(ANSIBLE_LINT_RULES)].map((id) => [id, ruleSetting.optional().meta({ description: `ansible-lint's ${id}: off drops its findings; warning or error sets their severity.` })]),
+        ]),
       )
       .default({})
-      .meta({ description: 'Rule id → off, warning or error.' }),
+      .meta({ description: 'Rule id (swarm-molecule\'s or ansible-lint\'s) → off, warning or error.' }),
+    dependencies: ruleSetting
+      .default('warning')
+      .meta({ description: 'ansible-lint findings in roles and collections installed by dependency (third-party code): listed apart, as warnings by default; error fails lint on them, off drops them.' }),
   })
   .meta({ title: 'Lint', description: 'Lint settings.' });
+
+export const dependencySchema = z
+  .strictObject({
+    requirements: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'The ansible-galaxy requirements file, relative to the scenario directory. Default: requirements.yml when it exists.' }),
+  })
+  .meta({
+    title: 'Dependency',
+    description: 'Molecule\'s dependency action: Ansible roles and collections installed with ansible-galaxy (offline from local paths and tarballs), cached per project.',
+  });
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const varsRecord = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+export const ansibleSchema = z
+  .strictObject({
+    skipTags: z.array(z.string().min(1)).default([]).meta({ description: 'Tags skipped in every run (beside molecule-notest; molecule-idempotence-notest in idempotence).' }),
+    args: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'More ansible-playbook arguments for every run, as after "--" on the command line.', examples: [['--forks', '10']] }),
+    env: z
+      .record(z.string(), z.string())
+      .superRefine((env, ctx) => {
+        for (const name of Object.keys(env)) {
+          if (ENV_NAME.test(name)) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `"${name}" is not an environment variable name.`,
+            params: { at: 'key', hint: 'Use letters, digits and _, not starting with a digit.' } satisfies IssueParams,
+          });
+        }
+      })
+      .default({})
+      .meta({ description: 'Environment variables of every Ansible run (ansible-playbook, ansible-galaxy, ansible-lint).' }),
+    extraVars: optionsRecord.default({}).meta({ description: 'Extra variables of every playbook run; an entry\'s own extraVars win.' }),
+    hostVars: varsRecord.default({}).meta({ description: 'Inventory variables by platform name (Molecule\'s host_vars).' }),
+    groupVars: varsRecord.default({}).meta({ description: 'Inventory variables by group name, "all" included (Molecule\'s group_vars).' }),
+  })
+  .meta({ title: 'Ansible', description: 'Settings of every Ansible run of the scenario (Molecule\'s provisioner options).' });
 
 export const scenarioSchema = z
   .strictObject({
@@ -198,10 +245,24 @@ export const scenarioSchema = z
         });
       })
       .meta({ title: 'Platforms', description: 'The nodes of the cluster; at least one.' }),
+    dependency: dependencySchema.default({}),
+    prepare: z
+      .array(stepEntrySchema)
+      .default([])
+      .meta({ title: 'Prepare', description: 'Steps (or playbooks) run once after create, as Molecule\'s prepare: not judged by idempotence, not run again on the same nodes.' }),
     converge: z.array(stepEntrySchema).default([]).meta({ title: 'Converge', description: 'Steps that build the cluster; run again by the idempotence check.' }),
+    side_effect: z
+      .array(stepEntrySchema)
+      .default([])
+      .meta({ title: 'Side effect', description: 'Steps (or playbooks) run after idempotence and before verify, as Molecule\'s side_effect.' }),
     verify: z.array(stepEntrySchema).default([]).meta({ title: 'Verify', description: 'Steps that check the cluster.' }),
+    cleanup: z
+      .array(stepEntrySchema)
+      .default([])
+      .meta({ title: 'Cleanup', description: 'Steps (or playbooks) run before destroy, as Molecule\'s cleanup: also after a failure, when the nodes are about to be destroyed.' }),
+    ansible: ansibleSchema.default({ skipTags: [], args: [], env: {}, extraVars: {}, hostVars: {}, groupVars: {} }),
     sequences: sequencesSchema.optional(),
-    lint: lintSchema.default({ rules: {} }),
+    lint: lintSchema.default({ rules: {}, dependencies: 'warning' }),
   })
   .meta({
     title: 'swarm-molecule scenario',

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../errors.js';
 
 /** The actions a sequence is made of, in the words of Molecule. */
-export const ACTIONS = ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify'] as const;
+export const ACTIONS = ['dependency', 'destroy', 'syntax', 'create', 'prepare', 'converge', 'idempotence', 'side_effect', 'lint', 'verify', 'cleanup'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Commands whose sequence a scenario may override. */
@@ -49,9 +49,18 @@ export interface PlatformConfig {
   cpus?: number;
 }
 
+/** The step lists of a scenario, each run by the action of the same name. */
+export const STEP_SECTIONS = ['prepare', 'converge', 'side_effect', 'verify', 'cleanup'] as const;
+export type StepSection = (typeof STEP_SECTIONS)[number];
+
+/** The kind of step a section takes: every list but verify changes the nodes. */
+export function stepKindOf(section: StepSection): 'converge' | 'verify' {
+  return section === 'verify' ? 'verify' : 'converge';
+}
+
 export interface StepConfig {
-  /** `converge` or `verify`, and the index in that list: for positions. */
-  section: 'converge' | 'verify';
+  /** The list the entry is in (`converge`, `verify`, `prepare`...), and its index there: for positions. */
+  section: StepSection;
   index: number;
   /**
    * A built-in step (`swarm/init`), or the path of a TypeScript/JavaScript module
@@ -77,6 +86,25 @@ export interface DriverConfig {
   options: Record<string, unknown>;
 }
 
+export interface DependencyConfig {
+  /** The requirements file (ansible-galaxy), relative to the scenario directory; default requirements.yml when it exists. */
+  requirements?: string;
+}
+
+export interface AnsibleConfig {
+  /** Tags never run (ansible-playbook --skip-tags), beside molecule-notest. */
+  skipTags: string[];
+  /** More arguments for every ansible-playbook run (after those of the command line's "--"). */
+  args: string[];
+  /** Environment variables of every Ansible run. */
+  env: Record<string, string>;
+  /** Extra variables of every playbook run (an entry's own extraVars win). */
+  extraVars: Record<string, unknown>;
+  /** Inventory host_vars and group_vars, by host or group name. */
+  hostVars: Record<string, Record<string, unknown>>;
+  groupVars: Record<string, Record<string, unknown>>;
+}
+
 export type RuleSetting = 'off' | 'warning' | 'error';
 
 export interface Scenario {
@@ -90,8 +118,18 @@ export interface Scenario {
   platforms: PlatformConfig[];
   converge: StepConfig[];
   verify: StepConfig[];
+  /** Run once after create (Molecule's prepare): not judged by idempotence, not rerun on the same nodes. */
+  prepare: StepConfig[];
+  /** Molecule's side_effect: after idempotence, before verify (a fault to inject, an upgrade). */
+  side_effect: StepConfig[];
+  /** Molecule's cleanup: before destroy, whatever happened before. */
+  cleanup: StepConfig[];
+  /** Molecule's dependency: the Ansible roles and collections to install before syntax. */
+  dependency: DependencyConfig;
+  /** Settings of every ansible-playbook run of the scenario. */
+  ansible: AnsibleConfig;
   /** Every command's sequence: the defaults with the scenario's overrides. */
   sequences: Record<SequenceCommand, Action[]>;
-  lint: { rules: Record<string, RuleSetting> };
+  lint: { rules: Record<string, RuleSetting>; dependencies?: RuleSetting };
   source: ScenarioSource;
 }

@@ -2,13 +2,15 @@ import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
 import { ansibleSanityProblems } from '../steps/ansible/tools.js';
+import { DEPENDENCY_LINT_CODE } from '../steps/ansible/lint.js';
+import { IDEMPOTENCE_NOTEST_TAG } from '../steps/ansible/playbook.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';
 import type { Session } from './session.js';
 
 /** What an action adds to its result besides status and time. */
-export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message' | 'diagnostics'>>;
+export type ActionOutput = Partial<Pick<ActionResult, 'converge' | 'verify' | 'message' | 'diagnostics' | 'warnings'>>;
 
 export type ActionHandler = (session: Session, signal: AbortSignal) => Promise<ActionOutput>;
 
@@ -23,13 +25,13 @@ const destroy: ActionHandler = async (session, signal) => {
     session.phase('nodes');
     await session.driver.destroy(session.driverContext(signal), driverState);
     const { driverState: _gone, ...rest } = session.state;
-    session.state = { ...rest, created: false, converged: false };
+    session.state = { ...rest, created: false, converged: false, prepared: false };
   }
   // Always, whatever the state names: a crash (kill -9) may have lost track of a run.
   session.phase('sweep');
   const swept = (await session.driver.sweep?.(session.driverContext(signal))) ?? [];
   session.phase('save state');
-  await session.save({ created: false, converged: false });
+  await session.save({ created: false, converged: false, prepared: false });
   if (swept.length > 0) return { message: `swept what an earlier run left: ${swept.join('; ')}` };
   return recorded ? {} : { message: 'nothing to destroy' };
 };
@@ -64,13 +66,63 @@ const create: ActionHandler = async (session) => {
   return {};
 };
 
+/** Molecule's dependency: the requirements' roles and collections, installed into the project's cache (or found there). */
+const dependency: ActionHandler = async (session, signal) => {
+  session.phase('install');
+  const { installDependencies } = await import('../steps/ansible/dependency.js');
+  const outcome = await installDependencies(session.scenario, { signal, env: session.scenario.ansible.env });
+  return { message: outcome.message };
+};
+
+/** Molecule's prepare: once per set of nodes, after create; idempotence never runs it again. */
+const prepare: ActionHandler = async (session) => {
+  if (session.scenario.prepare.length === 0) return { message: 'no prepare steps' };
+  if (session.state.prepared) return { message: 'these nodes are prepared already (destroy them to prepare again)' };
+  session.phase('check nodes');
+  await session.assertNodesRunning();
+  const results = await runConvergeSteps(session.stepInput(), 'prepare');
+  session.phase('save state');
+  await session.save({ prepared: true });
+  return { converge: results };
+};
+
+/** What a converge that changed nothing on nodes never converged before deserves: a warning (Molecule 3's include_role of a role not found that way applies nothing). */
+export function nothingAppliedWarning(results: readonly { hosts: readonly { status: string }[] }[], fresh: boolean): string | undefined {
+  if (!fresh) return undefined;
+  if (results.length === 0) return 'converge has no steps: the test built nothing to check.';
+  if (results.some((step) => step.hosts.some((h) => h.status === 'changed' || h.status === 'failed'))) return undefined;
+  return 'converge changed nothing on nodes never converged before: is the role applied at all (include_role, hosts:, tags)? A first converge of fresh nodes should change something.';
+}
+
 const converge: ActionHandler = async (session) => {
   session.phase('check nodes');
   await session.assertNodesRunning();
+  const fresh = !session.state.converged;
   const results = await runConvergeSteps(session.stepInput());
   session.phase('save state');
   await session.save({ converged: true });
-  return { converge: results };
+  const warning = nothingAppliedWarning(results, fresh);
+  return { converge: results, ...(warning ? { warnings: [warning] } : {}) };
+};
+
+/** Molecule's side_effect: after idempotence, before verify. */
+const sideEffect: ActionHandler = async (session) => {
+  if (session.scenario.side_effect.length === 0) return { message: 'no side_effect steps' };
+  session.phase('check nodes');
+  await session.assertNodesRunning();
+  return { converge: await runConvergeSteps(session.stepInput(), 'side_effect') };
+};
+
+/** Molecule's cleanup: before destroy, on the nodes there are; nodes that no longer run are left to destroy. */
+const cleanup: ActionHandler = async (session) => {
+  if (session.scenario.cleanup.length === 0) return { message: 'no cleanup steps' };
+  const driverState = session.state.driverState;
+  if (!session.state.created || driverState === undefined || driverState.nodes.length === 0) return { message: 'no nodes: nothing to clean up' };
+  session.phase('check nodes');
+  const statuses = await session.driver.status(session.driverContext(), driverState);
+  const down = session.scenario.platforms.filter((p) => statuses.get(p.name) !== 'running').map((p) => p.name);
+  if (down.length > 0) return { message: `cleanup steps not run: ${down.join(', ')} not running`, warnings: [`cleanup steps not run: ${down.join(', ')} not running`] };
+  return { converge: await runConvergeSteps(session.stepInput(), 'cleanup') };
 };
 
 const idempotence: ActionHandler = async (session) => {
@@ -81,7 +133,7 @@ const idempotence: ActionHandler = async (session) => {
   }
   session.phase('check nodes');
   await session.assertNodesRunning();
-  const results = await runConvergeSteps(session.stepInput());
+  const results = await runConvergeSteps(session.stepInput({ skipTags: [IDEMPOTENCE_NOTEST_TAG] }));
   session.phase('compare');
   const changes = results.flatMap((step) =>
     step.hosts.filter((h) => h.status === 'changed').map((h) => `  step "${step.name}" on ${h.host}: ${h.changes.join('; ')}`),
@@ -97,18 +149,30 @@ const idempotence: ActionHandler = async (session) => {
 
 const lint: ActionHandler = async (session) => {
   session.phase('check');
-  const findings = await lintScenarioAndPlaybooks(session.scenario);
+  const all = await lintScenarioAndPlaybooks(session.scenario);
+  // Third-party code (what dependency installed) is listed apart, after the scenario's own findings.
+  const findings = all.filter((d) => d.code !== DEPENDENCY_LINT_CODE);
+  const inDependencies = all.filter((d) => d.code === DEPENDENCY_LINT_CODE);
   session.reporter.diagnostics?.('lint', findings);
-  const errors = findings.filter((d) => d.severity === 'error');
+  const apart =
+    inDependencies.length === 0
+      ? ''
+      : `; ${inDependencies.length} finding${inDependencies.length === 1 ? '' : 's'} in dependencies (lint.dependencies: ${session.scenario.lint.dependencies ?? 'warning'})`;
+  if (inDependencies.length > 0) {
+    session.reporter.log?.(`ansible-lint findings in dependencies (third-party code, listed apart${inDependencies.some((d) => d.severity === 'error') ? '' : ', not failing'}):`, 'lint');
+    session.reporter.diagnostics?.('lint', inDependencies);
+  }
+  const errors = all.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw Object.assign(
       new CheckFailed(`Lint found ${errors.length} error${errors.length === 1 ? '' : 's'} in scenario "${session.scenario.name}".`, {
-        hint: 'Fix them, or turn a rule off under lint.rules in scenario.yml.',
+        hint: 'Fix them, or set the rule (swarm-molecule\'s or ansible-lint\'s id) to warning or off under lint.rules in scenario.yml.',
       }),
-      { diagnostics: findings },
+      { diagnostics: all },
     );
   }
-  return { ...(findings.length > 0 ? { diagnostics: findings } : {}), message: findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}` };
+  const own = findings.length === 0 ? 'clean' : `${findings.length} warning${findings.length === 1 ? '' : 's'}`;
+  return { ...(all.length > 0 ? { diagnostics: all } : {}), message: `${own}${apart}` };
 };
 
 const verify: ActionHandler = async (session) => {
@@ -116,6 +180,7 @@ const verify: ActionHandler = async (session) => {
   await session.assertNodesRunning();
   const results = await runVerifySteps(session.stepInput());
   session.phase('judge');
+  const warnings = session.scenario.verify.length === 0 ? ['no verify steps: only convergence and idempotence were checked.'] : [];
   const failed = results.filter((r) => r.status === 'failed' && !r.error);
   const crashed = results.filter((r) => r.error);
   if (crashed.length > 0) {
@@ -135,8 +200,20 @@ const verify: ActionHandler = async (session) => {
       { verify: results },
     );
   }
-  return { verify: results };
+  return { verify: results, ...(warnings.length > 0 ? { warnings } : {}) };
 };
 
 /** The actions sequences are made of. */
-export const actions: Record<Action, ActionHandler> = { destroy, syntax, create, converge, idempotence, lint, verify };
+export const actions: Record<Action, ActionHandler> = {
+  dependency,
+  destroy,
+  syntax,
+  create,
+  prepare,
+  converge,
+  idempotence,
+  side_effect: sideEffect,
+  lint,
+  verify,
+  cleanup,
+};

@@ -1,9 +1,10 @@
 import type { Action, Scenario } from '../config/index.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
+import { installDependencies } from '../steps/ansible/index.js';
 import { checkSyntax } from '../syntax/index.js';
 
 /** Actions that make, change or check nodes: a scenario that fails `syntax` must not reach them. */
-const TOUCHES_NODES: ReadonlySet<Action> = new Set(['create', 'converge', 'idempotence', 'verify']);
+const TOUCHES_NODES: ReadonlySet<Action> = new Set(['create', 'prepare', 'converge', 'idempotence', 'side_effect', 'verify']);
 
 // Scenarios already found clean in this process, so a command and its runner check once.
 const clean = new WeakSet<Scenario>();
@@ -40,6 +41,9 @@ export async function refuseInvalidScenarios(runs: readonly PlannedRun[]): Promi
   const failed: string[] = [];
   for (const { scenario, sequence } of runs) {
     if (clean.has(scenario) || !sequence.some((action) => TOUCHES_NODES.has(action))) continue;
+    // Playbooks name modules and roles of their dependencies, which --syntax-check resolves:
+    // a sequence that installs them does so first (offline, into the project's cache, no node touched).
+    if (sequence.includes('dependency')) await installDependencies(scenario, { env: scenario.ansible.env });
     const found = (await checkSyntax(scenario)).filter((d) => d.severity === 'error');
     if (found.length === 0) clean.add(scenario);
     else {

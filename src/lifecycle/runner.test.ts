@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import type { Scenario } from '../config/index.js';
+import type { Action, Scenario } from '../config/index.js';
 import type { Driver, DriverState } from '../drivers/index.js';
 import { Interrupted } from '../errors.js';
 import { runSequence, type DestroyPolicy } from './runner.js';
@@ -31,12 +31,16 @@ const fakeDriver: Driver = {
 };
 vi.mock('../drivers/index.js', () => ({ driverFor: async () => fakeDriver, driverOptionsSchema: async () => undefined }));
 
-const scenario = { name: 'default', driver: { name: 'netns', options: {} }, platforms: [{ name: 'n1', groups: ['swarm-leader'], labels: {} }], converge: [], verify: [], lint: { rules: {} }, source: { duplicateKeys: [] } } as unknown as Scenario;
+const scenario = { name: 'default', driver: { name: 'netns', options: {} }, platforms: [{ name: 'n1', groups: ['swarm-leader'], labels: {} }], converge: [], verify: [], prepare: [], side_effect: [], cleanup: [], dependency: {}, ansible: { skipTags: [], args: [], env: {}, extraVars: {}, hostVars: {}, groupVars: {} }, lint: { rules: {} }, source: { duplicateKeys: [] } } as unknown as Scenario;
 
-async function run(policy: DestroyPolicy, signals = { signal: new AbortController().signal, cleanupSignal: new AbortController().signal }) {
+async function run(
+  policy: DestroyPolicy,
+  signals = { signal: new AbortController().signal, cleanupSignal: new AbortController().signal },
+  sequence: Action[] = ['destroy', 'create', 'verify', 'destroy'],
+) {
   calls.length = 0;
   const projectDir = mkdtempSync(join(tmpdir(), 'sm-runner-'));
-  const summary = await runSequence(scenario, { projectDir, command: 'test', sequence: ['destroy', 'create', 'verify', 'destroy'], destroy: policy, reporter: {}, ...signals });
+  const summary = await runSequence(scenario, { projectDir, command: 'test', sequence, destroy: policy, reporter: {}, ...signals });
   return { summary, state: await new StateStore(projectDir, 'default').read() };
 }
 
@@ -91,5 +95,27 @@ describe('runSequence', () => {
     } finally {
       createBehaviour = async () => undefined;
     }
+  });
+
+  it('runs the cleanup before the trailing destroy after a failure, and the leading one finds no nodes', async () => {
+    const { summary } = await run('always', undefined, ['cleanup', 'destroy', 'create', 'prepare', 'verify', 'cleanup', 'destroy']);
+    expect(summary.actions.map((a) => `${a.action}:${a.status}`)).toEqual([
+      'cleanup:passed',
+      'destroy:passed',
+      'create:passed',
+      // The fake driver's nodes are "missing": prepare has no steps, so it does not look.
+      'prepare:passed',
+      'verify:failed',
+      'cleanup:passed',
+      'destroy:passed',
+    ]);
+    expect(summary.actions[3]?.message).toBe('no prepare steps');
+    expect(summary.actions[5]?.message).toBe('no cleanup steps');
+    expect(calls).toEqual(['create', 'destroy']);
+  });
+
+  it('keeps the teardown cleanup with the nodes when --destroy passing keeps them', async () => {
+    const { summary } = await run('passing', undefined, ['create', 'verify', 'cleanup', 'destroy']);
+    expect(summary.actions.map((a) => `${a.action}:${a.status}`)).toEqual(['create:passed', 'verify:failed', 'cleanup:skipped', 'destroy:skipped']);
   });
 });

@@ -30,6 +30,8 @@ export interface RunOptions {
   limit?: readonly string[];
   /** `--debug`: keep the stack of a failed action's error in its result. */
   debug?: boolean;
+  /** What followed "--" on the command line: given to every ansible-playbook run. */
+  ansibleArgs?: readonly string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
     const driver = await driverFor(scenario.driver.name);
     session = new Session(scenario, driver, store, options.reporter, options.signal, state, options.cleanupSignal);
     if (options.limit) session.limit = options.limit;
+    if (options.ansibleArgs) session.ansibleArgs = options.ansibleArgs;
     options.reporter.runStart?.({
       scenario: scenario.name,
       command: options.command,
@@ -71,8 +74,11 @@ export async function runSequence(scenario: Scenario, options: RunOptions): Prom
     for (const [index, action] of options.sequence.entries()) {
       // An interrupt that landed between two actions (or as one finished) stops the run here.
       if (failure === undefined && options.signal.aborted) failure = new Interrupted(String(options.signal.reason ?? 'signal'));
-      const trailingDestroy = action === 'destroy' && index === options.sequence.length - 1 && index > 0;
-      const skip = skipReason(action, trailingDestroy, failure, options);
+      const last = options.sequence.length - 1;
+      const trailingDestroy = action === 'destroy' && index === last && index > 0;
+      // A cleanup right before the trailing destroy belongs to the teardown: it runs when the destroy does.
+      const teardownCleanup = action === 'cleanup' && index === last - 1 && options.sequence[last] === 'destroy';
+      const skip = teardownCleanup && options.signal.aborted ? 'interrupted: cleanup steps not run' : skipReason(action, trailingDestroy || teardownCleanup, failure, options);
       if (skip) {
         results.push({ action, status: 'skipped', durationMs: 0, message: skip });
         options.reporter.actionEnd?.({ action, status: 'skipped', durationMs: 0, message: skip });

@@ -22,6 +22,8 @@ export class Session {
   limit: readonly string[] | undefined;
   /** The running action's phases (set by the runner for each action). */
   timeline: Timeline | undefined;
+  /** What followed "--" on the command line: given to every ansible-playbook run. */
+  ansibleArgs: readonly string[] = [];
   #pool: ConnectionPool | undefined;
   #nodeChanges: Promise<unknown> = Promise.resolve();
 
@@ -115,6 +117,8 @@ export class Session {
       hostResult: (...args) => reporter.hostResult?.(...args),
       verifyResult: (...args) => reporter.verifyResult?.(...args),
       waiting: (...args) => reporter.waiting?.(...args),
+      taskStart: (...args) => reporter.taskStart?.(...args),
+      taskResult: (...args) => reporter.taskResult?.(...args),
       log: (line, step, host) => {
         if (host) this.#appendNodeLog(host, `# ${new Date().toISOString()} log ${step}: ${line}`);
         reporter.log?.(line, step, host);
@@ -123,7 +127,7 @@ export class Session {
   }
 
   /** What the step runners need: hosts over SSH and node control through the driver. */
-  stepInput(): StepRunInput {
+  stepInput(playbook: { skipTags?: readonly string[] } = {}): StepRunInput {
     const driverState = this.nodes();
     const pool = this.#connections();
     const book = {
@@ -187,6 +191,7 @@ export class Session {
       connect: async () => {
         await Promise.all(this.scenario.platforms.map((p) => pool.get(p.name).connect()));
       },
+      playbook: { ...playbook, args: this.ansibleArgs },
     };
   }
 

@@ -30,6 +30,8 @@ const stateSchema = z.object({
   driver: z.string(),
   created: z.boolean(),
   converged: z.boolean(),
+  /** The prepare steps ran on these nodes (Molecule runs prepare once per set of nodes). */
+  prepared: z.boolean().optional(),
   lastAction: z.enum(ACTIONS).optional(),
   lastError: z.string().optional(),
   updatedAt: z.string(),

@@ -74,4 +74,25 @@ describe('TerminalReporter', () => {
     const out = written.join('');
     expect(out).toMatch(/^ {2}converge +passed +1\.3s\n {6}check nodes 0\.31s · connect 0\.40s · swarm\/init 0\.61s\n {2}total +passed +1\.9s {2}\(exit 0\)$/m);
   });
+
+  it('streams Ansible\'s task lines as they happen: changed and failed ones, and every one with -v', () => {
+    const lines = (verbose: boolean) => {
+      const written: string[] = [];
+      const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, live: false, verbose });
+      reporter.actionStart('converge');
+      reporter.taskStart('converge.yml', 'swarm_app : Create the group');
+      reporter.taskResult('converge.yml', { host: 'n1', task: 'swarm_app : Create the group', status: 'ok', ignored: false });
+      reporter.taskResult('converge.yml', { host: 'n2', task: 'swarm_app : Create the group', status: 'changed', ignored: false });
+      reporter.taskResult('converge.yml', { host: 'n3', task: 'swarm_app : Create the group', status: 'failed', ignored: false, message: 'denied' });
+      reporter.taskResult('converge.yml', { host: 'n4', task: 'swarm_app : Create the group', status: 'failed', ignored: true });
+      return written.join('').split('\n').filter((l) => l.includes('·'));
+    };
+    expect(lines(false)).toEqual(['       · changed  n2               swarm_app : Create the group', '       · failed   n3               swarm_app : Create the group']);
+    expect(lines(true)).toEqual([
+      '       · ok       n1               swarm_app : Create the group',
+      '       · changed  n2               swarm_app : Create the group',
+      '       · failed   n3               swarm_app : Create the group',
+      '       · ignored  n4               swarm_app : Create the group',
+    ]);
+  });
 });

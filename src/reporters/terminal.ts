@@ -1,9 +1,9 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Action } from '../config/index.js';
+import type { Action, StepSection } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { quoteCommand, type CommandResult } from '../transport/index.js';
-import type { HostResult, HostStatus, StepCrash, VerifyStepResult, WaitProgress } from '../steps/types.js';
+import type { HostResult, HostStatus, StepCrash, TaskLine, VerifyStepResult, WaitProgress } from '../steps/types.js';
 import { formatDiagnostics } from './diagnostics.js';
 import type { ActionPhase, ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
 
@@ -142,10 +142,10 @@ export class TerminalReporter implements Reporter {
     this.#line(`   ${node ? `${node.padEnd(16)} ` : ''}${this.#c.dim(line)}`);
   }
 
-  stepStart(_section: 'converge' | 'verify', name: string): void {
+  stepStart(_section: StepSection, name: string): void {
     this.#waitingFor = '';
     this.#setStatus(`${this.#action ?? _section} › ${name}`);
-    if (_section === 'converge') this.#line(`   ${this.#c.bold(name)}`);
+    if (_section !== 'verify') this.#line(`   ${this.#c.bold(name)}`);
   }
 
   hostResult(_step: string, result: HostResult): void {
@@ -159,6 +159,19 @@ export class TerminalReporter implements Reporter {
     const label = result.error ? 'error' : result.status;
     this.#line(`     ${this.#status(label)} ${result.host.padEnd(16)} ${this.#c.dim(seconds(result.durationMs).padStart(6))}  ${result.error ? this.#c.red(detail) : detail}`);
     if (result.error) this.#crash(result.error, 14);
+  }
+
+  taskStart(step: string, task: string): void {
+    this.#setStatus(`${this.#action ?? ''} › ${step} › TASK ${task}`);
+  }
+
+  /** Ansible's task lines as they happen: changed and failed ones always, every one with -v. */
+  taskResult(_step: string, result: TaskLine): void {
+    const shown = this.#options.verbose || result.status === 'changed' || ((result.status === 'failed' || result.status === 'unreachable') && !result.ignored);
+    if (!shown) return;
+    // A failure's text comes once, with the host's result when the playbook ends.
+    const label = result.ignored ? 'ignored' : result.status;
+    this.#line(this.#c.dim(`       · ${label.padEnd(8)} ${result.host.padEnd(16)} ${result.task}`));
   }
 
   log(line: string, step: string, host?: string): void {
@@ -197,6 +210,7 @@ export class TerminalReporter implements Reporter {
 
   actionEnd(result: ActionResult): void {
     const c = this.#c;
+    for (const warning of result.warnings ?? []) this.#line(`   ${c.yellow(`warning: ${warning}`)}`);
     if (result.status === 'failed' && result.message) {
       this.#line(`   ${c.red(result.message)}`);
       if (result.hint) this.#line(`   ${c.dim(`→ ${result.hint}`)}`);

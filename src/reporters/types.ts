@@ -40,6 +40,8 @@ export interface ActionResult {
   stack?: string;
   /** What `syntax` or `lint` found, each at its `file:line:col`. */
   diagnostics?: Diagnostic[];
+  /** What passed but deserves a look (a converge that changed nothing on fresh nodes, a test without verify steps). */
+  warnings?: string[];
 }
 
 export interface RunSummary {
@@ -89,6 +91,8 @@ export function combineReporters(reporters: Reporter[]): Reporter {
     hostResult: fan('hostResult'),
     verifyResult: fan('verifyResult'),
     log: fan('log'),
+    taskStart: fan('taskStart'),
+    taskResult: fan('taskResult'),
     waiting: fan('waiting'),
   };
 }

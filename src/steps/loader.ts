@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
-import { checkRegularFile, STEP_MODULE_LIMIT, type Scenario, type StepConfig } from '../config/index.js';
+import { checkRegularFile, STEP_MODULE_LIMIT, stepKindOf, type Scenario, type StepConfig } from '../config/index.js';
 import { messageOf } from '../errors.js';
 import type { StepDefinition } from './api.js';
 import { builtinSteps } from './builtin/index.js';
@@ -63,7 +63,7 @@ export async function resolveStep(scenario: Scenario, entry: StepConfig, run?: S
 export async function resolveStepRef(dir: string, entry: StepConfig): Promise<LoadedStep> {
   const ref = entry.step;
   if (ref === undefined) throw new StepLoadError('This entry has no "step".', 'Name a built-in step or a module path.');
-  const expected = entry.section;
+  const expected = stepKindOf(entry.section);
   if (!isModuleReference(ref)) {
     const builtin = builtinSteps[ref];
     if (!builtin) {
@@ -77,7 +77,7 @@ export async function resolveStepRef(dir: string, entry: StepConfig): Promise<Lo
     }
     if (builtin.kind !== expected) {
       throw new StepLoadError(
-        `"${ref}" is a ${builtin.kind} step, listed under ${expected}.`,
+        `"${ref}" is a ${builtin.kind} step, listed under ${entry.section}.`,
         `Move it to the ${builtin.kind} list.`,
       );
     }
@@ -107,7 +107,7 @@ export async function resolveStepRef(dir: string, entry: StepConfig): Promise<Lo
     );
   }
   if (definition.kind !== expected) {
-    throw new StepLoadError(`Step module ${ref} defines a ${definition.kind} step, listed under ${expected}.`, `Move it to the ${definition.kind} list.`);
+    throw new StepLoadError(`Step module ${ref} defines a ${definition.kind} step, listed under ${entry.section}.`, `Move it to the ${definition.kind} list.`);
   }
   return definition;
 }

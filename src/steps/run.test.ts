@@ -3,7 +3,7 @@ import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
 import type { CommandResult, DockerApiRequest, DockerApiResponse } from '../transport/index.js';
 import type { Host } from './api.js';
 import { ConvergeFailed } from './errors.js';
-import { runConvergeSteps } from './run.js';
+import { failureSummary, runConvergeSteps } from './run.js';
 import type { HostResult } from './types.js';
 
 /** A playbook entry, without Ansible: what it does to the fake swarm is set per test. */
@@ -164,5 +164,16 @@ describe('reads gathered up front', () => {
       ['w2', 'ok', 'already a worker'],
     ]);
     expect(swarm.commands.filter((c) => c.includes('/swarm/join'))).toEqual([]);
+  });
+});
+
+describe('failureSummary', () => {
+  it('names hosts that failed the same way together, with the text once', () => {
+    const error = 'line one\nline two of a long error';
+    expect(failureSummary([
+      { host: 'm1', message: error },
+      { host: 'm2', message: error },
+      { host: 'w1', message: 'other' },
+    ])).toBe(`m1, m2: ${error}; w1: other`);
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import pMap from 'p-map';
-import type { StepConfig } from '../config/index.js';
+import type { StepConfig, StepSection } from '../config/index.js';
 import { CheckFailed, HarnessError, InfraError, Interrupted, messageOf, StepCrashed } from '../errors.js';
 import { secrets } from '../transport/index.js';
 import type { ConvergeStepDefinition, EventuallyOptions, Host, Measurement, StepContext, VerifyContext, VerifyStepDefinition } from './api.js';
@@ -74,10 +74,10 @@ interface PreparedStep {
   hosts: readonly Host[];
 }
 
-/** Resolve each converge entry: its definition, context and hosts. */
-async function prepareConvergeSteps(input: StepRunInput): Promise<PreparedStep[]> {
+/** Resolve each entry of a list of converge-kind steps: its definition, context and hosts. */
+async function prepareConvergeSteps(input: StepRunInput, entries: readonly StepConfig[]): Promise<PreparedStep[]> {
   const prepared: PreparedStep[] = [];
-  for (const entry of input.scenario.converge) {
+  for (const entry of entries) {
     const definition = (await resolveStep(input.scenario, entry, input)) as PreparedStep['definition'];
     const name = displayName(entry, definition.name);
     const log: LogLine[] = [];
@@ -125,18 +125,19 @@ async function applyOnEachHost(definition: ConvergeStepDefinition<unknown>, step
     return result;
   };
   const results = await pMap(step.hosts, applyOn, { concurrency: definition.serial ? 1 : Infinity, signal: input.base.signal });
-  if (infraFailures.size > 0) throw convergeFailure(input.scenario.name, step, results.filter((r) => r.status === 'failed'), true);
+  if (infraFailures.size > 0) throw convergeFailure(input.scenario.name, step, results.filter((r) => r.status === 'failed'), true, step.entry.section);
   return results;
 }
 
 /**
- * Run every converge step in order; each host reports ok / changed / failed /
- * skipped. A step with a failed host stops the converge after that step.
+ * Run every converge step in order (or those of another list that changes the
+ * nodes: prepare, side_effect, cleanup); each host reports ok / changed /
+ * failed / skipped. A step with a failed host stops the list after that step.
  */
-export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeStepResult[]> {
+export async function runConvergeSteps(input: StepRunInput, section: Exclude<StepSection, 'verify'> = 'converge'): Promise<ConvergeStepResult[]> {
   const results: ConvergeStepResult[] = [];
   input.phase?.('load steps');
-  const prepared = await prepareConvergeSteps(input);
+  const prepared = await prepareConvergeSteps(input, input.scenario[section]);
   input.phase?.('connect');
   await input.connect?.();
   input.phase?.('gather');
@@ -148,7 +149,7 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
   for (const step of prepared) {
     throwIfInterrupted(input.base.signal);
     const { definition, entry, name } = step;
-    input.events.stepStart?.('converge', name, entry.index);
+    input.events.stepStart?.(section, name, entry.index);
     input.phase?.(name);
     const started = performance.now();
     const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost(definition, step, input);
@@ -156,21 +157,34 @@ export async function runConvergeSteps(input: StepRunInput): Promise<ConvergeSte
     if ('applyAll' in definition) input.forgetReads?.();
     results.push({ name, index: entry.index, hosts: hostResults, log: step.log, durationMs: performance.now() - started });
     const failed = hostResults.filter((r) => r.status === 'failed');
-    if (failed.length > 0) throw Object.assign(convergeFailure(input.scenario.name, step, failed, false), { converge: results });
+    if (failed.length > 0) throw Object.assign(convergeFailure(input.scenario.name, step, failed, false, section), { converge: results });
   }
   return results;
 }
 
-function convergeFailure(scenario: string, step: PreparedStep, failed: readonly HostResult[], infra: boolean): HarnessError {
+/** Hosts that failed the same way are named together, the text once (a multi-line error on 5 hosts is not printed 5 times). */
+export function failureSummary(failed: readonly Pick<HostResult, 'host' | 'message'>[]): string {
+  const byMessage = new Map<string, string[]>();
+  for (const r of failed) {
+    const message = r.message ?? '';
+    byMessage.set(message, [...(byMessage.get(message) ?? []), r.host]);
+  }
+  return [...byMessage].map(([message, hosts]) => `${hosts.join(', ')}: ${message}`).join('; ');
+}
+
+const SECTION_TITLE: Record<StepSection, string> = { prepare: 'Prepare', converge: 'Converge', side_effect: 'Side effect', verify: 'Verify', cleanup: 'Cleanup' };
+
+function convergeFailure(scenario: string, step: PreparedStep, failed: readonly HostResult[], infra: boolean, section: StepSection): HarnessError {
   const { name, entry } = step;
-  const summary = failed.map((r) => `${r.host}: ${r.message ?? ''}`).join('; ');
+  const title = SECTION_TITLE[section];
+  const summary = failureSummary(failed);
   const crash = failed.find((r) => r.error)?.error;
   if (crash && !infra) {
-    return new StepCrashed(`Converge step "${name}" threw an error on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`, {
+    return new StepCrashed(`${title} step "${name}" threw an error on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`, {
       hint: crashHint(crash, name, entry),
     });
   }
-  const message = `Converge step "${name}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`;
+  const message = `${title} step "${name}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${scenario}"): ${summary}`;
   const hint = `Run "swarm-molecule login -s ${scenario} -h ${failed[0]?.host ?? ''}" to inspect.`;
   return infra ? new InfraError(message, { hint }) : new ConvergeFailed(message, { hint });
 }

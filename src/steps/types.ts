@@ -1,4 +1,4 @@
-import type { Scenario } from '../config/index.js';
+import type { Scenario, StepSection } from '../config/index.js';
 import type { SshTarget } from '../transport/index.js';
 import type { ConvergeStepDefinition, Measurement, NodeControl, StepContext, StepDefinition } from './api.js';
 import type { ContextBase } from './context.js';
@@ -58,13 +58,28 @@ export interface VerifyStepResult {
 
 /** Hooks the runners call as they go, for live output. */
 export interface StepEvents {
-  stepStart?(section: 'converge' | 'verify', name: string, index: number): void;
+  stepStart?(section: StepSection, name: string, index: number): void;
   hostResult?(step: string, result: HostResult): void;
   verifyResult?(result: VerifyStepResult): void;
   /** A step's `ctx.log()` line; `host` when the step logged it while applying to that host. */
   log?(line: string, step: string, host?: string): void;
+  /** A playbook step's task starts (Ansible's TASK line), as it happens. */
+  taskStart?(step: string, task: string): void;
+  /** A playbook step's task ended on a host, as it happens (the host's summary comes with hostResult at the end). */
+  taskResult?(step: string, result: TaskLine): void;
   /** A step is waiting for something to hold (e.g. "a new leader"); again with each value it observes. */
   waiting?(step: string, description: string, progress?: WaitProgress): void;
+}
+
+/** One task's result on one host, live. */
+export interface TaskLine {
+  host: string;
+  task: string;
+  status: 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+  /** A failure of a task with ignore_errors. */
+  ignored: boolean;
+  /** Why it failed. */
+  message?: string;
 }
 
 /** How a wait is going: its timeout, and the last value the check observed (one line, for the live line). */
@@ -89,6 +104,15 @@ export interface StepRunInput {
   phase?: (name: string) => void;
   /** Open the connection to every node, in parallel. */
   connect?: () => Promise<void>;
+  /** For this action's playbook runs: tags to skip besides the scenario's, and arguments from the command line's "--". */
+  playbook?: PlaybookRunOptions;
+}
+
+export interface PlaybookRunOptions {
+  /** E.g. molecule-idempotence-notest during the idempotence check. */
+  skipTags?: readonly string[];
+  /** What followed "--" on the command line: given to every ansible-playbook run. */
+  args?: readonly string[];
 }
 
 /**

@@ -121,8 +121,17 @@ describe('checkSyntax', () => {
     ]);
   });
 
+  it('checks the groups swarm/node-roles is told to expect', async () => {
+    // Told its managers, it needs no swarm-leader group.
+    expect(await check('platforms:\n  - name: a\n    groups: [managers]\nverify:\n  - step: swarm/node-roles\n    with: { managers: managers, drained: [b] }\n')).toEqual([
+      '6:42 No group or platform is named "b".',
+    ]);
+  });
+
   it('needs exactly one swarm-leader', async () => {
     expect(await check('platforms:\n  - name: a\n    groups: [swarm-manager]\nverify:\n  - step: swarm/node-roles\n')).toEqual(['1:1 No platform is in group swarm-leader.']);
+    // A playbook that builds the swarm itself (Molecule's converge.yml) needs no built-in group.
+    expect(await check('platforms:\n  - name: a\n    groups: [swarm-manager]\nconverge:\n  - playbook: missing.yml\n')).not.toContain('1:1 No platform is in group swarm-leader.');
     // Plain hosts, with no swarm group and no step to run on them: nothing needs a leader.
     expect(await check('platforms:\n  - name: a\n')).toEqual([]);
     expect(await check('platforms:\n  - name: a\n    groups: [swarm-leader]\n  - name: b\n    groups: [swarm-manager, swarm-leader]\n  - name: c\n    groups: [swarm-leader]\n')).toEqual([

@@ -8,6 +8,7 @@ import { driverCapabilities, driverOptionsSchema, driversWith } from '../drivers
 import { messageOf, type Diagnostic } from '../errors.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
+import { stepEntries } from '../steps/ansible/tools.js';
 import { typeCheckSteps } from './typecheck.js';
 
 type Report = (path: readonly PropertyKey[], message: string, hint: string, at?: 'key' | 'value') => void;
@@ -26,7 +27,12 @@ function checkLeader(scenario: Scenario, report: Report): void {
   if (first === undefined) {
     // Plain hosts (no swarm group, no step), e.g. made for another scenario: no swarm to initialise.
     const swarmGroups = scenario.platforms.some((platform) => platform.groups.some((group) => group.startsWith('swarm-')));
-    if (!swarmGroups && scenario.converge.length === 0 && scenario.verify.length === 0) return;
+    const entries = stepEntries(scenario);
+    if (!swarmGroups && entries.length === 0) return;
+    // Playbooks only (and swarm/node-roles told which nodes are managers): the playbook builds the swarm
+    // (or none) with groups of its own, as a Molecule scenario does.
+    const needsLeader = (entry: StepConfig) => entry.playbook === undefined && !(entry.step === 'swarm/node-roles' && entry.with.managers !== undefined);
+    if (entries.length > 0 && !entries.some(needsLeader)) return;
     report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
     return;
   }
@@ -162,13 +168,14 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   if (scenario.lint.rules['yaml-duplicate-keys'] !== 'off') diagnostics.push(...scenario.source.duplicateKeys);
   checkLeader(scenario, report);
   await checkDriverOptions(scenario, diagnostics);
-  const entries = [...scenario.converge, ...scenario.verify];
+  const entries = stepEntries(scenario);
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
   // Ansible's code is loaded only for a scenario that has a playbook.
   if (entries.some((entry) => entry.playbook !== undefined)) {
-    const { checkPlaybookSyntax } = await import('../steps/ansible/syntax.js');
+    const { adjacentVarsOverrides, checkPlaybookSyntax } = await import('../steps/ansible/syntax.js');
     diagnostics.push(...(await checkPlaybookSyntax(scenario, entries)));
+    diagnostics.push(...(await adjacentVarsOverrides(scenario, entries)));
   }
   diagnostics.push(...(await typeCheckSteps(scenario)).diagnostics);
   return sortDiagnostics(diagnostics);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scenarioJsonSchema } from '../config/jsonschema.js';
+import { STEP_SECTIONS, stepKindOf } from '../config/types.js';
 import { driverOptionsSchema, knownDrivers } from '../drivers/index.js';
 import { builtinSteps } from '../steps/builtin/index.js';
 
@@ -41,12 +42,12 @@ export async function fullScenarioJsonSchema(): Promise<JsonSchema> {
     step.options ? { ...fragment(step.options), description: `Options of ${step.name}.` } : { type: 'object', additionalProperties: false, description: `${step.name} takes no options.` };
   const stepRules = steps.map((step) => when('step', step.name, { type: 'object', properties: { with: withOf(step) } }));
 
-  for (const section of ['converge', 'verify'] as const) {
+  for (const section of STEP_SECTIONS) {
     const items = schema.properties[section]?.items;
     if (!items || typeof items.properties !== 'object') continue;
     const properties = items.properties as Record<string, JsonSchema>;
     properties.step = stepProperty;
-    items.allOf = stepRules.filter((_, i) => (steps[i]?.kind ?? section) === (section === 'converge' ? 'converge' : 'verify'));
+    items.allOf = stepRules.filter((_, i) => (steps[i]?.kind ?? section) === stepKindOf(section));
   }
 
   const driver = schema.properties.driver;

@@ -271,3 +271,40 @@ export function logLines(result: TaskResult, playbook: string): string[] {
   }
   return lines;
 }
+
+/** A play, a task starting, or a task's result on a host, as it happens. */
+export type LiveEvent =
+  | { kind: 'play'; name: string }
+  | { kind: 'task'; name: string }
+  | { kind: 'result'; host: string; task: string; status: TaskResult['status']; ignored: boolean; message?: string };
+
+/** The live events of whole lines of the callback's output (a line cut short is left for the next read). */
+export function liveEventsOf(lines: readonly string[]): LiveEvent[] {
+  const events: LiveEvent[] = [];
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const parsed = eventSchema.safeParse(json);
+    if (!parsed.success) continue;
+    const event = parsed.data;
+    if (event.event === 'play') events.push({ kind: 'play', name: event.name });
+    else if (event.event === 'task') events.push({ kind: 'task', name: event.name });
+    else if (event.event === 'result') {
+      const failed = event.status === 'failed' || event.status === 'unreachable';
+      events.push({
+        kind: 'result',
+        host: event.host,
+        task: event.task,
+        status: event.status,
+        ignored: event.ignored,
+        ...(failed ? { message: firstLines(failureOf(event.result), 200) } : {}),
+      });
+    }
+  }
+  return events;
+}

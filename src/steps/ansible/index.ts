@@ -6,7 +6,9 @@
  */
 export { PlaybookFailed } from './playbook.js';
 export { playbookStep } from './step.js';
-export { checkPlaybookSyntax } from './syntax.js';
-export { lintPlaybooks } from './lint.js';
-export { ansibleSanityProblems, playbookEntries, INSTALL } from './tools.js';
+export { adjacentVarsOverrides, checkPlaybookSyntax } from './syntax.js';
+export { DEPENDENCY_LINT_CODE, lintPlaybooks } from './lint.js';
+export { ansibleSanityProblems, playbookEntries, stepEntries, INSTALL } from './tools.js';
 export { ADDRESS_VAR, LABELS_VAR, buildInventory } from './inventory.js';
+export { IDEMPOTENCE_NOTEST_TAG, NOTEST_TAG } from './playbook.js';
+export { installDependencies, installedDependencies } from './dependency.js';

@@ -99,3 +99,19 @@ describe('limitOf', () => {
     expect(limitOf({})).toBeUndefined();
   });
 });
+
+describe('buildInventory with the scenario\'s host_vars and group_vars', () => {
+  it('adds them to hosts, groups and all, theirs winning over ours', () => {
+    const inventory = buildInventory({
+      platforms,
+      targets,
+      driver: 'netns',
+      hostVars: { 'worker-01': { app_port: 8080, ansible_user: 'deploy' } },
+      groupVars: { all: { env_name: 'test' }, 'swarm-manager': { role: 'manager' }, 'no-such-group': { x: 1 } },
+    });
+    expect(inventory.all.hosts['worker-01']).toMatchObject({ app_port: 8080, ansible_user: 'deploy', ansible_host: '10.213.0.13' });
+    expect(inventory.all.vars).toMatchObject({ env_name: 'test', ansible_python_interpreter: '/usr/bin/python3' });
+    expect(inventory.all.children['swarm-manager']).toEqual({ hosts: { 'manager-01': {}, 'manager-02': {} }, vars: { role: 'manager' } });
+    expect(inventory.all.children['no-such-group']).toBeUndefined();
+  });
+});

@@ -16,7 +16,7 @@ export interface Inventory {
   all: {
     vars: Vars;
     hosts: Record<string, Vars>;
-    children: Record<string, { hosts: Record<string, Vars> }>;
+    children: Record<string, { hosts: Record<string, Vars>; vars?: Vars }>;
   };
 }
 
@@ -29,6 +29,9 @@ export interface InventoryInput {
   driver: string;
   /** known_hosts file built from the recorded host keys (see `knownHosts`). */
   knownHostsFile?: string;
+  /** The scenario's `ansible.hostVars` and `ansible.groupVars` (Molecule's host_vars, group_vars): they win over ours. */
+  hostVars?: Record<string, Vars>;
+  groupVars?: Record<string, Vars>;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface InventoryInput {
  */
 export function buildInventory(input: InventoryInput): Inventory {
   const hosts: Record<string, Vars> = {};
-  const children: Record<string, { hosts: Record<string, Vars> }> = {};
+  const children: Inventory['all']['children'] = {};
   for (const platform of input.platforms) {
     const target = input.targets?.find((t) => t.name === platform.name);
     const address = target?.address ?? target?.host ?? platform.address;
@@ -55,13 +58,18 @@ export function buildInventory(input: InventoryInput): Inventory {
         : {}),
       ...(address !== undefined ? { [ADDRESS_VAR]: address } : {}),
       [LABELS_VAR]: { ...platform.labels },
+      ...input.hostVars?.[platform.name],
     };
     for (const group of platform.groups) {
       if (IMPLICIT_GROUPS.has(group)) continue;
       (children[group] ??= { hosts: {} }).hosts[platform.name] = {};
     }
   }
-  return { all: { vars: connectionVars(input), hosts, children } };
+  for (const [group, vars] of Object.entries(input.groupVars ?? {})) {
+    if (group === 'all' || children[group] === undefined) continue;
+    children[group].vars = { ...vars };
+  }
+  return { all: { vars: { ...connectionVars(input), ...input.groupVars?.all }, hosts, children } };
 }
 
 function connectionVars(input: InventoryInput): Vars {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../config/index.js';
-import { lintPlaybooks, parseLintReport } from './lint.js';
+import { findingSeverity, lintPlaybooks, parseLintReport } from './lint.js';
 import { which } from './tools.js';
 
 const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
@@ -85,5 +85,23 @@ describe('lintPlaybooks', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe('findingSeverity', () => {
+  const lint = (rules: Record<string, 'off' | 'warning' | 'error'>, dependencies?: 'off' | 'warning' | 'error') => ({ rules, ...(dependencies ? { dependencies } : {}) });
+  it('takes lint.rules for ansible-lint ids: the sub-rule first, then its rule, else ansible-lint\'s own level', () => {
+    expect(findingSeverity('fqcn[action-core]', 'error', false, lint({ fqcn: 'warning' }))).toBe('warning');
+    expect(findingSeverity('fqcn[action-core]', 'error', false, lint({ fqcn: 'warning', 'fqcn[action-core]': 'off' }))).toBeUndefined();
+    expect(findingSeverity('no-changed-when', 'warning', false, lint({ 'no-changed-when': 'error' }))).toBe('error');
+    expect(findingSeverity('yaml[truthy]', 'error', false, lint({}))).toBe('error');
+  });
+
+  it('makes findings in dependencies warnings unless lint.dependencies says otherwise', () => {
+    expect(findingSeverity('name[missing]', 'error', true, lint({}))).toBe('warning');
+    expect(findingSeverity('name[missing]', 'error', true, lint({}, 'error'))).toBe('error');
+    expect(findingSeverity('name[missing]', 'error', true, lint({}, 'off'))).toBeUndefined();
+    // A rule turned off is off everywhere.
+    expect(findingSeverity('name[missing]', 'warning', true, lint({ name: 'off' }))).toBeUndefined();
   });
 });

@@ -1,14 +1,45 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { diagnosticAt, displayPath } from '../../config/positions.js';
 import type { Scenario, StepConfig } from '../../config/types.js';
 import type { Diagnostic } from '../../errors.js';
+import { DEPENDENCY_CACHE, projectDirOf } from './dependency.js';
+import { ansibleEnvironment } from './environment.js';
 import { INSTALL, playbookEntries, which } from './tools.js';
 
 export const LINT_CODE = 'ansible-lint';
+/** ansible-lint findings in what `dependency` installed: third-party code, listed apart. */
+export const DEPENDENCY_LINT_CODE = 'ansible-lint-dependency';
+
+/** The scenario's own ansible-lint config, when it has one (else the project's, found where ansible-lint runs). */
+export function scenarioLintConfig(dir: string): string | undefined {
+  return ['.ansible-lint', '.ansible-lint.yml', '.ansible-lint.yaml', join('.config', 'ansible-lint.yml')].map((name) => join(dir, name)).find((file) => existsSync(file));
+}
+
+/**
+ * The severity of a finding as the scenario says: findings in dependencies
+ * take `lint.dependencies` (warning unless set), others `lint.rules` for the
+ * sub-rule (`fqcn[action-core]`), else its rule (`fqcn`), else ansible-lint's own.
+ * Undefined: dropped (off).
+ */
+export function findingSeverity(
+  checkName: string,
+  ownSeverity: 'error' | 'warning',
+  inDependency: boolean,
+  lint: Pick<Scenario['lint'], 'rules' | 'dependencies'>,
+): 'error' | 'warning' | undefined {
+  const base = checkName.replace(/\[.*$/, '');
+  const setting = lint.rules[checkName] ?? lint.rules[base];
+  if (setting === 'off') return undefined;
+  if (inDependency) {
+    const dependencies = lint.dependencies ?? 'warning';
+    return dependencies === 'off' ? undefined : dependencies;
+  }
+  return setting ?? ownSeverity;
+}
 
 // ansible-lint's `-f codeclimate` report (ansible-lint 6.x).
 const issueSchema = z.object({
@@ -45,16 +76,20 @@ function positionOf(issue: LintIssue): { line: number; col: number } {
   return { line: Math.max(1, begin?.line ?? 1), col: Math.max(1, begin?.column ?? 1) };
 }
 
-async function diagnosticOf(issue: LintIssue, cwd: string): Promise<Diagnostic> {
+async function diagnosticOf(issue: LintIssue, cwd: string, scenario: Scenario): Promise<Diagnostic | undefined> {
   const file = resolve(cwd, issue.location.path);
+  const inDependency = file.startsWith(`${join(projectDirOf(scenario), DEPENDENCY_CACHE)}/`);
+  const severity = findingSeverity(issue.check_name, issue.level === 'error' ? 'error' : 'warning', inDependency, scenario.lint);
+  if (severity === undefined) return undefined;
   const text = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const severity = issue.level === 'error' ? 'error' : 'warning';
   const detail = issue.content?.body && !issue.description.includes(issue.content.body) ? ` (${issue.content.body})` : '';
   return diagnosticAt({ file: displayPath(file), text }, positionOf(issue), {
     severity,
-    code: LINT_CODE,
-    message: `${issue.check_name}: ${issue.description}${detail}`,
-    hint: `${issue.url ? `See ${issue.url}. ` : ''}Fix it, or skip the rule in .ansible-lint (skip_list) or on the line with "# noqa: ${issue.check_name}".`,
+    code: inDependency ? DEPENDENCY_LINT_CODE : LINT_CODE,
+    message: `${inDependency ? 'in a dependency: ' : ''}${issue.check_name}: ${issue.description}${detail}`,
+    hint: inDependency
+      ? 'Third-party code installed by dependency: report it upstream; "lint.dependencies: off" in scenario.yml drops these, "error" fails on them.'
+      : `${issue.url ? `See ${issue.url}. ` : ''}Fix it, skip it under lint.rules in scenario.yml ("${issue.check_name}: off"), in .ansible-lint (skip_list), or on the line with "# noqa: ${issue.check_name}".`,
   });
 }
 
@@ -77,11 +112,13 @@ export async function lintPlaybooks(scenario: Scenario): Promise<Diagnostic[]> {
   }
   // Run where a project keeps its .ansible-lint (the directory above scenarios/),
   // with relative paths: ansible-lint skips files outside the directory it runs in.
-  const cwd = resolve(scenario.dir, '..', '..');
+  const cwd = projectDirOf(scenario);
   const playbooks = [...new Set(entries.map((e) => relative(cwd, resolve(scenario.dir, e.playbook ?? ''))))];
-  const run = await execa('ansible-lint', ['--offline', '--nocolor', '-q', '-f', 'codeclimate', ...playbooks], {
+  // The scenario's own .ansible-lint wins; without one, ansible-lint finds the project's where it runs.
+  const config = scenarioLintConfig(scenario.dir);
+  const run = await execa('ansible-lint', ['--offline', '--nocolor', '-q', '-f', 'codeclimate', ...(config ? ['-c', config] : []), ...playbooks], {
     cwd,
-    env: { NO_COLOR: '1', ANSIBLE_NOCOLOR: '1', ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'ignore' },
+    env: { ...ansibleEnvironment({ scenario }), NO_COLOR: '1', ANSIBLE_NOCOLOR: '1', ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'ignore' },
     stdin: 'ignore',
     reject: false,
     timeout: 300_000,
@@ -91,5 +128,6 @@ export async function lintPlaybooks(scenario: Scenario): Promise<Diagnostic[]> {
     const why = run.stderr.trim().split('\n').filter(Boolean).at(-1) ?? run.shortMessage ?? 'no output';
     return [noteAt(scenario, first, `ansible-lint did not run (exit ${run.exitCode ?? '?'}): ${why}`, 'Run ansible-lint on the playbook yourself to see its whole output.')];
   }
-  return Promise.all(issues.map((issue) => diagnosticOf(issue, cwd)));
+  const found = await Promise.all(issues.map((issue) => diagnosticOf(issue, cwd, scenario)));
+  return found.filter((d): d is Diagnostic => d !== undefined);
 }

@@ -2,14 +2,36 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import type { StepConfig } from '../../config/index.js';
+import { stepKindOf, type StepConfig } from '../../config/index.js';
 import { CheckFailed, InfraError, Interrupted } from '../../errors.js';
 import { quoteCommand, secrets } from '../../transport/index.js';
 import type { HostResult, StepRunInput } from '../types.js';
 import { EVENTS_ENV, writeCallbackPlugin } from './callback.js';
 import { logLines, parseEvents, summarize, type HostSummary } from './events.js';
 import { buildInventory, limitOf, mergeKnownHosts } from './inventory.js';
+import { ansibleEnvironment } from './environment.js';
+import { tailEvents } from './tail.js';
 import { INSTALL, which } from './tools.js';
+
+/** Molecule's tags: tasks never run under test, and tasks not run again by the idempotence check. */
+export const NOTEST_TAG = 'molecule-notest';
+export const IDEMPOTENCE_NOTEST_TAG = 'molecule-idempotence-notest';
+
+/** The ansible-playbook arguments an entry adds to the inventory: extra vars files, tags, skipped tags, limit, pass-through. */
+export function playbookArgs(
+  entry: Pick<StepConfig, 'tags' | 'limit' | 'hosts'>,
+  options: { extraVarsFiles: readonly string[]; skipTags: readonly string[]; args: readonly string[] },
+): string[] {
+  const args: string[] = [];
+  for (const file of options.extraVarsFiles) args.push('--extra-vars', `@${file}`);
+  if (entry.tags !== undefined && entry.tags.length > 0) args.push('--tags', entry.tags.join(','));
+  const skip = [...new Set([NOTEST_TAG, ...options.skipTags])];
+  args.push('--skip-tags', skip.join(','));
+  const limit = limitOf(entry);
+  if (limit !== undefined) args.push('--limit', limit);
+  args.push(...options.args);
+  return args;
+}
 
 /** A playbook could not run at all (a missing role, an undefined variable in a play): the code under test. */
 export class PlaybookFailed extends CheckFailed {}
@@ -23,8 +45,9 @@ export function playbookStepName(entry: StepConfig): string {
  * Environment of every ansible-playbook run. Ansible's screen output goes to the
  * logs only; results come from the callback's JSON lines.
  */
-function ansibleEnv(callbackDir: string, eventsFile: string): Record<string, string> {
+function ansibleEnv(callbackDir: string, eventsFile: string, scenarioEnv: Record<string, string>): Record<string, string> {
   return {
+    ...scenarioEnv,
     [EVENTS_ENV]: eventsFile,
     ANSIBLE_CALLBACK_PLUGINS: [callbackDir, process.env.ANSIBLE_CALLBACK_PLUGINS ?? '~/.ansible/plugins/callback:/usr/share/ansible/plugins/callback'].join(':'),
     ANSIBLE_NOCOLOR: '1',
@@ -98,20 +121,36 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
   const previous = await readFile(knownHostsFile, 'utf8').catch(() => '');
   await writeFile(knownHostsFile, mergeKnownHosts(previous, nodes), { mode: 0o600 });
   const inventoryFile = join(ansibleDir, 'inventory.yml');
-  const inventory = buildInventory({ platforms: scenario.platforms, targets: nodes, driver: scenario.driver.name, knownHostsFile });
+  const inventory = buildInventory({
+    platforms: scenario.platforms,
+    targets: nodes,
+    driver: scenario.driver.name,
+    knownHostsFile,
+    hostVars: scenario.ansible.hostVars,
+    groupVars: scenario.ansible.groupVars,
+  });
   await writeFile(inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`, { mode: 0o600 });
   const callbackDir = join(ansibleDir, 'callback_plugins');
   await writeCallbackPlugin(callbackDir);
 
-  const args = ['-i', inventoryFile, '--diff'];
-  if (entry.extraVars !== undefined) {
-    const file = join(ansibleDir, `extra-vars.${entry.section}-${entry.index}.json`);
-    await writeFile(file, `${JSON.stringify(entry.extraVars, null, 2)}\n`, { mode: 0o600 });
-    args.push('--extra-vars', `@${file}`);
+  const extraVarsFiles: string[] = [];
+  // The scenario's extraVars first: an entry's own win (the later file does).
+  for (const [label, vars] of [['scenario', scenario.ansible.extraVars], [`${entry.section}-${entry.index}`, entry.extraVars]] as const) {
+    if (vars === undefined || Object.keys(vars).length === 0) continue;
+    const file = join(ansibleDir, `extra-vars.${label}.json`);
+    await writeFile(file, `${JSON.stringify(vars, null, 2)}\n`, { mode: 0o600 });
+    extraVarsFiles.push(file);
   }
-  if (entry.tags !== undefined && entry.tags.length > 0) args.push('--tags', entry.tags.join(','));
-  const limit = limitOf(entry);
-  if (limit !== undefined) args.push('--limit', limit);
+  const args = [
+    '-i',
+    inventoryFile,
+    '--diff',
+    ...playbookArgs(entry, {
+      extraVarsFiles,
+      skipTags: [...scenario.ansible.skipTags, ...(input.playbook?.skipTags ?? [])],
+      args: [...(input.playbook?.args ?? []), ...scenario.ansible.args],
+    }),
+  ];
   const playbook = resolve(scenario.dir, entry.playbook);
   args.push(playbook);
 
@@ -119,10 +158,18 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
   const eventsDir = await mkdtemp(join(tmpdir(), 'swarm-molecule-ansible-'));
   const eventsFile = join(eventsDir, 'events.jsonl');
   const started = Date.now();
+  // Each task's result per host as it happens, for the live output.
+  const tail = tailEvents(eventsFile, (event) => {
+    if (event.kind === 'task') input.events.taskStart?.(name, event.name);
+    else if (event.kind === 'result') {
+      const { kind: _kind, ...line } = event;
+      input.events.taskResult?.(name, line.message === undefined ? line : { ...line, message: secrets.mask(line.message) });
+    }
+  });
   try {
     const run = await execa('ansible-playbook', args, {
       cwd: scenario.dir,
-      env: ansibleEnv(callbackDir, eventsFile),
+      env: ansibleEnv(callbackDir, eventsFile, ansibleEnvironment({ scenario, stateDir: resolve(stateDir), inventoryFile })),
       stdin: 'ignore',
       all: true,
       reject: false,
@@ -131,7 +178,7 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
       // Ansible stops its workers on SIGINT (as on Ctrl-C in a terminal).
       killSignal: 'SIGINT',
       forceKillAfterDelay: 5000,
-    });
+    }).finally(() => tail.stop());
     await appendFile(
       join(logDir, 'ansible.log'),
       secrets.mask(
@@ -155,9 +202,12 @@ export async function runPlaybookEntry(input: StepRunInput, entry: StepConfig): 
       throw new InfraError(`ansible-playbook could not be run for step "${name}": ${run.shortMessage ?? 'failed to start'}`, { hint: `Install it: ${INSTALL['ansible-playbook']}` });
     }
     const summaries = summarize(events, scenario.platforms.map((p) => p.name));
-    const results = summaries.map(hostResultOf);
+    // A play-level error (an undefined variable in a play, a role not found) stops the run with no failed task:
+    // the hosts it stopped on failed, and the RECAP says so.
+    const stopped = playLevelError(run.exitCode ?? 0, run.stderr, summaries);
+    const results = summaries.map(hostResultOf).map((r) => (stopped !== undefined && r.status !== 'failed' ? { ...r, status: 'failed' as const, changes: [], message: secrets.mask(stopped) } : r));
     for (const result of results) {
-      if (entry.section === 'converge') input.events.hostResult?.(name, result);
+      if (stepKindOf(entry.section) === 'converge') input.events.hostResult?.(name, result);
       else input.events.log?.(`${result.host}: ${result.status}${result.message ? ` — ${result.message}` : ''}`, name);
     }
     assertRan(scenario.name, name, run.exitCode ?? 0, run.stderr, summaries);
@@ -177,6 +227,14 @@ function hostResultOf(summary: HostSummary): HostResult {
   };
 }
 
+/** Why a run stopped without a failed task (a play-level error), with Ansible's file and line when it gives them; undefined when it did not. */
+export function playLevelError(exitCode: number, stderr: string, summaries: readonly Pick<HostSummary, 'status'>[]): string | undefined {
+  if (exitCode === 0 || summaries.some((s) => s.status === 'failed')) return undefined;
+  const error = ansibleError(stderr) ?? (stderr.trim().split('\n').at(-1) || `ansible-playbook exited ${exitCode}`);
+  const at = /The error appears to be in '(.+?)': line (\d+), column (\d+)/.exec(stderr);
+  return at && !error.includes(at[1] ?? '') ? `${error} (at ${at[1] ?? ''}:${at[2] ?? ''}:${at[3] ?? ''})` : error;
+}
+
 /** Unreachable nodes are the machinery's fault; a run that stopped without a failed task, the playbook's. */
 function assertRan(scenarioName: string, name: string, exitCode: number, stderr: string, summaries: HostSummary[]): void {
   const unreachable = summaries.filter((s) => s.unreachable);
@@ -186,8 +244,8 @@ function assertRan(scenarioName: string, name: string, exitCode: number, stderr:
       { hint: `Run "swarm-molecule login -s ${scenarioName} -h ${unreachable[0]?.host ?? ''}" to inspect; see .swarm-molecule/${scenarioName}/logs/ansible.log.` },
     );
   }
-  if (exitCode === 0 || summaries.some((s) => s.status === 'failed')) return;
-  const error = ansibleError(stderr) ?? (stderr.trim().split('\n').at(-1) || `ansible-playbook exited ${exitCode}`);
+  const error = playLevelError(exitCode, stderr, summaries);
+  if (error === undefined) return;
   throw new PlaybookFailed(`Playbook step "${name}" stopped (scenario "${scenarioName}"): ${secrets.mask(error)}`, {
     hint: `See .swarm-molecule/${scenarioName}/logs/ansible.log; "swarm-molecule syntax -s ${scenarioName}" checks playbooks offline.`,
   });

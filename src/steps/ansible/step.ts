@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Scenario, StepConfig } from '../../config/index.js';
+import { stepKindOf, type Scenario, type StepConfig } from '../../config/index.js';
 import { InfraError } from '../../errors.js';
 import type { VerifyStepDefinition } from '../api.js';
 import type { BatchConvergeStep, StepRunInput } from '../types.js';
@@ -27,7 +27,7 @@ export function playbookStep(scenario: Scenario, entry: StepConfig, run?: StepRu
       return [{ path: ['playbook'], message: `Playbook ${playbook} does not exist (looked for ${path}).`, hint: 'Fix the path: it is relative to the scenario directory.' }];
     },
   };
-  return entry.section === 'converge'
+  return stepKindOf(entry.section) === 'converge'
     ? { ...common, kind: 'converge', applyAll: () => runPlaybookEntry(input(), entry) }
     : { ...common, kind: 'verify', verify: () => verifyWithPlaybook(input(), entry) };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadScenario } from '../../config/index.js';
-import { checkPlaybookSyntax, parseSyntaxError } from './syntax.js';
+import { adjacentVarsOverrides, checkPlaybookSyntax, parseSyntaxError } from './syntax.js';
 import { which } from './tools.js';
 
 // Ansible 2.14's own words, recorded from `ansible-playbook --syntax-check`.
@@ -75,5 +75,26 @@ describe.skipIf(which('ansible-playbook') === undefined)('checkPlaybookSyntax (w
     expect(diagnostics[0]?.file).toMatch(/scenarios\/default\/bad\.yml$/);
     expect(diagnostics[0]?.message).toBe('Syntax Error while loading YAML. mapping values are not allowed in this context');
     expect(diagnostics[0]?.frame).toContain('foo: bar');
+  });
+});
+
+describe('adjacentVarsOverrides', () => {
+  it('warns at the key when group_vars or host_vars beside a playbook set a connection variable of the generated inventory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sm-adjacent-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const scenario = join(dir, 'scenarios', 'default');
+    await mkdir(join(scenario, 'group_vars'), { recursive: true });
+    await mkdir(join(scenario, 'host_vars'), { recursive: true });
+    await writeFile(join(scenario, 'scenario.yml'), 'platforms:\n  - name: a\nconverge:\n  - playbook: converge.yml\n');
+    await writeFile(join(scenario, 'converge.yml'), '- hosts: all\n  tasks: []\n');
+    await writeFile(join(scenario, 'group_vars', 'all.yml'), '---\napp_port: 80\nansible_python_interpreter: /usr/bin/python\n');
+    await writeFile(join(scenario, 'host_vars', 'a'), 'ansible_user: deploy\n');
+    const loaded = await loadScenario(dir, 'default');
+    const found = await adjacentVarsOverrides(loaded, loaded.converge);
+    expect(found.map((d) => `${d.file.replace(/^.*scenarios\/default\//, '')}:${d.line}:${d.col} ${d.severity} ${d.message.split(' ')[0] ?? ''}`)).toEqual([
+      'group_vars/all.yml:3:1 warning ansible_python_interpreter',
+      'host_vars/a:1:1 warning ansible_user',
+    ]);
+    expect(found[0]?.hint).toContain('ansible.groupVars');
   });
 });

@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { diagnosticAt, displayPath } from '../../config/positions.js';
 import type { Scenario, StepConfig } from '../../config/types.js';
 import type { Diagnostic } from '../../errors.js';
+import { ansibleEnvironment } from './environment.js';
 import { buildInventory } from './inventory.js';
 import { INSTALL, which } from './tools.js';
 
@@ -54,7 +56,10 @@ const ENV = {
 
 async function syntaxCheck(scenario: Scenario, entry: StepConfig, playbook: string, workDir: string): Promise<Diagnostic[]> {
   const inventory = join(workDir, `inventory-${entry.section}-${entry.index}.yml`);
-  await writeFile(inventory, JSON.stringify(buildInventory({ platforms: scenario.platforms, driver: scenario.driver.name })));
+  await writeFile(
+    inventory,
+    JSON.stringify(buildInventory({ platforms: scenario.platforms, driver: scenario.driver.name, hostVars: scenario.ansible.hostVars, groupVars: scenario.ansible.groupVars })),
+  );
   const args = ['--syntax-check', '-i', inventory];
   if (entry.extraVars !== undefined) {
     const vars = join(workDir, `extra-vars-${entry.section}-${entry.index}.json`);
@@ -62,7 +67,7 @@ async function syntaxCheck(scenario: Scenario, entry: StepConfig, playbook: stri
     args.push('--extra-vars', `@${vars}`);
   }
   args.push(playbook);
-  const run = await execa('ansible-playbook', args, { cwd: scenario.dir, env: ENV, stdin: 'ignore', reject: false, timeout: 120_000 });
+  const run = await execa('ansible-playbook', args, { cwd: scenario.dir, env: { ...ansibleEnvironment({ scenario }), ...ENV }, stdin: 'ignore', reject: false, timeout: 120_000 });
   if (run.exitCode === 0) return [];
   const error = parseSyntaxError(run.stderr || run.stdout || (run.shortMessage ?? ''));
   const hint = `Fix the playbook; "ansible-playbook --syntax-check ${entry.playbook ?? ''}" in ${displayPath(scenario.dir)} shows the same.`;
@@ -113,4 +118,59 @@ export async function checkPlaybookSyntax(scenario: Scenario, entries: readonly 
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The variables the generated inventory sets for the nodes to be reached as the driver made them. */
+export const CONNECTION_VARS = [
+  'ansible_host',
+  'ansible_port',
+  'ansible_user',
+  'ansible_ssh_private_key_file',
+  'ansible_python_interpreter',
+  'ansible_ssh_common_args',
+  'ansible_ssh_transfer_method',
+  'ansible_connection',
+] as const;
+
+function varsFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) return [];
+    if (stat.isDirectory()) return varsFiles(path);
+    return /\.(ya?ml|json)$|^[^.]+$/.test(name) ? [path] : [];
+  });
+}
+
+/**
+ * group_vars/ and host_vars/ beside a playbook take precedence over the
+ * generated inventory's group variables: one that sets a connection variable
+ * (ansible_python_interpreter, ansible_host...) would silently replace ours.
+ * A warning at the key, with how to mean it.
+ */
+export async function adjacentVarsOverrides(scenario: Scenario, entries: readonly StepConfig[]): Promise<Diagnostic[]> {
+  const dirs = [...new Set(entries.flatMap((e) => (e.playbook === undefined ? [] : [dirname(resolve(scenario.dir, e.playbook))])))];
+  const diagnostics: Diagnostic[] = [];
+  for (const dir of dirs) {
+    for (const file of [...varsFiles(join(dir, 'group_vars')), ...varsFiles(join(dir, 'host_vars'))]) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      const lineCounter = new LineCounter();
+      const document = parseDocument(text, { lineCounter });
+      if (!isMap(document.contents)) continue;
+      for (const pair of document.contents.items) {
+        if (!isScalar(pair.key) || !(CONNECTION_VARS as readonly string[]).includes(String(pair.key.value))) continue;
+        const name = String(pair.key.value);
+        diagnostics.push(
+          diagnosticAt({ file: displayPath(file), text }, lineCounter.linePos(pair.key.range?.[0] ?? 0), {
+            severity: 'warning',
+            code: 'syntax',
+            message: `${name} here overrides the value swarm-molecule's inventory gives the nodes (playbook-adjacent vars win over inventory group vars).`,
+            hint: `Remove it to reach the nodes as the driver made them, or set it under ansible.groupVars / ansible.hostVars in scenario.yml if you mean it.`,
+          }),
+        );
+      }
+    }
+  }
+  return diagnostics;
 }

@@ -37,7 +37,14 @@ describe('an ansible-playbook that never finishes', () => {
     chmodSync(fake, 0o755);
     process.env.PATH = `${join(dir, 'bin')}:${path ?? ''}`;
     playbookLimits.timeoutMs = 3000;
-    const scenario = { name: 'unit', dir, platforms: [], driver: { name: 'netns', options: {} } } as unknown as Scenario;
+    const scenario = {
+      name: 'unit',
+      dir,
+      platforms: [],
+      driver: { name: 'netns', options: {} },
+      dependency: {},
+      ansible: { skipTags: [], args: [], env: {}, extraVars: {}, hostVars: {}, groupVars: {} },
+    } as unknown as Scenario;
     const input = { scenario, base: { scenario: { name: 'unit', platforms: [], converge: [] }, hosts: [], signal: new AbortController().signal }, events: {}, nodes: {}, targets: () => [], stateDir: join(dir, 'state') } as unknown as StepRunInput;
     const entry = { section: 'converge', index: 0, playbook: 'site.yml', with: {} } as unknown as StepConfig;
     const started = Date.now();

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Scenario, StepConfig } from '../../config/index.js';
+import { STEP_SECTIONS, type Scenario, type StepConfig, type StepSection } from '../../config/index.js';
 import type { SanityProblem } from '../../drivers/types.js';
 
 /** How to get the commands on Debian 12 (ansible-core 2.14, ansible-lint 6.13). */
@@ -26,13 +26,18 @@ export function which(command: string, path = process.env.PATH ?? ''): string | 
   return undefined;
 }
 
-/** Every converge and verify entry that runs a playbook. */
-export function playbookEntries(scenario: Pick<Scenario, 'converge' | 'verify'>): StepConfig[] {
-  return [...scenario.converge, ...scenario.verify].filter((entry) => entry.playbook !== undefined);
+/** Every entry of every step list (prepare, converge, side_effect, verify, cleanup). */
+export function stepEntries(scenario: Pick<Scenario, StepSection>): StepConfig[] {
+  return STEP_SECTIONS.flatMap((section) => scenario[section]);
+}
+
+/** Every entry of every step list that runs a playbook. */
+export function playbookEntries(scenario: Pick<Scenario, StepSection>): StepConfig[] {
+  return stepEntries(scenario).filter((entry) => entry.playbook !== undefined);
 }
 
 /** What this machine lacks for the scenario's playbook steps (nothing when it has none). */
-export function ansibleSanityProblems(scenario: Pick<Scenario, 'name' | 'converge' | 'verify'>): SanityProblem[] {
+export function ansibleSanityProblems(scenario: Pick<Scenario, 'name' | StepSection>): SanityProblem[] {
   if (playbookEntries(scenario).length === 0 || which('ansible-playbook') !== undefined) return [];
   return [
     {
