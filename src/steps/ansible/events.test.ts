@@ -80,6 +80,14 @@ describe('summarize', () => {
     expect(byHost.get('gone-01')?.message).toMatch(/^unreachable at task "Read the hostname": Data could not be sent to remote host "10\.213\.250\.99"/);
   });
 
+  it('says why fact gathering failed: the nested module\'s stderr, not only "modules failed to execute"', () => {
+    const [summary] = summarize(parseEvents(sample('no-python')), ['manager-01']);
+    expect(summary).toMatchObject({ host: 'manager-01', status: 'failed' });
+    expect(summary?.message).toBe(
+      'task "Gathering Facts" failed: ansible.legacy.setup: The module failed to execute correctly, you probably need to set the interpreter. | See stdout/stderr for the exact error: /bin/sh: 1: /usr/bin/python: not found',
+    );
+  });
+
   it('falls back on the results when the recap is missing', () => {
     const { results } = parseEvents(sample('mixed'));
     const [summary] = summarize({ results: results.filter((r) => r.host === 'manager-03'), stats: undefined });
@@ -122,6 +130,13 @@ describe('diffs and messages', () => {
     expect(failureOf({ msg: 'All items completed', results: [{ failed: false }, { failed: true, _ansible_item_label: 'b', msg: 'nope' }] })).toBe('item b: nope');
     expect(failureOf({ censored: 'hidden', changed: false })).toBe('(output hidden by no_log)');
     expect(failureOf({ msg: 'MODULE FAILURE', module_stderr: 'Traceback\n  boom' })).toBe('MODULE FAILURE: Traceback | boom');
+    // A module nested in a multi-module action (gather_facts): its own message and output.
+    expect(
+      failureOf({
+        msg: 'The following modules failed to execute: ansible.legacy.setup\n',
+        failed_modules: { 'ansible.legacy.setup': { failed: true, module_stderr: '', module_stdout: 'Traceback\nImportError: no json', msg: 'MODULE FAILURE', rc: 1 } },
+      }),
+    ).toBe('ansible.legacy.setup: MODULE FAILURE: Traceback | ImportError: no json');
   });
 
   it('logs a task with its command, output and items', () => {

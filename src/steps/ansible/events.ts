@@ -113,13 +113,23 @@ export function failureOf(result: Record<string, unknown>): string {
     const label = text(failedItem._ansible_item_label) ?? (failedItem.item === undefined ? undefined : JSON.stringify(failedItem.item));
     return `${label === undefined ? '' : `item ${label}: `}${failureOf(failedItem)}`;
   }
+  // gather_facts (and other multi-module actions) nest the failed module's own result:
+  // its stderr says why (`/bin/sh: 1: /usr/bin/python: not found`), the top-level msg only which module.
+  const modules = result.failed_modules;
+  if (typeof modules === 'object' && modules !== null && !Array.isArray(modules)) {
+    const nested = Object.entries(modules as Record<string, unknown>).filter(
+      (entry): entry is [string, Record<string, unknown>] => typeof entry[1] === 'object' && entry[1] !== null && !Array.isArray(entry[1]),
+    );
+    if (nested.length > 0) return nested.map(([module, own]) => `${module}: ${failureOf(own)}`).join('; ');
+  }
   const parts: string[] = [];
   const msg = text(result.msg);
   const cmd = Array.isArray(result.cmd) ? quoteCommand(result.cmd.map(String)) : text(result.cmd);
   const rc = typeof result.rc === 'number' ? result.rc : undefined;
   if (cmd !== undefined && rc !== undefined) parts.push(`"${cmd}" exited ${rc}`);
   // The command module's own message says only that the exit code was not 0.
-  if (msg !== undefined && !(msg === 'non-zero return code' && rc !== undefined)) parts.push(msg);
+  // One line: a module's msg often runs on ("…set the interpreter.\nSee stdout/stderr for the exact error").
+  if (msg !== undefined && !(msg === 'non-zero return code' && rc !== undefined)) parts.push(firstLines(msg, 500));
   // ansible.builtin.assert names the condition that did not hold.
   const assertion = text(result.assertion);
   if (assertion !== undefined) parts.push(assertion);
