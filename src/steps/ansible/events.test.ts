@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { changeLine, diffSummary, failureOf, logLines, parseEvents, summarize } from './events.js';
+import { changeLine, diffSummary, failureOf, logLines, parseEvents, recapOf, summarize } from './events.js';
 
 // Recorded from real runs of ansible-core 2.14 on netns nodes with the
 // swarm_molecule_events callback: the ansible scenario's converge.yml on fresh
@@ -92,6 +92,26 @@ describe('summarize', () => {
     const { results } = parseEvents(sample('mixed'));
     const [summary] = summarize({ results: results.filter((r) => r.host === 'manager-03'), stats: undefined });
     expect(summary?.status).toBe('failed');
+  });
+});
+
+describe('recapOf', () => {
+  it('gives Ansible\'s own PLAY RECAP counts of each host', () => {
+    const events = parseEvents(sample('mixed'));
+    expect(recapOf(events, 'manager-01')).toEqual({ ok: 4, changed: 0, unreachable: 0, failed: 0, skipped: 4, rescued: 0, ignored: 1, fromRecap: true });
+    expect(recapOf(events, 'manager-03')).toEqual({ ok: 3, changed: 1, unreachable: 0, failed: 1, skipped: 3, rescued: 0, ignored: 0, fromRecap: true });
+    expect(recapOf(events, 'gone-01')).toEqual({ ok: 0, changed: 0, unreachable: 1, failed: 0, skipped: 0, rescued: 0, ignored: 0, fromRecap: true });
+    expect(summarize(events, ORDER).find((s) => s.host === 'worker-01')?.counts).toEqual(recapOf(events, 'worker-01'));
+  });
+
+  it('without a recap (the run stopped), counts the task results as Ansible does', () => {
+    // On the recorded runs the count from the results is Ansible's recap, host by host.
+    for (const name of ['mixed', 'converge-first', 'converge-again', 'no-python']) {
+      const events = parseEvents(sample(name));
+      for (const host of Object.keys(events.stats ?? {})) {
+        expect({ name, host, ...recapOf({ ...events, stats: undefined }, host) }).toEqual({ name, host, ...recapOf(events, host), fromRecap: false });
+      }
+    }
   });
 });
 
