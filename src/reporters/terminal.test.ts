@@ -102,15 +102,15 @@ describe('TerminalReporter', () => {
     const info = { scenario: 'default', command: 'converge', driver: 'netns', actions: ['converge' as const], hosts: ['manager-01', 'worker-01'] };
     reporter.runStart(info);
     reporter.actionStart('converge');
-    reporter.stepStart('converge', 'swarm/init', 0);
+    reporter.stepStart('converge', 'swarm/init');
     reporter.hostResult('swarm/init', { host: 'manager-01', status: 'changed', changes: ['swarm: inactive → active'], durationMs: 10 });
-    reporter.stepStart('converge', 'converge.yml', 1);
+    reporter.stepStart('converge', 'converge.yml');
     // A 30-task playbook: one host result per host, carrying Ansible's counts.
     const recap = { ok: 30, changed: 12, unreachable: 0, failed: 0, skipped: 3, rescued: 1, ignored: 2, fromRecap: true };
     reporter.hostResult('converge.yml', { host: 'worker-01', status: 'changed', changes: ['task "x": changed'], ansible: { ...recap, ok: 28 }, durationMs: 10 });
     reporter.hostResult('converge.yml', { host: 'manager-01', status: 'changed', changes: ['task "x": changed'], ansible: recap, durationMs: 10 });
     // A second playbook in the same action adds up, as one long PLAY RECAP.
-    reporter.stepStart('converge', 'more.yml', 2);
+    reporter.stepStart('converge', 'more.yml');
     reporter.hostResult('more.yml', { host: 'manager-01', status: 'ok', changes: [], ansible: { ...recap, ok: 2, changed: 0, skipped: 0, rescued: 0, ignored: 0 }, durationMs: 10 });
     reporter.runEnd({ info, actions: [{ action: 'converge', status: 'passed', durationMs: 30 }], status: 'passed', exitCode: 0, durationMs: 30 });
     const out = written.join('');
