@@ -268,6 +268,15 @@ sequences:
       '7:5 schema This entry has neither "step" nor "playbook".',
     ]);
   });
+
+  it('reads ansible.initialisesSwarm, and refuses what is not a boolean at its position', async () => {
+    await scenario('declares-swarm', 'platforms:\n  - name: a\nansible:\n  initialisesSwarm: true\n');
+    expect((await loadScenario(project, 'declares-swarm')).ansible.initialisesSwarm).toBe(true);
+    await scenario('bad-declares-swarm', 'platforms:\n  - name: a\nansible:\n  initialisesSwarm: "yes"\n');
+    const error = await problems('bad-declares-swarm');
+    expect(error.exitCode).toBe(2);
+    expect(short(error)).toEqual([expect.stringMatching(/^4:21 schema .*ansible\.initialisesSwarm/)]);
+  });
 });
 
 describe('listScenarios', () => {

@@ -219,6 +219,10 @@ export const ansibleSchema = z
     extraVars: optionsRecord.default({}).meta({ description: 'Extra variables of every playbook run; an entry\'s own extraVars win.' }),
     hostVars: varsRecord.default({}).meta({ description: 'Inventory variables by platform name (Molecule\'s host_vars).' }),
     groupVars: varsRecord.default({}).meta({ description: 'Inventory variables by group name, "all" included (Molecule\'s group_vars).' }),
+    initialisesSwarm: z.boolean().optional().meta({
+      description:
+        'true: the scenario\'s playbooks initialise the swarm themselves, so no platform needs to be in swarm-leader (steps that need one fail when run). false: a swarm-leader is required. Default: inferred (not required when every step entry is a playbook).',
+    }),
   })
   .meta({ title: 'Ansible', description: 'Settings of every Ansible run of the scenario (Molecule\'s provisioner options).' });
 

@@ -103,6 +103,8 @@ export interface AnsibleConfig {
   /** Inventory host_vars and group_vars, by host or group name. */
   hostVars: Record<string, Record<string, unknown>>;
   groupVars: Record<string, Record<string, unknown>>;
+  /** The playbooks initialise the swarm (no swarm-leader needed); false: one is; absent: inferred from the entries. */
+  initialisesSwarm?: boolean | undefined;
 }
 
 export type RuleSetting = 'off' | 'warning' | 'error';

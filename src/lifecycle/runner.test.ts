@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Action, Scenario } from '../config/index.js';
 import type { Driver, DriverState } from '../drivers/index.js';
 import { Interrupted } from '../errors.js';
-import { runSequence, type DestroyPolicy } from './runner.js';
+import { inspectHint, runSequence, type DestroyPolicy } from './runner.js';
 import { StateStore } from './state.js';
 
 /** A fake driver that records calls; the real ones are tested on real nodes. */
@@ -117,5 +117,36 @@ describe('runSequence', () => {
   it('keeps the teardown cleanup with the nodes when --destroy passing keeps them', async () => {
     const { summary } = await run('passing', undefined, ['create', 'verify', 'cleanup', 'destroy']);
     expect(summary.actions.map((a) => `${a.action}:${a.status}`)).toEqual(['create:passed', 'verify:failed', 'cleanup:skipped', 'destroy:skipped']);
+  });
+});
+
+describe('inspectHint', () => {
+  const login = 'Run "swarm-molecule login -s default -h manager-01" to inspect.';
+  const TEST: Action[] = ['dependency', 'cleanup', 'destroy', 'syntax', 'create', 'converge', 'verify', 'cleanup', 'destroy'];
+
+  it('when test destroys the nodes next, says how to keep them (--destroy never), then to log in', () => {
+    expect(inspectHint(login, scenario, { command: 'test', sequence: TEST, destroy: 'always' })).toBe(
+      'This run destroys the nodes at its end: to keep them, run "swarm-molecule test -s default --destroy never", then run "swarm-molecule login -s default -h manager-01" to inspect.',
+    );
+  });
+
+  it('suggests login directly when the nodes stay: --destroy never or passing, or a command that does not destroy', () => {
+    expect(inspectHint(login, scenario, { command: 'test', sequence: TEST, destroy: 'never' })).toBe(login);
+    expect(inspectHint(login, scenario, { command: 'test', sequence: TEST, destroy: 'passing' })).toBe(login);
+    expect(inspectHint(login, scenario, { command: 'verify', sequence: ['verify'] })).toBe(login);
+    expect(inspectHint(login, scenario, { command: 'converge', sequence: ['dependency', 'create', 'prepare', 'converge'] })).toBe(login);
+  });
+
+  it('never tells verify (which takes no --destroy) to use --destroy: its own sequence ends with destroy', () => {
+    const hint = inspectHint(login, scenario, { command: 'verify', sequence: ['verify', 'destroy'] });
+    expect(hint).toBe(
+      'This run destroys the nodes at its end (sequences.verify in scenario.yml ends with destroy): to keep them, remove that destroy or run "swarm-molecule test -s default --destroy never", then run "swarm-molecule login -s default -h manager-01" to inspect.',
+    );
+    expect(hint).not.toMatch(/swarm-molecule verify .*--destroy/);
+  });
+
+  it('leaves other hints alone', () => {
+    const other = 'See .swarm-molecule/default/logs/ansible.log.';
+    expect(inspectHint(other, scenario, { command: 'test', sequence: TEST, destroy: 'always' })).toBe(other);
   });
 });

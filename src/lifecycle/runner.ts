@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import type { Action, Scenario } from '../config/index.js';
+import { SEQUENCE_COMMANDS, type Action, type Scenario } from '../config/index.js';
 import { driverFor } from '../drivers/index.js';
 import { ConfigError, ExitCode, exitCodeOf, HarnessError, Interrupted, messageOf, StepCrashed, UsageError } from '../errors.js';
 import type { ActionResult, Reporter, RunSummary } from '../reporters/types.js';
 import { secrets } from '../secrets/index.js';
 import { actions, type ActionOutput } from './actions.js';
-import type { DestroyPolicy } from './destroy-policy.js';
+import { DESTROY_OPTION_COMMANDS, type DestroyPolicy } from './destroy-policy.js';
 import { acquireLock } from './lock.js';
 import { refuseInvalidScenarios } from './preflight.js';
 import { Session } from './session.js';
@@ -178,11 +178,21 @@ export function reportRefused(scenario: string, error: ConfigError, options: { c
   return summary;
 }
 
-/** A hint to log in to a node, when this very run destroys the nodes next: how to keep them first. */
-function inspectHint(hint: string, scenario: Scenario, options: RunOptions): string {
+/**
+ * A hint to log in to a node: as it is while the nodes stay, and when this very
+ * run destroys them at its end, how to keep them first. Only a command that takes
+ * `--destroy` is told to use it; another one's sequence ends with destroy.
+ */
+export function inspectHint(hint: string, scenario: Pick<Scenario, 'name'>, options: Pick<RunOptions, 'command' | 'sequence' | 'destroy'>): string {
   const destroysAfter = options.sequence.length > 1 && options.sequence.at(-1) === 'destroy' && (options.destroy ?? 'always') === 'always';
   if (!destroysAfter || !hint.startsWith('Run "swarm-molecule login')) return hint;
-  return `This run destroys the nodes: run "swarm-molecule ${options.command} -s ${scenario.name} --destroy passing" to keep them when something fails, then r${hint.slice(1)}`;
+  const login = `r${hint.slice(1)}`;
+  if (DESTROY_OPTION_COMMANDS.includes(options.command)) {
+    return `This run destroys the nodes at its end: to keep them, run "swarm-molecule ${options.command} -s ${scenario.name} --destroy never", then ${login}`;
+  }
+  const test = `"swarm-molecule test -s ${scenario.name} --destroy never"`;
+  if (!SEQUENCE_COMMANDS.some((command) => command === options.command)) return `This run destroys the nodes at its end: to keep them, run ${test}, then ${login}`;
+  return `This run destroys the nodes at its end (sequences.${options.command} in scenario.yml ends with destroy): to keep them, remove that destroy or run ${test}, then ${login}`;
 }
 
 function skipReason(action: Action, trailingDestroy: boolean, failure: unknown, options: RunOptions): string | undefined {

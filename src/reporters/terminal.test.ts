@@ -95,4 +95,51 @@ describe('TerminalReporter', () => {
       '       · ignored  n4               swarm_app : Create the group',
     ]);
   });
+
+  it('after playbook steps, prints Ansible\'s own PLAY RECAP per host; built-in steps keep their RECAP of steps', () => {
+    const written: string[] = [];
+    const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, live: false });
+    const info = { scenario: 'default', command: 'converge', driver: 'netns', actions: ['converge' as const], hosts: ['manager-01', 'worker-01'] };
+    reporter.runStart(info);
+    reporter.actionStart('converge');
+    reporter.stepStart('converge', 'swarm/init');
+    reporter.hostResult('swarm/init', { host: 'manager-01', status: 'changed', changes: ['swarm: inactive → active'], durationMs: 10 });
+    reporter.stepStart('converge', 'converge.yml');
+    // A 30-task playbook: one host result per host, carrying Ansible's counts.
+    const recap = { ok: 30, changed: 12, unreachable: 0, failed: 0, skipped: 3, rescued: 1, ignored: 2, fromRecap: true };
+    reporter.hostResult('converge.yml', { host: 'worker-01', status: 'changed', changes: ['task "x": changed'], ansible: { ...recap, ok: 28 }, durationMs: 10 });
+    reporter.hostResult('converge.yml', { host: 'manager-01', status: 'changed', changes: ['task "x": changed'], ansible: recap, durationMs: 10 });
+    // A second playbook in the same action adds up, as one long PLAY RECAP.
+    reporter.stepStart('converge', 'more.yml');
+    reporter.hostResult('more.yml', { host: 'manager-01', status: 'ok', changes: [], ansible: { ...recap, ok: 2, changed: 0, skipped: 0, rescued: 0, ignored: 0 }, durationMs: 10 });
+    reporter.runEnd({ info, actions: [{ action: 'converge', status: 'passed', durationMs: 30 }], status: 'passed', exitCode: 0, durationMs: 30 });
+    const out = written.join('');
+    expect(out).toContain(
+      [
+        'RECAP converge',
+        '  manager-01         ok=0  changed=1  failed=0  skipped=0',
+        '',
+        'PLAY RECAP converge',
+        '  manager-01         ok=32  changed=12  unreachable=0  failed=0  skipped=3  rescued=1  ignored=2',
+        '  worker-01          ok=28  changed=12  unreachable=0  failed=0  skipped=3  rescued=1  ignored=2',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('in the PLAY RECAP, marks a host a playbook stopped on without a failed task, and counts taken from task results', () => {
+    const written: string[] = [];
+    const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, live: false });
+    const info = { scenario: 'default', command: 'converge', driver: 'netns', actions: ['converge' as const], hosts: ['manager-01'] };
+    reporter.runStart(info);
+    reporter.actionStart('converge');
+    const counts = { ok: 2, changed: 1, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0, fromRecap: false };
+    reporter.hostResult('converge.yml', { host: 'manager-01', status: 'failed', changes: [], message: "'swarm_port' is undefined", ansible: counts, durationMs: 10 });
+    reporter.runEnd({ info, actions: [{ action: 'converge', status: 'failed', durationMs: 30 }], status: 'failed', exitCode: 3, durationMs: 30 });
+    const out = written.join('');
+    expect(out).not.toMatch(/^RECAP converge$/m);
+    expect(out).toContain(
+      'PLAY RECAP converge\n  manager-01         ok=2  changed=1  unreachable=0  failed=0  skipped=0  rescued=0  ignored=0  stopped: the playbook ended with an error before any task failed (no recap from Ansible: counted from its task results)\n',
+    );
+  });
 });

@@ -3,7 +3,7 @@ import type { Action, StepSection } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { quoteCommand, type CommandResult } from '../transport/index.js';
-import type { HostResult, HostStatus, StepCrash, TaskLine, VerifyStepResult, WaitProgress } from '../steps/types.js';
+import type { AnsibleRecap, HostResult, HostStatus, StepCrash, TaskLine, VerifyStepResult, WaitProgress } from '../steps/types.js';
 import { formatDiagnostics } from './diagnostics.js';
 import type { ActionPhase, ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
 
@@ -44,8 +44,10 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 export class TerminalReporter implements Reporter {
   readonly #write: (text: string) => void;
   readonly #c: ChalkInstance;
-  /** Per action (converge, idempotence), per host: the counts of the RECAP. */
+  /** Per action (converge, idempotence), per host: the counts of the RECAP of built-in and TypeScript steps. */
   readonly #recap = new Map<Action, Map<string, Record<HostStatus, number>>>();
+  /** Per action, per host: Ansible's own PLAY RECAP counts, summed over the action's playbook runs. */
+  readonly #playRecap = new Map<Action, Map<string, PlayRecapRow>>();
   readonly #options: TerminalOptions;
   #action: Action | undefined;
   #hosts: readonly string[] = [];
@@ -150,15 +152,30 @@ export class TerminalReporter implements Reporter {
 
   hostResult(_step: string, result: HostResult): void {
     const action = this.#action ?? 'converge';
-    const byHost = this.#recap.get(action) ?? new Map<string, Record<HostStatus, number>>();
-    this.#recap.set(action, byHost);
-    const counts = byHost.get(result.host) ?? { ok: 0, changed: 0, failed: 0, skipped: 0 };
-    counts[result.status]++;
-    byHost.set(result.host, counts);
+    if (result.ansible) this.#countPlay(action, result.host, result.status, result.ansible);
+    else {
+      const byHost = this.#recap.get(action) ?? new Map<string, Record<HostStatus, number>>();
+      this.#recap.set(action, byHost);
+      const counts = byHost.get(result.host) ?? { ok: 0, changed: 0, failed: 0, skipped: 0 };
+      counts[result.status]++;
+      byHost.set(result.host, counts);
+    }
     const detail = result.status === 'changed' ? result.changes.join('; ') : (result.message ?? '');
     const label = result.error ? 'error' : result.status;
     this.#line(`     ${this.#status(label)} ${result.host.padEnd(16)} ${this.#c.dim(seconds(result.durationMs).padStart(6))}  ${result.error ? this.#c.red(detail) : detail}`);
     if (result.error) this.#crash(result.error, 14);
+  }
+
+  /** A playbook step's host: Ansible's counts add up per action, as in one long PLAY RECAP. */
+  #countPlay(action: Action, host: string, status: HostStatus, recap: AnsibleRecap): void {
+    const byHost = this.#playRecap.get(action) ?? new Map<string, PlayRecapRow>();
+    this.#playRecap.set(action, byHost);
+    const row = byHost.get(host) ?? { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0, stopped: false, fromTasks: false };
+    for (const key of PLAY_RECAP_KEYS) row[key] += recap[key];
+    // A play-level error stops the run with no failed task: Ansible counts nothing failed, but the host did not converge.
+    if (status === 'failed' && recap.failed === 0 && recap.unreachable === 0) row.stopped = true;
+    if (!recap.fromRecap) row.fromTasks = true;
+    byHost.set(host, row);
   }
 
   taskStart(step: string, task: string): void {
@@ -228,14 +245,41 @@ export class TerminalReporter implements Reporter {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#liveText) this.#options.write('\r\x1b[2K');
     this.#liveText = '';
-    for (const [action, byHost] of this.#recap) {
-      this.#line();
-      this.#line(c.bold(`RECAP ${action}`));
-      // Hosts in the scenario's order, not the order they finished in.
-      const order = (host: string) => (this.#hosts.includes(host) ? this.#hosts.indexOf(host) : this.#hosts.length);
-      for (const [host, n] of [...byHost].sort(([a], [b]) => order(a) - order(b))) {
-        const part = (label: HostStatus, color: (s: string) => string) => (n[label] > 0 ? color(`${label}=${n[label]}`) : `${label}=0`);
-        this.#line(`  ${host.padEnd(18)} ${part('ok', c.green)}  ${part('changed', c.yellow)}  ${part('failed', c.red)}  ${part('skipped', c.cyan)}`);
+    // Hosts in the scenario's order, not the order they finished in.
+    const order = (host: string) => (this.#hosts.includes(host) ? this.#hosts.indexOf(host) : this.#hosts.length);
+    const actions = [...new Set([...this.#recap.keys(), ...this.#playRecap.keys()])];
+    for (const action of actions) {
+      const byHost = this.#recap.get(action);
+      if (byHost) {
+        this.#line();
+        this.#line(c.bold(`RECAP ${action}`));
+        for (const [host, n] of [...byHost].sort(([a], [b]) => order(a) - order(b))) {
+          const part = (label: HostStatus, color: (s: string) => string) => (n[label] > 0 ? color(`${label}=${n[label]}`) : `${label}=0`);
+          this.#line(`  ${host.padEnd(18)} ${part('ok', c.green)}  ${part('changed', c.yellow)}  ${part('failed', c.red)}  ${part('skipped', c.cyan)}`);
+        }
+      }
+      const plays = this.#playRecap.get(action);
+      if (plays) {
+        // Ansible's own PLAY RECAP, in its words: what an Ansible user reads.
+        this.#line();
+        this.#line(c.bold(`PLAY RECAP ${action}`));
+        for (const [host, n] of [...plays].sort(([a], [b]) => order(a) - order(b))) {
+          const colors: Record<(typeof PLAY_RECAP_KEYS)[number], (s: string) => string> = {
+            ok: c.green,
+            changed: c.yellow,
+            unreachable: c.red,
+            failed: c.red,
+            skipped: c.cyan,
+            rescued: c.magenta,
+            ignored: c.magenta,
+          };
+          const parts = PLAY_RECAP_KEYS.map((key) => (n[key] > 0 ? colors[key](`${key}=${n[key]}`) : `${key}=0`)).join('  ');
+          const notes = [
+            ...(n.stopped ? [c.red('stopped: the playbook ended with an error before any task failed')] : []),
+            ...(n.fromTasks ? [c.dim('(no recap from Ansible: counted from its task results)')] : []),
+          ];
+          this.#line(`  ${host.padEnd(18)} ${parts}${notes.length > 0 ? `  ${notes.join(' ')}` : ''}`);
+        }
       }
     }
     this.#line();
@@ -252,6 +296,16 @@ export class TerminalReporter implements Reporter {
     if (summary.leftover) this.#line(c.red(summary.leftover));
   }
 }
+
+/** Ansible's PLAY RECAP columns, in its order. */
+const PLAY_RECAP_KEYS = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored'] as const;
+
+type PlayRecapRow = Record<(typeof PLAY_RECAP_KEYS)[number], number> & {
+  /** The host failed without a failed task (a play-level error): Ansible's counts alone would read as a pass. */
+  stopped: boolean;
+  /** Some of the counts come from task results, not Ansible's recap (the run stopped before it). */
+  fromTasks: boolean;
+};
 
 const oneLine = (text: string) => {
   const flat = text.replace(/\s+/g, ' ').trim();

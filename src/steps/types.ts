@@ -17,7 +17,22 @@ export interface HostResult {
   message?: string;
   /** The step's code threw on this host (a bug in the step, not the host's state). */
   error?: StepCrash;
+  /** A playbook step: Ansible's own counts for this host, as its PLAY RECAP gives them. */
+  ansible?: AnsibleRecap;
   durationMs: number;
+}
+
+/** One host's line of Ansible's PLAY RECAP. */
+export interface AnsibleRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+  /** False when the run stopped before Ansible's recap: then counted from the task results it reported. */
+  fromRecap: boolean;
 }
 
 /** What one converge step did, host by host. */

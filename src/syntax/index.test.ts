@@ -47,6 +47,16 @@ async function check(text: string, files: Record<string, string> = {}): Promise<
   return diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`);
 }
 
+/** The diagnostics themselves (hints included) of a scenario. */
+async function checkFull(text: string, files: Record<string, string> = {}) {
+  const name = `s${count++}`;
+  const dir = join(project, 'scenarios', name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'scenario.yml'), text);
+  for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content);
+  return checkSyntax(await loadScenario(project, name));
+}
+
 const PLATFORMS = `platforms:
   - name: manager-01
     groups: [swarm-leader]
@@ -137,6 +147,24 @@ describe('checkSyntax', () => {
     expect(await check('platforms:\n  - name: a\n    groups: [swarm-leader]\n  - name: b\n    groups: [swarm-manager, swarm-leader]\n  - name: c\n    groups: [swarm-leader]\n')).toEqual([
       '5:29 b is a second swarm-leader (the first is a).',
       '7:14 c is a second swarm-leader (the first is a).',
+    ]);
+  });
+
+  it('takes ansible.initialisesSwarm as the scenario\'s word on who initialises the swarm', async () => {
+    const noLeader = 'platforms:\n  - name: a\n    groups: [managers]\n';
+    // Declared: a playbook and a step that reads the swarm, with no swarm-leader.
+    expect(await check(`${noLeader}ansible:\n  initialisesSwarm: true\nconverge:\n  - playbook: converge.yml\nverify:\n  - step: swarm/node-roles\n`, { 'converge.yml': '- hosts: all\n  tasks: []\n' })).toEqual([]);
+    // Without the key, the step's need of a leader wins, and the hint names the key.
+    const inferred = await checkFull(`${noLeader}converge:\n  - playbook: converge.yml\nverify:\n  - step: swarm/node-roles\n`, { 'converge.yml': '- hosts: all\n  tasks: []\n' });
+    expect(inferred.map((d) => `${d.line}:${d.col} ${d.message}`)).toEqual(['1:1 No platform is in group swarm-leader.']);
+    expect(inferred[0]?.hint).toContain('set "ansible: { initialisesSwarm: true }"');
+    // Declared false: a playbook-only scenario must have its swarm-leader.
+    expect(await check(`${noLeader}ansible:\n  initialisesSwarm: false\nconverge:\n  - playbook: converge.yml\n`, { 'converge.yml': '- hosts: all\n  tasks: []\n' })).toEqual([
+      '5:3 No platform is in group swarm-leader, and ansible.initialisesSwarm is false.',
+    ]);
+    // Declared true with no playbook to do it: refused at the key's value.
+    expect(await check(`${noLeader}ansible:\n  initialisesSwarm: true\nverify:\n  - step: swarm/node-roles\n`)).toEqual([
+      '5:21 ansible.initialisesSwarm says the playbooks initialise the swarm, but no prepare or converge entry is a playbook.',
     ]);
   });
 

@@ -24,7 +24,22 @@ function reporter(source: ScenarioSource, diagnostics: Diagnostic[]): Report {
 function checkLeader(scenario: Scenario, report: Report): void {
   const leaders = scenario.platforms.flatMap((platform, i) => (platform.groups.includes(LEADER_GROUP) ? [i] : []));
   const [first, ...extra] = leaders;
+  const declared = scenario.ansible.initialisesSwarm;
+  const playbooks = stepEntries(scenario).filter((entry) => entry.playbook !== undefined && (entry.section === 'prepare' || entry.section === 'converge'));
+  if (declared === true && playbooks.length === 0) {
+    report(
+      ['ansible', 'initialisesSwarm'],
+      'ansible.initialisesSwarm says the playbooks initialise the swarm, but no prepare or converge entry is a playbook.',
+      `Add the playbook that initialises it under converge, or remove initialisesSwarm and put one platform in ${LEADER_GROUP}.`,
+    );
+  }
   if (first === undefined) {
+    // Declared: the scenario's playbooks build the swarm with groups of their own.
+    if (declared === true) return;
+    if (declared === false) {
+      report(['ansible', 'initialisesSwarm'], `No platform is in group ${LEADER_GROUP}, and ansible.initialisesSwarm is false.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
+      return;
+    }
     // Plain hosts (no swarm group, no step), e.g. made for another scenario: no swarm to initialise.
     const swarmGroups = scenario.platforms.some((platform) => platform.groups.some((group) => group.startsWith('swarm-')));
     const entries = stepEntries(scenario);
@@ -33,7 +48,8 @@ function checkLeader(scenario: Scenario, report: Report): void {
     // (or none) with groups of its own, as a Molecule scenario does.
     const needsLeader = (entry: StepConfig) => entry.playbook === undefined && !(entry.step === 'swarm/node-roles' && entry.with.managers !== undefined);
     if (entries.length > 0 && !entries.some(needsLeader)) return;
-    report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm.`, 'key');
+    const orDeclare = playbooks.length > 0 ? '; or, when your playbook initialises the swarm, set "ansible: { initialisesSwarm: true }"' : '';
+    report(['platforms'], `No platform is in group ${LEADER_GROUP}.`, `Add "${LEADER_GROUP}" to the groups of exactly one platform: it initialises the swarm${orDeclare}.`, 'key');
     return;
   }
   const firstName = scenario.platforms[first]?.name ?? '';

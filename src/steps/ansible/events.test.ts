@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { changeLine, diffSummary, failureOf, logLines, parseEvents, summarize } from './events.js';
+import { changeLine, diffSummary, failureOf, logLines, parseEvents, recapOf, summarize } from './events.js';
 
 // Recorded from real runs of ansible-core 2.14 on netns nodes with the
 // swarm_molecule_events callback: the ansible scenario's converge.yml on fresh
@@ -80,10 +80,38 @@ describe('summarize', () => {
     expect(byHost.get('gone-01')?.message).toMatch(/^unreachable at task "Read the hostname": Data could not be sent to remote host "10\.213\.250\.99"/);
   });
 
+  it('says why fact gathering failed: the nested module\'s stderr, not only "modules failed to execute"', () => {
+    const [summary] = summarize(parseEvents(sample('no-python')), ['manager-01']);
+    expect(summary).toMatchObject({ host: 'manager-01', status: 'failed' });
+    expect(summary?.message).toBe(
+      'task "Gathering Facts" failed: ansible.legacy.setup: The module failed to execute correctly, you probably need to set the interpreter. | See stdout/stderr for the exact error: /bin/sh: 1: /usr/bin/python: not found',
+    );
+  });
+
   it('falls back on the results when the recap is missing', () => {
     const { results } = parseEvents(sample('mixed'));
     const [summary] = summarize({ results: results.filter((r) => r.host === 'manager-03'), stats: undefined });
     expect(summary?.status).toBe('failed');
+  });
+});
+
+describe('recapOf', () => {
+  it('gives Ansible\'s own PLAY RECAP counts of each host', () => {
+    const events = parseEvents(sample('mixed'));
+    expect(recapOf(events, 'manager-01')).toEqual({ ok: 4, changed: 0, unreachable: 0, failed: 0, skipped: 4, rescued: 0, ignored: 1, fromRecap: true });
+    expect(recapOf(events, 'manager-03')).toEqual({ ok: 3, changed: 1, unreachable: 0, failed: 1, skipped: 3, rescued: 0, ignored: 0, fromRecap: true });
+    expect(recapOf(events, 'gone-01')).toEqual({ ok: 0, changed: 0, unreachable: 1, failed: 0, skipped: 0, rescued: 0, ignored: 0, fromRecap: true });
+    expect(summarize(events, ORDER).find((s) => s.host === 'worker-01')?.counts).toEqual(recapOf(events, 'worker-01'));
+  });
+
+  it('without a recap (the run stopped), counts the task results as Ansible does', () => {
+    // On the recorded runs the count from the results is Ansible's recap, host by host.
+    for (const name of ['mixed', 'converge-first', 'converge-again', 'no-python']) {
+      const events = parseEvents(sample(name));
+      for (const host of Object.keys(events.stats ?? {})) {
+        expect({ name, host, ...recapOf({ ...events, stats: undefined }, host) }).toEqual({ name, host, ...recapOf(events, host), fromRecap: false });
+      }
+    }
   });
 });
 
@@ -122,6 +150,13 @@ describe('diffs and messages', () => {
     expect(failureOf({ msg: 'All items completed', results: [{ failed: false }, { failed: true, _ansible_item_label: 'b', msg: 'nope' }] })).toBe('item b: nope');
     expect(failureOf({ censored: 'hidden', changed: false })).toBe('(output hidden by no_log)');
     expect(failureOf({ msg: 'MODULE FAILURE', module_stderr: 'Traceback\n  boom' })).toBe('MODULE FAILURE: Traceback | boom');
+    // A module nested in a multi-module action (gather_facts): its own message and output.
+    expect(
+      failureOf({
+        msg: 'The following modules failed to execute: ansible.legacy.setup\n',
+        failed_modules: { 'ansible.legacy.setup': { failed: true, module_stderr: '', module_stdout: 'Traceback\nImportError: no json', msg: 'MODULE FAILURE', rc: 1 } },
+      }),
+    ).toBe('ansible.legacy.setup: MODULE FAILURE: Traceback | ImportError: no json');
   });
 
   it('logs a task with its command, output and items', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { quoteCommand } from '../../transport/index.js';
-import type { HostStatus } from '../types.js';
+import type { AnsibleRecap, HostStatus } from '../types.js';
 
 // What the swarm_molecule_events callback writes (callback.ts), one JSON object a line.
 
@@ -92,7 +92,34 @@ export interface HostSummary {
   message?: string;
   /** Ansible could not reach the host: the machinery, not the playbook. */
   unreachable: boolean;
+  /** Ansible's PLAY RECAP line of the host. */
+  counts: AnsibleRecap;
   durationMs: number;
+}
+
+/**
+ * A host's PLAY RECAP counts: Ansible's own when the run reached its recap;
+ * otherwise counted from the task results as Ansible counts them (a changed
+ * task is also ok, an ignored failure is ok and ignored; rescues cannot be told).
+ */
+export function recapOf(events: PlaybookEvents, host: string): AnsibleRecap {
+  const stats = events.stats?.[host];
+  if (stats) {
+    const { failures, ...rest } = stats;
+    return { ...rest, failed: failures, fromRecap: true };
+  }
+  const results = events.results.filter((r) => r.host === host);
+  const count = (keep: (r: TaskResult) => boolean) => results.filter(keep).length;
+  return {
+    ok: count((r) => r.status === 'ok' || r.status === 'changed' || (r.status === 'failed' && r.ignored)),
+    changed: count((r) => r.status === 'changed'),
+    unreachable: count((r) => r.status === 'unreachable'),
+    failed: count((r) => r.status === 'failed' && !r.ignored),
+    skipped: count((r) => r.status === 'skipped'),
+    rescued: 0,
+    ignored: count((r) => r.status === 'failed' && r.ignored),
+    fromRecap: false,
+  };
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
@@ -113,13 +140,23 @@ export function failureOf(result: Record<string, unknown>): string {
     const label = text(failedItem._ansible_item_label) ?? (failedItem.item === undefined ? undefined : JSON.stringify(failedItem.item));
     return `${label === undefined ? '' : `item ${label}: `}${failureOf(failedItem)}`;
   }
+  // gather_facts (and other multi-module actions) nest the failed module's own result:
+  // its stderr says why (`/bin/sh: 1: /usr/bin/python: not found`), the top-level msg only which module.
+  const modules = result.failed_modules;
+  if (typeof modules === 'object' && modules !== null && !Array.isArray(modules)) {
+    const nested = Object.entries(modules as Record<string, unknown>).filter(
+      (entry): entry is [string, Record<string, unknown>] => typeof entry[1] === 'object' && entry[1] !== null && !Array.isArray(entry[1]),
+    );
+    if (nested.length > 0) return nested.map(([module, own]) => `${module}: ${failureOf(own)}`).join('; ');
+  }
   const parts: string[] = [];
   const msg = text(result.msg);
   const cmd = Array.isArray(result.cmd) ? quoteCommand(result.cmd.map(String)) : text(result.cmd);
   const rc = typeof result.rc === 'number' ? result.rc : undefined;
   if (cmd !== undefined && rc !== undefined) parts.push(`"${cmd}" exited ${rc}`);
   // The command module's own message says only that the exit code was not 0.
-  if (msg !== undefined && !(msg === 'non-zero return code' && rc !== undefined)) parts.push(msg);
+  // One line: a module's msg often runs on ("…set the interpreter.\nSee stdout/stderr for the exact error").
+  if (msg !== undefined && !(msg === 'non-zero return code' && rc !== undefined)) parts.push(firstLines(msg, 500));
   // ansible.builtin.assert names the condition that did not hold.
   const assertion = text(result.assertion);
   if (assertion !== undefined) parts.push(assertion);
@@ -216,26 +253,27 @@ export function summarize(events: PlaybookEvents, order: readonly string[] = [])
   return hosts.map((host) => {
     const results = events.results.filter((r) => r.host === host);
     const stats = events.stats?.[host];
+    const counts = recapOf(events, host);
     const durationMs = results.reduce((sum, r) => sum + r.durationMs, 0);
     const unreachable = results.find((r) => r.status === 'unreachable');
     if (unreachable || (stats?.unreachable ?? 0) > 0) {
       const why = unreachable ? (text(unreachable.result.msg) ?? 'unreachable') : 'unreachable';
-      return { host, status: 'failed', changes: [], unreachable: true, durationMs, message: `unreachable at task "${unreachable?.task ?? '?'}": ${firstLines(why)}` };
+      return { host, status: 'failed', changes: [], unreachable: true, counts, durationMs, message: `unreachable at task "${unreachable?.task ?? '?'}": ${firstLines(why)}` };
     }
     // The recap decides (a failure a rescue block handled is not one); without it, the results do.
     const failed = results.filter((r) => r.status === 'failed' && !r.ignored);
     if (stats ? stats.failures > 0 : failed.length > 0) {
       const last = failed.at(-1);
       const message = last ? `task "${last.task}" failed: ${failureOf(last.result)}` : 'a task failed';
-      return { host, status: 'failed', changes: [], unreachable: false, durationMs, message };
+      return { host, status: 'failed', changes: [], unreachable: false, counts, durationMs, message };
     }
     const changed = results.filter((r) => r.status === 'changed');
     if (changed.length > 0) {
-      return { host, status: 'changed', changes: changed.map(changeLine), unreachable: false, durationMs };
+      return { host, status: 'changed', changes: changed.map(changeLine), unreachable: false, counts, durationMs };
     }
     const ok = results.filter((r) => r.status === 'ok').length;
     const skipped = results.filter((r) => r.status === 'skipped').length;
-    return { host, status: 'ok', changes: [], unreachable: false, durationMs, message: `${counted(ok, 'ok')}, ${counted(skipped, 'skipped')}` };
+    return { host, status: 'ok', changes: [], unreachable: false, counts, durationMs, message: `${counted(ok, 'ok')}, ${counted(skipped, 'skipped')}` };
   });
 }
 

@@ -223,6 +223,7 @@ function hostResultOf(summary: HostSummary): HostResult {
     status: summary.status,
     changes: summary.changes.map((c) => secrets.mask(c)),
     ...(summary.message !== undefined ? { message: secrets.mask(summary.message) } : {}),
+    ansible: summary.counts,
     durationMs: summary.durationMs,
   };
 }
