@@ -58,12 +58,9 @@ export interface PlaybookEvents {
   stats: Record<string, HostStats> | undefined;
 }
 
-/** Read the callback's JSON lines; a line cut short by an interrupted run is skipped. */
-export function parseEvents(text: string): PlaybookEvents {
-  const results: TaskResult[] = [];
-  let stats: Record<string, HostStats> | undefined;
-  let taskStarted: number | undefined;
-  for (const line of text.split('\n')) {
+/** The callback's events in `lines`; a line that is not one (cut short by an interrupted run, say) is skipped. */
+function* callbackEvents(lines: Iterable<string>): Generator<z.output<typeof eventSchema>> {
+  for (const line of lines) {
     if (line.trim() === '') continue;
     let json: unknown;
     try {
@@ -72,8 +69,16 @@ export function parseEvents(text: string): PlaybookEvents {
       continue;
     }
     const parsed = eventSchema.safeParse(json);
-    if (!parsed.success) continue;
-    const event = parsed.data;
+    if (parsed.success) yield parsed.data;
+  }
+}
+
+/** Read the callback's JSON lines; a line cut short by an interrupted run is skipped. */
+export function parseEvents(text: string): PlaybookEvents {
+  const results: TaskResult[] = [];
+  let stats: Record<string, HostStats> | undefined;
+  let taskStarted: number | undefined;
+  for (const event of callbackEvents(text.split('\n'))) {
     if (event.event === 'task') taskStarted = event.time;
     else if (event.event === 'result') {
       const { event: _kind, ...rest } = event;
@@ -319,17 +324,7 @@ export type LiveEvent =
 /** The live events of whole lines of the callback's output (a line cut short is left for the next read). */
 export function liveEventsOf(lines: readonly string[]): LiveEvent[] {
   const events: LiveEvent[] = [];
-  for (const line of lines) {
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    const parsed = eventSchema.safeParse(json);
-    if (!parsed.success) continue;
-    const event = parsed.data;
+  for (const event of callbackEvents(lines)) {
     if (event.event === 'play') events.push({ kind: 'play', name: event.name });
     else if (event.event === 'task') events.push({ kind: 'task', name: event.name });
     else if (event.event === 'result') {
