@@ -80,7 +80,7 @@ describe('loadScenario', () => {
     ]);
     expect(s.verify).toEqual([{ section: 'verify', index: 0, step: 'swarm/node-roles', name: 'roles', hosts: 'swarm-leader', with: {} }]);
     expect(s.sequences.test).toEqual(['create', 'converge', 'verify']);
-    expect(s.sequences.converge).toEqual(DEFAULT_SEQUENCES.converge);
+    expect(s.sequences.converge).toEqual(['create', 'converge']);
     expect(s.lint.rules).toEqual({ 'yaml-truthy': 'off', 'yaml-tabs': 'error' });
     expect(s.source.positionOf(['platforms', 1, 'name'])).toEqual({ line: 11, col: 11 });
   });
@@ -90,12 +90,14 @@ describe('loadScenario', () => {
     expect(s.driver).toEqual({ name: 'netns', options: {} });
     expect(s.converge).toEqual([]);
     expect(s.verify).toEqual([]);
+    // Molecule's order, with lint before verify; its own actions only where the scenario has
+    // something for them (this one has no requirements file and no prepare, side_effect or cleanup).
+    expect(DEFAULT_SEQUENCES.test).toEqual(['dependency', 'cleanup', 'destroy', 'syntax', 'create', 'prepare', 'converge', 'idempotence', 'side_effect', 'lint', 'verify', 'cleanup', 'destroy']);
     expect(s.sequences).toEqual({
-      // Molecule's order, with lint before verify.
-      test: ['dependency', 'cleanup', 'destroy', 'syntax', 'create', 'prepare', 'converge', 'idempotence', 'side_effect', 'lint', 'verify', 'cleanup', 'destroy'],
-      create: ['dependency', 'create', 'prepare'],
-      converge: ['dependency', 'create', 'prepare', 'converge'],
-      destroy: ['cleanup', 'destroy'],
+      test: ['destroy', 'syntax', 'create', 'converge', 'idempotence', 'lint', 'verify', 'destroy'],
+      create: ['create'],
+      converge: ['create', 'converge'],
+      destroy: ['destroy'],
       verify: ['verify'],
     });
     expect(s.lint).toEqual({ rules: {}, dependencies: 'warning' });
@@ -107,6 +109,18 @@ describe('loadScenario', () => {
     // Each scenario gets its own copy of the defaults.
     s.sequences.test.push('lint');
     expect(DEFAULT_SEQUENCES.test).toHaveLength(13);
+  });
+
+  it("puts Molecule's own actions in a default sequence only where the scenario has something for them", async () => {
+    await scenario('molecule', `platforms:\n  - name: n1\n    groups: [swarm-leader]\nprepare:\n  - playbook: prepare.yml\ncleanup:\n  - playbook: cleanup.yml\n`);
+    await writeFile(join(project, 'scenarios', 'molecule', 'requirements.yml'), 'collections: []\n');
+    const s = await loadScenario(project, 'molecule');
+    expect(s.sequences.test).toEqual(['dependency', 'cleanup', 'destroy', 'syntax', 'create', 'prepare', 'converge', 'idempotence', 'lint', 'verify', 'cleanup', 'destroy']);
+    expect(s.sequences.create).toEqual(['dependency', 'create', 'prepare']);
+    expect(s.sequences.destroy).toEqual(['cleanup', 'destroy']);
+    // A sequence the scenario lists is run as written, empty actions included.
+    await scenario('written', `platforms:\n  - name: n1\n    groups: [swarm-leader]\nsequences:\n  test: [dependency, create, side_effect, destroy]\n`);
+    expect((await loadScenario(project, 'written')).sequences.test).toEqual(['dependency', 'create', 'side_effect', 'destroy']);
   });
 
   it('names the missing scenario and lists those that exist', async () => {

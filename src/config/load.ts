@@ -236,8 +236,18 @@ function toScenario(data: ScenarioFile, where: { name: string; dir: string; file
       if (entry.limit !== undefined) config.limit = entry.limit;
       return config;
     });
+  // Molecule's own actions join a default sequence only where the scenario has something for
+  // them, so a scenario without them runs (and reports) what it always did. A sequence the
+  // scenario lists is taken as written.
+  const hasWork: Partial<Record<Action, boolean>> = {
+    dependency: data.dependency.requirements !== undefined || existsSync(join(where.dir, 'requirements.yml')),
+    prepare: data.prepare.length > 0,
+    side_effect: data.side_effect.length > 0,
+    cleanup: data.cleanup.length > 0,
+  };
+  const defaultSequence = (command: SequenceCommand): Action[] => DEFAULT_SEQUENCES[command].filter((action) => hasWork[action] ?? true);
   const sequences = Object.fromEntries(
-    SEQUENCE_COMMANDS.map((command) => [command, [...(data.sequences?.[command] ?? DEFAULT_SEQUENCES[command])]]),
+    SEQUENCE_COMMANDS.map((command) => [command, [...(data.sequences?.[command] ?? defaultSequence(command))]]),
   ) as Record<SequenceCommand, Action[]>;
   const rules: Record<string, RuleSetting> = {};
   for (const [id, setting] of Object.entries(data.lint.rules)) if (setting !== undefined) rules[id] = setting as RuleSetting;
