@@ -97,10 +97,15 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
     expect(output).toMatch(/last task errors of demo_web:\n\s+demo_web\.\d on stack-worker-0\d: task: non-zero exit \(137\): dockerexec: unhealthy container/);
     // The task's own output, with the variable the step substituted.
     expect(output).toMatch(/last 20 log lines of demo_web\.\d \(\w+\) on stack-worker-0\d:\n\s+web: hello from the stack scenario/);
-    // The probe fails too: no healthy task answers, or (the update paused at the first failure) the one
-    // still running the earlier spec answers with v2's page, not the v1 the scenario asks for.
-    expect(output).toMatch(/failed\s+swarm\/http/);
-    expect(output).toMatch(/GET http:\/\/web:8080\/ from network demo-apps: (no answer \(wget exit \d+\)|the body does not match \/swarm-molecule web v1\/) after \d+ attempt\(s\)\./);
+    // swarm/http then reports the cluster as it is, and says what it got: it fails when no task
+    // answers with v1's page, and passes on a task the paused update left on the v1 image (seen in CI).
+    if (/failed\s+swarm\/http/.test(output)) {
+      expect(output).toMatch(/GET http:\/\/web:8080\/ from network demo-apps: (no answer \(wget exit \d+\)|the body does not match \/swarm-molecule web v1\/) after \d+ attempt\(s\)\./);
+    } else {
+      expect(output).toMatch(/passed\s+swarm\/http/);
+      expect(output).toMatch(/GET http:\/\/web:8080\/: 200 in \d+ ms \(attempt \d+\), body "swarm-molecule web v1"/);
+      expect(output).toMatch(/demo_web\.\d\s+swarm-molecule\/web:v1\s+stack-worker-0\d\s+Running\s+Running/);
+    }
   });
 
   it('swarm/images loads a docker save archive on every node, streamed; a second load is skipped on every node; a missing archive is a syntax error', async () => {
