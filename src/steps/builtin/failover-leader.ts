@@ -3,8 +3,7 @@ import { defineVerifyStep } from '../api.js';
 import { AssertionFailed } from '../assert.js';
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
-import { isManager } from '../../config/roles.js';
-import { leaderOf, nodeListFromAny } from './managers.js';
+import { leaderOf, managersRequirement, nodeListFromAny } from './managers.js';
 import { nodeTable } from './node-list.js';
 import { withStoppedNodes } from './restore.js';
 import { removingService, waitForTasks } from './service-checks.js';
@@ -27,14 +26,7 @@ export default defineVerifyStep<Options>({
   options,
   disruptive: true,
   requirements(scenario) {
-    const managers = scenario.platforms.filter(isManager);
-    if (managers.length >= 3) return [];
-    return [
-      {
-        path: ['step'],
-        message: `swarm/failover-leader needs at least 3 managers (platforms in swarm-leader or swarm-manager); this scenario has ${managers.length}${managers.length ? ` (${managers.map((p) => p.name).join(', ')})` : ''}. Raft needs a majority of the managers to elect a leader, and only with 3 or more does a majority survive the loss of one.`,
-      },
-    ];
+    return managersRequirement(scenario, 'swarm/failover-leader', 3, 'Raft needs a majority of the managers to elect a leader, and only with 3 or more does a majority survive the loss of one.');
   },
   async verify(ctx) {
     const timeoutMs = durationMs(ctx.options.timeout);

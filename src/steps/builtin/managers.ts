@@ -1,4 +1,6 @@
-import type { Host } from '../api.js';
+import type { Scenario } from '../../config/index.js';
+import { isManager } from '../../config/roles.js';
+import type { Host, StepRequirementProblem } from '../api.js';
 import { nodeList, type NodeRow } from './node-list.js';
 
 /**
@@ -26,3 +28,14 @@ export function leaderOf(rows: readonly NodeRow[]): NodeRow | undefined {
   return leaders.length === 1 ? leaders[0] : undefined;
 }
 
+
+/**
+ * The requirement of a step that needs `min` managers, or none when the scenario has them:
+ * one message naming the step, the managers there are, and `why` it needs that many.
+ */
+export function managersRequirement(scenario: Pick<Scenario, 'platforms'>, step: string, min: number, why: string): StepRequirementProblem[] {
+  const managers = scenario.platforms.filter(isManager);
+  if (managers.length >= min) return [];
+  const list = managers.length > 0 ? ` (${managers.map((p) => p.name).join(', ')})` : '';
+  return [{ path: ['step'], message: `${step} needs at least ${min} managers (platforms in swarm-leader or swarm-manager); this scenario has ${managers.length}${list}. ${why}` }];
+}

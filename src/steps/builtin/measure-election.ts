@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { defineVerifyStep, type Host } from '../api.js';
 import { AssertionFailed } from '../assert.js';
-import { isManager } from '../../config/roles.js';
 import { tryWrite } from './chaos.js';
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages } from './images.js';
-import { fromAnyManager, leaderOf, nodeListFromAny } from './managers.js';
+import { fromAnyManager, leaderOf, managersRequirement, nodeListFromAny } from './managers.js';
 import { nodeTable } from './node-list.js';
 import { withStoppedNodes } from './restore.js';
 import { removeService } from './services.js';
@@ -49,9 +48,7 @@ export default defineVerifyStep<Options>({
   options,
   disruptive: true,
   requirements(scenario) {
-    const managers = scenario.platforms.filter(isManager);
-    if (managers.length >= 3) return [];
-    return [{ path: ['step'], message: `${NAME} needs at least 3 managers (platforms in swarm-leader or swarm-manager); this scenario has ${managers.length}. Only with 3 or more does a majority survive the loss of the Leader.` }];
+    return managersRequirement(scenario, NAME, 3, 'Only with 3 or more does a majority survive the loss of the Leader.');
   },
   async verify(ctx) {
     const timeoutMs = durationMs(ctx.options.timeout);

@@ -5,7 +5,7 @@ import { expectWriteRefused, largestMinority, removeProbes, withPartition } from
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
 import { isManager } from '../../config/roles.js';
-import { leaderOf, nodeListFromAny } from './managers.js';
+import { leaderOf, managersRequirement, nodeListFromAny } from './managers.js';
 import { nodeTable } from './node-list.js';
 import { rejoinProblems } from './restore.js';
 import { waitForTasks } from './service-checks.js';
@@ -35,17 +35,9 @@ export default defineVerifyStep<Options>({
   disruptive: true,
   needs: ['partition'],
   requirements(scenario, opts) {
-    const managers = scenario.platforms.filter(isManager);
-    const n = managers.length;
-    const list = n ? ` (${managers.map((p) => p.name).join(', ')})` : '';
-    if (n < 3) {
-      return [
-        {
-          path: ['step'],
-          message: `${NAME} needs at least 3 managers (platforms in swarm-leader or swarm-manager); this scenario has ${n}${list}. Only with 3 or more is there a minority to cut whose loss leaves the rest a majority.`,
-        },
-      ];
-    }
+    const tooFew = managersRequirement(scenario, NAME, 3, 'Only with 3 or more is there a minority to cut whose loss leaves the rest a majority.');
+    if (tooFew.length > 0) return tooFew;
+    const n = scenario.platforms.filter(isManager).length;
     const cut = opts.cut ?? largestMinority(n);
     if (cut > largestMinority(n)) {
       return [

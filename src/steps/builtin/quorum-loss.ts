@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineVerifyStep } from '../api.js';
 import { AssertionFailed } from '../assert.js';
-import { isManager, isWorker } from '../../config/roles.js';
+import { isWorker } from '../../config/roles.js';
 import { expectWriteRefused, localTasks, removeProbes, smallestMajority, tryWrite } from './chaos.js';
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
-import { leaderOf, nodeListFromAny } from './managers.js';
+import { leaderOf, managersRequirement, nodeListFromAny } from './managers.js';
 import { nodeTable } from './node-list.js';
 import { withStoppedNodes } from './restore.js';
 import { waitForTasks } from './service-checks.js';
@@ -31,15 +31,8 @@ export default defineVerifyStep<Options>({
   options,
   disruptive: true,
   requirements(scenario) {
-    const managers = scenario.platforms.filter(isManager);
     const workers = scenario.platforms.filter(isWorker);
-    const problems = [];
-    if (managers.length < 3) {
-      problems.push({
-        path: ['step'],
-        message: `${NAME} needs at least 3 managers (platforms in swarm-leader or swarm-manager); this scenario has ${managers.length}. It stops a majority and asks a surviving manager, so a majority must be stoppable with one left.`,
-      });
-    }
+    const problems = managersRequirement(scenario, NAME, 3, 'It stops a majority and asks a surviving manager, so a majority must be stoppable with one left.');
     if (workers.length < 1) {
       problems.push({ path: ['step'], message: `${NAME} needs at least 1 worker (a platform in swarm-worker only), whose tasks must keep running without a quorum; this scenario has none.` });
     }
