@@ -155,6 +155,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async ([what], options) => (await import('./measure.js')).measureElection(cwd(), what ?? '', options),
   },
   {
+    name: 'images',
+    description: "put images on a scenario's nodes (kind load docker-image): images load -s NAME IMAGE... (references from this machine's Docker engine, or .tar archives)",
+    arguments: [
+      { name: '<action>', description: 'load' },
+      { name: '<images...>', description: 'image references (myorg/app:1.4) or docker save archives (.tar)' },
+    ],
+    options: ['scenarioName'],
+    run: async ([action, ...images], options) => (await import('./images.js')).runImagesCommand(cwd(), action ?? '', images, options),
+  },
+  {
     name: 'image',
     description: 'the cached node image that nodes boot: image build | image ls | image rm [IMAGE...]',
     arguments: [

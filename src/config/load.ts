@@ -257,6 +257,7 @@ function toScenario(data: ScenarioFile, where: { name: string; dir: string; file
     file: where.file,
     driver: data.driver,
     platforms: data.platforms,
+    images: data.images,
     converge: entries('converge', data.converge),
     verify: entries('verify', data.verify),
     prepare: entries('prepare', data.prepare),

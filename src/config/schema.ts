@@ -226,9 +226,34 @@ export const ansibleSchema = z
   })
   .meta({ title: 'Ansible', description: 'Settings of every Ansible run of the scenario (Molecule\'s provisioner options).' });
 
+/** A Docker image reference (as the docker CLI reads one), or an image ID. */
+export const IMAGE_REFERENCE =
+  /^(?:sha256:[0-9a-f]{64}|(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?)$/;
+
+const imageEntry = z
+  .string()
+  .min(1)
+  .superRefine((entry, ctx) => {
+    if (entry.endsWith('.tar') || IMAGE_REFERENCE.test(entry)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${entry}" is neither an image reference nor a .tar archive.`,
+      params: { hint: 'Name an image as docker does (myorg/app:1.4, lowercase repository), or a "docker save" archive whose path ends in .tar.' } satisfies IssueParams,
+    });
+  });
+
 export const scenarioSchema = z
   .strictObject({
     driver: driverSchema.default({ name: 'netns', options: {} }),
+    images: z
+      .array(imageEntry)
+      .default([])
+      .meta({
+        title: 'Images',
+        description:
+          'Images every node must have before converge (the nodes have no registry), as `kind load docker-image`: an image reference (myorg/app:1.4) taken from this machine\'s Docker engine (DOCKER_HOST or the default socket), or a `docker save` archive in the project (a path ending in .tar, relative to the scenario directory). Loaded on every node that lacks its image ID, streamed, nodes in parallel.',
+        examples: [['myorg/app:1.4', 'images/db.tar']],
+      }),
     platforms: z
       .array(platformSchema)
       .min(1)

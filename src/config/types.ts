@@ -122,6 +122,8 @@ export interface Scenario {
   verify: StepConfig[];
   /** Run once after create (Molecule's prepare): not judged by idempotence, not rerun on the same nodes. */
   prepare: StepConfig[];
+  /** Images every node must have before the converge steps: references in this machine's Docker engine, or `.tar` archives relative to `dir`. */
+  images?: string[];
   /** Molecule's side_effect: after idempotence, before verify (a fault to inject, an upgrade). */
   side_effect: StepConfig[];
   /** Molecule's cleanup: before destroy, whatever happened before. */

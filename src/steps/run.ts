@@ -8,6 +8,7 @@ import { AssertionFailed } from './assert.js';
 import { createStepContext } from './context.js';
 import { ConvergeFailed } from './errors.js';
 import { eventually } from './eventually.js';
+import { convergeImages, IMAGES_STEP } from './images/scenario.js';
 import { isModuleReference, resolveStep } from './loader.js';
 import { crashPosition, describeCrash, isStepCrash, type StepCrash } from './step-error.js';
 import type { BatchConvergeStep, ConvergeStepResult, HostResult, LogLine, StepRunInput, VerifyStepResult } from './types.js';
@@ -146,6 +147,17 @@ export async function runConvergeSteps(input: StepRunInput, section: Exclude<Ste
   await Promise.all(
     prepared.flatMap((step) => ('gather' in step.definition && step.definition.gather ? [step.definition.gather(step.ctx, step.hosts).catch(() => undefined)] : [])),
   );
+  // The scenario's images: first, so that the steps after find them on every node.
+  if (section === 'converge' && (input.scenario.images?.length ?? 0) > 0) {
+    input.phase?.(IMAGES_STEP);
+    const images = await convergeImages(input);
+    results.push(images);
+    const failed = images.hosts.filter((r) => r.status === 'failed');
+    if (failed.length > 0) {
+      const message = `Converge step "${IMAGES_STEP}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${input.scenario.name}"): ${failureSummary(failed)}`;
+      throw Object.assign(new ConvergeFailed(message, { hint: `Run "swarm-molecule login -s ${input.scenario.name} -h ${failed[0]?.host ?? ''}" to inspect.` }), { converge: results });
+    }
+  }
   for (const step of prepared) {
     throwIfInterrupted(input.base.signal);
     const { definition, entry, name } = step;
