@@ -19,10 +19,11 @@ import network from './network.js';
 import stack from './stack.js';
 import stackHealthy from './stack-healthy.js';
 import { configStep, secretStep } from './swarm-data.js';
+import volumeSurvives from './volume-survives.js';
 
 /** Every built-in step by the name scenarios use. */
 export const builtinSteps: Record<string, StepDefinition> = Object.fromEntries(
-  [loadImages, init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy, http, partitionMinority, quorumLoss, partitionWorker, measureElection].map((step) => [
+  [loadImages, init, joinManagers, joinWorkers, drainManagers, labels, nodeRoles, rollingUpdate, publishedPort, failoverWorkers, failoverLeader, network, secretStep, configStep, stack, stackHealthy, http, volumeSurvives, partitionMinority, quorumLoss, partitionWorker, measureElection].map((step) => [
     step.name,
     step,
   ]),
