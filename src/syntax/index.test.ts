@@ -168,6 +168,37 @@ describe('checkSyntax', () => {
     ]);
   });
 
+  it('names every image of images: that cannot be found, at its entry, with where it looked', async () => {
+    const name = `s${count}`;
+    const problems = await check(`${PLATFORMS}images:\n  - ok.tar\n  - missing.tar\n`, { 'ok.tar': 'not a tar' });
+    const dir = join(project, 'scenarios', name);
+    expect(problems).toEqual([
+      `7:5 The image archive ok.tar cannot be read: ${join(dir, 'ok.tar')} is not a "docker save" archive: it has no manifest.json.`,
+      `8:5 The image archive missing.tar does not exist (looked for ${join(dir, 'missing.tar')}).`,
+    ]);
+  });
+
+  it('refuses an images: entry that is neither a reference nor a .tar, in the schema, at the entry', async () => {
+    const name = `s${count++}`;
+    await mkdir(join(project, 'scenarios', name), { recursive: true });
+    await writeFile(join(project, 'scenarios', name, 'scenario.yml'), `${PLATFORMS}images:\n  - myorg/app:1.4\n  - My App\n`);
+    const error = await loadScenario(project, name).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ScenarioInvalid);
+    expect((error as ScenarioInvalid).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`)).toEqual(['8:5 "My App" is neither an image reference nor a .tar archive.']);
+  });
+
+  it('takes swarm/http from inside the cluster (url, network) or from the harness (published), one of them', async () => {
+    expect(await check(`${PLATFORMS}verify:\n  - step: swarm/http\n    with: { published: { service: app_web, port: 18091 } }\n`)).toEqual([]);
+    expect(await check(`${PLATFORMS}verify:\n  - step: swarm/http\n    with: { url: "http://web:8080/", network: apps }\n`)).toEqual([]);
+    expect(await check(`${PLATFORMS}verify:\n  - step: swarm/http\n    with: { network: apps, published: { service: app_web, port: 18091 } }\n`)).toEqual([
+      '8:39 swarm/http asks either from inside the cluster (url and network) or from the harness (published), not both.',
+    ]);
+    expect(await check(`${PLATFORMS}verify:\n  - step: swarm/http\n    with: { network: apps }\n`)).toEqual(['8:11 swarm/http needs url (from inside the cluster), or published (from the harness).']);
+  });
+
   it('checks that hosts names a group or platform', async () => {
     const entry = (hosts: string) => `${PLATFORMS}converge:\n  - step: swarm/init\n    hosts: ${hosts}\n`;
     expect(await check(entry('swarm-workers'))).toEqual(['8:12 No group or platform is named "swarm-workers". Did you mean "swarm-worker"?']);
