@@ -3,6 +3,7 @@ import { loadScenario } from '../config/index.js';
 import { IMAGE_REFERENCE } from '../config/schema.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_SCENARIO } from '../lifecycle/scenario-name.js';
+import { acquireLock } from '../lifecycle/lock.js';
 import { StateStore } from '../lifecycle/state.js';
 import { createHost } from '../steps/host.js';
 import { loadImages, type NodeLoad } from '../steps/images/load.js';
@@ -41,6 +42,17 @@ export async function runImagesCommand(projectDir: string, action: string, entri
   }
   const scenario: Scenario = await loadScenario(projectDir, name);
   const store = new StateStore(projectDir, name);
+  // The nodes are the scenario's: no converge or destroy may work on them meanwhile.
+  const release = await acquireLock(store.dir, name);
+  try {
+    return await loadOnNodes(scenario, store, entries);
+  } finally {
+    await release();
+  }
+}
+
+async function loadOnNodes(scenario: Scenario, store: StateStore, entries: string[]): Promise<number> {
+  const name = scenario.name;
   const driverState = (await store.read())?.driverState;
   if (!driverState || driverState.nodes.length === 0) {
     throw new UsageError(`Scenario "${name}" has no nodes to load images on.`, { hint: `Create them first: "swarm-molecule create -s ${name}".` });
