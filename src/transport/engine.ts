@@ -11,19 +11,11 @@ export const DOCKER_SOCKET = '/var/run/docker.sock';
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
- * sshd did not open a channel to the node's Docker socket. `refused`: its
- * configuration forbids forwarding (SSH_OPEN_ADMINISTRATIVELY_PROHIBITED), which
- * holds for the whole connection; otherwise it could not connect to the socket
- * (no socket there, no daemon, not the user's), which may change.
+ * sshd did not open a channel to the node's Docker socket. OpenSSH answers the
+ * same "open failed" whether its configuration forbids forwarding or nothing
+ * listens on the socket (or the user may not use it), so the message names them all.
  */
-export class SocketUnreachable extends Error {
-  constructor(
-    message: string,
-    readonly refused: boolean,
-  ) {
-    super(message);
-  }
-}
+export class SocketUnreachable extends Error {}
 
 /** The Docker API answered a request with an error status, as a failed `docker` command would have: what Docker said. */
 export class EngineRequestFailed extends CheckFailed {
@@ -73,7 +65,7 @@ type CreateConnection = (options: unknown, callback: (error: Error | null, socke
  * is opened, and answers come typed as the Engine API gives them, not as CLI text.
  */
 export class NodeEngine {
-  /** Why sshd refuses to forward the socket, once it has said so: the CLI serves this connection. */
+  /** Why sshd did not open the socket, once it has said so: the CLI serves the rest of this connection. */
   #refused: string | undefined;
   #noted = false;
 
@@ -107,16 +99,17 @@ export class NodeEngine {
     return new Docker(options);
   }
 
-  /** Why the Engine API cannot be used on this connection, if sshd has refused it. */
+  /** Why the Engine API is not used on this connection, if sshd did not open the socket. */
   get refused(): string | undefined {
     return this.#refused;
   }
 
   /**
-   * Run `request`; `undefined` when the socket cannot be reached over SSH
-   * (forwarding refused, or no socket at {@link DOCKER_SOCKET}): the caller then
-   * asks the CLI, which gives its own answer (or error). Said once per connection
-   * in the node log. An error status from Docker rejects with its message.
+   * Run `request`; `undefined` when sshd did not open the socket (forwarding
+   * refused, no socket at {@link DOCKER_SOCKET}, or not the user's): the caller
+   * then asks the CLI, which gives its own answer (or error), and so does every
+   * later request of this connection. Said once, in the node log. An error status
+   * from Docker rejects with its message.
    */
   async request<T>(request: EngineCall<T>): Promise<T | undefined> {
     if (this.#refused !== undefined) return undefined;
@@ -144,7 +137,7 @@ export class NodeEngine {
       return answer;
     } catch (error) {
       if (error instanceof SocketUnreachable) {
-        if (error.refused) this.#refused = error.message;
+        this.#refused = error.message;
         this.#note(`Docker Engine API not used on ${this.node}, the docker CLI is: ${error.message}`);
         return undefined;
       }

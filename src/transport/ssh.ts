@@ -222,7 +222,7 @@ export class SshConnection {
   /**
    * A channel to a unix socket on the node, forwarded by sshd on this connection
    * (`direct-streamlocal@openssh.com`); rejects with {@link SocketUnreachable}
-   * when sshd will not (refused by its configuration) or cannot (no socket) open it.
+   * when sshd does not open it.
    */
   async openSocket(socketPath: string): Promise<ClientChannel> {
     const client = await this.#ready();
@@ -232,12 +232,12 @@ export class SshConnection {
           resolve(channel);
           return;
         }
-        // RFC 4254: 1 is SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (AllowStreamLocalForwarding no, DisableForwarding yes).
-        const refused = (error as { reason?: unknown }).reason === 1;
-        const why = refused
-          ? `sshd of ${this.target.name} refuses to forward unix sockets (${error.message}; see AllowStreamLocalForwarding in its sshd_config)`
-          : `sshd of ${this.target.name} could not open ${socketPath} for ${this.target.user} (${error.message})`;
-        reject(new SocketUnreachable(why, refused));
+        // OpenSSH says "open failed" alike for forwarding refused by its configuration and for a socket it could not connect to.
+        reject(
+          new SocketUnreachable(
+            `sshd of ${this.target.name} did not open ${socketPath} for ${this.target.user} (${error.message}): it refuses unix-socket forwarding (AllowStreamLocalForwarding or DisableForwarding in its sshd_config), or no daemon listens there, or the user may not use the socket`,
+          ),
+        );
       });
     });
   }
@@ -295,6 +295,8 @@ export class SshConnection {
       (client) => {
         this.#client = client;
         this.#connectedBefore = true;
+        // A new connection (a node restarted, a sshd reconfigured) tries the Engine API again.
+        this.#engine = undefined;
         this.#inFlight.set(client, new Set());
         client.on('close', () => {
           if (this.#client === client) {
