@@ -82,8 +82,8 @@ describe('NodeEngine', () => {
   });
 
   it('gives up on a request after its timeout, closing its channel', async () => {
-    const error = await engine()
-      .request({ label: 'GET /slow', call: (docker) => docker.getNode('slow').inspect(), timeoutMs: 300 })
+    const error: unknown = await engine()
+      .request({ label: 'GET /slow', call: (docker) => docker.getNode('slow').inspect() as Promise<unknown>, timeoutMs: 300 })
       .catch((e: unknown) => e);
     // The server saw the request: the timeout is the daemon not answering, not a refused channel.
     expect(requests).toEqual(['GET /nodes/slow']);

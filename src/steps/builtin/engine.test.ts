@@ -59,11 +59,7 @@ function fakeHost(name: string, api: Record<string, (body?: unknown) => unknown>
     asked.push(label);
     const reply = api?.[label];
     if (!reply) return Promise.reject(new Error(`unexpected request ${label}`));
-    try {
-      return Promise.resolve(reply(body));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return new Promise<unknown>((resolve) => resolve(reply(body)));
   };
   const fakeDocker = {
     info: () => answer('GET /info'),
@@ -89,7 +85,7 @@ function fakeHost(name: string, api: Record<string, (body?: unknown) => unknown>
   return { host, asked };
 }
 
-const platform: PlatformConfig = { name: 'm1', groups: ['swarm-leader', 'swarm-manager'], labels: {} } as PlatformConfig;
+const platform: PlatformConfig = { name: 'm1', groups: ['swarm-leader', 'swarm-manager'], labels: {} };
 const contextOf = (host: Host): StepContext<unknown> =>
   createStepContext({ scenario: { name: 'unit', dir: '/unit', platforms: [platform], converge: [] }, hosts: [host], log: () => undefined, signal: new AbortController().signal }, {});
 
