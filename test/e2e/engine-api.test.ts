@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SocketUnreachable, SshConnection } from '../../src/transport/index.js';
+import { SocketUnreachable, SshConnection, type SshTarget } from '../../src/transport/index.js';
 import { repoRoot, swarmMolecule } from './support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
 
@@ -10,17 +10,8 @@ const refusedDir = join(project, 'scenarios', 'refused');
 /** A second sshd on the worker, on this port, that refuses stream forwarding. */
 const REFUSING_PORT = 2222;
 
-interface NodeState {
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  identityFile: string;
-  hostKey?: string;
-}
-
-const nodesOf = (scenario: string): NodeState[] =>
-  (JSON.parse(readFileSync(join(project, '.swarm-molecule', scenario, 'state.json'), 'utf8')) as { driverState: { nodes: NodeState[] } }).driverState.nodes;
+const nodesOf = (scenario: string): SshTarget[] =>
+  (JSON.parse(readFileSync(join(project, '.swarm-molecule', scenario, 'state.json'), 'utf8')) as { driverState: { nodes: SshTarget[] } }).driverState.nodes;
 
 describe('the built-in steps talk to the Docker Engine API over SSH', () => {
   let before: Leftovers;
