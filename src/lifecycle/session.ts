@@ -87,7 +87,7 @@ export class Session {
   }
 
   #connections(): ConnectionPool {
-    this.#pool ??= new ConnectionPool(this.nodes(), { signal: this.signal, onCommand: this.#logCommand });
+    this.#pool ??= new ConnectionPool(this.nodes(), { signal: this.signal, onCommand: this.#logCommand, onNote: this.#logNote });
     return this.#pool;
   }
 
@@ -101,6 +101,12 @@ export class Session {
     ].filter((line) => line !== '');
     this.#appendNodeLog(node, lines.join('\n'));
     this.reporter.command?.(node, result);
+  };
+
+  /** A debug line about a node (not a command): in its log, and on the terminal with `-v`. */
+  #logNote = (node: string, message: string): void => {
+    this.#appendNodeLog(node, `# ${new Date().toISOString()} ${message}`);
+    this.reporter.note?.(node, message);
   };
 
   #appendNodeLog(node: string, text: string): void {
@@ -137,7 +143,7 @@ export class Session {
         return node?.address ?? node?.host ?? '';
       },
       connections: pool,
-      reads: new Map<string, Promise<string>>(),
+      reads: new Map<string, Promise<unknown>>(),
     };
     const missing = this.scenario.platforms.filter((p) => !driverState.nodes.some((n) => n.name === p.name));
     if (missing.length > 0) {

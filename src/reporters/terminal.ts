@@ -64,6 +64,11 @@ export class TerminalReporter implements Reporter {
     this.#line(this.#c.dim(`       ${node} $ ${quoteCommand(result.argv)}${status} (${seconds(result.durationMs)})`));
   }
 
+  note(node: string, message: string): void {
+    if (!this.#options.verbose) return;
+    this.#line(this.#c.dim(`       ${node} # ${message}`));
+  }
+
   #liveText = '';
   #statusSince = 0;
   /** The timeout of what the live line waits for, shown beside the time spent. */

@@ -69,6 +69,8 @@ export interface Reporter extends StepEvents {
   diagnostics?(action: Action, diagnostics: Diagnostic[]): void;
   /** A command run on a node (secrets are masked by the reporter that prints it). */
   command?(node: string, result: CommandResult): void;
+  /** A debug line about a node that is not a command (e.g. why its Docker Engine API is not used); shown with `-v`. */
+  note?(node: string, message: string): void;
   runEnd?(summary: RunSummary): void;
 }
 
@@ -86,6 +88,7 @@ export function combineReporters(reporters: Reporter[]): Reporter {
     driverLog: fan('driverLog'),
     diagnostics: fan('diagnostics'),
     command: fan('command'),
+    note: fan('note'),
     runEnd: fan('runEnd'),
     stepStart: fan('stepStart'),
     hostResult: fan('hostResult'),

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { PlatformConfig, Scenario, StepConfig } from '../config/index.js';
 import type { DriverCapability } from '../drivers/types.js';
-import type { CommandResult, DockerApiRequest, DockerApiResponse, RunOptions } from '../transport/index.js';
+import type { CommandResult, DockerApiRequest, DockerApiResponse, EngineCall, RunOptions } from '../transport/index.js';
 
 /** A node as steps see it: its platform facts and a way to run commands on it. */
 export interface Host {
@@ -27,6 +27,16 @@ export interface Host {
    * that must not appear in any process's arguments (a join token).
    */
   dockerApi(request: DockerApiRequest): Promise<DockerApiResponse>;
+  /**
+   * A call to the node's Docker Engine API through dockerode, over this host's
+   * SSH connection (sshd forwards each request to the node's Docker socket; no
+   * process starts on the node): typed answers, no CLI text. Resolves
+   * `undefined` where the node's sshd will not forward the socket (the reason is
+   * in the node log, once): do the same with `docker` then. With `read`, the
+   * answer is shared as `read`'s are; a call whose label is not a `GET`
+   * forgets the reads.
+   */
+  engine<T>(call: EngineCall<T>, options?: { read?: boolean }): Promise<T | undefined>;
 }
 
 /** Control of the nodes themselves, for steps that test failures. */

@@ -10,8 +10,8 @@ export interface NodeAddressBook {
   /** Address of each node by name. */
   addressOf(name: string): string;
   connections: ConnectionPool;
-  /** Answers of `host.read`, for one action; emptied by any command that is not a read. */
-  reads: Map<string, Promise<string>>;
+  /** Answers of `host.read` and of `host.engine` reads, for one action; emptied by any command that is not a read. */
+  reads: Map<string, Promise<unknown>>;
 }
 
 // The 20.10 client of the node image answers `docker info --format` without a daemon with
@@ -54,16 +54,24 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
       if (request.method !== 'GET') book.reads.clear();
       return book.connections.get(platform.name).dockerApi(request);
     },
-    read: (argv) => {
-      const key = `${platform.name}\0${argv.join('\0')}`;
-      let answer = book.reads.get(key);
-      if (!answer) {
-        answer = check(argv, { readOnly: true });
-        // A failed read is not remembered: the next step asks again.
-        answer.catch(() => book.reads.delete(key));
-        book.reads.set(key, answer);
-      }
-      return answer;
+    read: (argv) => remembered(book, `${platform.name}\0${argv.join('\0')}`, () => check(argv, { readOnly: true })),
+    engine: (call, options) => {
+      const engine = book.connections.get(platform.name).engine();
+      // Anything but a GET may change what earlier reads saw, on any node.
+      if (!call.label.startsWith('GET ')) book.reads.clear();
+      if (!options?.read) return engine.request(call);
+      return remembered(book, `${platform.name}\0engine\0${call.label}`, () => engine.request(call));
     },
   };
+}
+
+/** A read's answer from the action's cache, or asked now and kept; a failed read is not kept (the next step asks again). */
+function remembered<T>(book: NodeAddressBook, key: string, ask: () => Promise<T>): Promise<T> {
+  let answer = book.reads.get(key) as Promise<T> | undefined;
+  if (!answer) {
+    answer = ask();
+    answer.catch(() => book.reads.delete(key));
+    book.reads.set(key, answer);
+  }
+  return answer;
 }

@@ -75,7 +75,7 @@ class FakeSwarm {
         const answer = this.reads.get(key) ?? check(argv);
         this.reads.set(key, answer);
         return answer;
-      }, dockerApi };
+      }, dockerApi, engine: async () => undefined };
   }
 }
 

@@ -5,3 +5,4 @@ export { ConnectionPool } from './pool.js';
 export { COMMAND_PATH, CommandTimedOut, hostKeyLine, remoteCommand, SshConnection, TransportError, type ConnectOptions } from './ssh.js';
 export { ensureKeyPair, generateKeyPair, writeKeyPair, type KeyPair } from './keys.js';
 export type { CommandListener, CommandResult, DockerApiRequest, DockerApiResponse, RunOptions, SshTarget } from './types.js';
+export { DOCKER_SOCKET, EngineNoAnswer, EngineRequestFailed, NodeEngine, SocketUnreachable, engineMessage, type EngineCall } from './engine.js';

@@ -12,7 +12,7 @@ export class ConnectionPool {
 
   constructor(
     private state: Targets,
-    private readonly options: { signal: AbortSignal; onCommand?: CommandListener; connectTimeoutMs?: number },
+    private readonly options: { signal: AbortSignal; onCommand?: CommandListener; onNote?: (node: string, message: string) => void; connectTimeoutMs?: number },
   ) {}
 
   /** Nodes were recreated or restarted: forget connections to nodes that changed. */
@@ -33,6 +33,7 @@ export class ConnectionPool {
         signal: this.options.signal,
         timeoutMs: this.options.connectTimeoutMs ?? 30_000,
         ...(this.options.onCommand ? { onCommand: this.options.onCommand } : {}),
+        ...(this.options.onNote ? { onNote: this.options.onNote } : {}),
       });
       this.#connections.set(name, connection);
     }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import pRetry, { AbortError } from 'p-retry';
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
+import { DOCKER_SOCKET, NodeEngine, SocketUnreachable } from './engine.js';
 import { quoteArg, quoteCommand } from './quote.js';
 import { secrets } from '../secrets/index.js';
 import type { CommandListener, CommandResult, DockerApiRequest, DockerApiResponse, RunOptions, SshTarget } from './types.js';
@@ -38,6 +39,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onCommand?: CommandListener;
+  /** A line for the node's log and `-v` that is not a command (e.g. why the Engine API is not used). */
+  onNote?: (node: string, message: string) => void;
   /**
    * Called with the server's host key (`ssh-ed25519 AAAA...`) when the target
    * has none recorded: trust on first use, then record it.
@@ -90,6 +93,8 @@ export class SshConnection {
     this.target = target;
     this.#options = options;
   }
+
+  #engine: NodeEngine | undefined;
 
   /** Connects now (retrying until the node answers); later calls reuse the connection. */
   async connect(): Promise<void> {
@@ -201,6 +206,42 @@ export class SshConnection {
     return response;
   }
 
+  /**
+   * The node's Docker Engine API (dockerode) over this connection: each request
+   * a channel that sshd forwards to the node's Docker socket.
+   */
+  engine(): NodeEngine {
+    this.#engine ??= new NodeEngine(this.target.name, () => this.openSocket(DOCKER_SOCKET), {
+      onCommand: this.#options.onCommand,
+      onNote: this.#options.onNote,
+      signal: this.#options.signal,
+    });
+    return this.#engine;
+  }
+
+  /**
+   * A channel to a unix socket on the node, forwarded by sshd on this connection
+   * (`direct-streamlocal@openssh.com`); rejects with {@link SocketUnreachable}
+   * when sshd does not open it.
+   */
+  async openSocket(socketPath: string): Promise<ClientChannel> {
+    const client = await this.#ready();
+    return await new Promise<ClientChannel>((resolve, reject) => {
+      client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+        if (!error) {
+          resolve(channel);
+          return;
+        }
+        // OpenSSH says "open failed" alike for forwarding refused by its configuration and for a socket it could not connect to.
+        reject(
+          new SocketUnreachable(
+            `sshd of ${this.target.name} did not open ${socketPath} for ${this.target.user} (${error.message}): it refuses unix-socket forwarding (AllowStreamLocalForwarding or DisableForwarding in its sshd_config), or no daemon listens there, or the user may not use the socket`,
+          ),
+        );
+      });
+    });
+  }
+
   /** An interactive shell wired to this process's terminal, for `login`. */
   async shell(): Promise<number> {
     const client = await this.#ready();
@@ -254,6 +295,8 @@ export class SshConnection {
       (client) => {
         this.#client = client;
         this.#connectedBefore = true;
+        // A new connection (a node restarted, a sshd reconfigured) tries the Engine API again.
+        this.#engine = undefined;
         this.#inFlight.set(client, new Set());
         client.on('close', () => {
           if (this.#client === client) {

@@ -1,5 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { nodeSpecOf, nodeSpecs } from './swarm-info.js';
+import { nodeSpecOf, nodeSpecs, updateNode } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/drain-managers',
@@ -9,7 +9,7 @@ export default defineConvergeStep({
   async apply(ctx, host) {
     const spec = await nodeSpecOf(ctx, host);
     if (spec.availability === 'drain') return ok('already drained');
-    await ctx.leader().docker(['node', 'update', '--availability', 'drain', spec.id]);
+    await updateNode(ctx, spec.id, { availability: 'drain' });
     return changed(`availability: ${spec.availability} → drain`);
   },
 });

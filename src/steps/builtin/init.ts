@@ -1,4 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
+import { engineOrCliWrite } from './engine.js';
 import { gatherSwarmInfo, roleOf, swarmInfo } from './swarm-info.js';
 
 export default defineConvergeStep({
@@ -15,7 +16,11 @@ export default defineConvergeStep({
     if (info.LocalNodeState !== 'inactive') {
       throw new Error(`${host.name} is in swarm state "${info.LocalNodeState}" ${info.Error}`.trim());
     }
-    await host.docker(['swarm', 'init', '--advertise-addr', host.address, '--listen-addr', `${host.address}:2377`]);
+    await engineOrCliWrite(
+      host,
+      { label: 'POST /swarm/init', call: (docker) => docker.swarmInit({ ListenAddr: `${host.address}:2377`, AdvertiseAddr: host.address }), timeoutMs: 90_000 },
+      ['swarm', 'init', '--advertise-addr', host.address, '--listen-addr', `${host.address}:2377`],
+    );
     return changed(`swarm: ${roleOf(info)} → manager (leader, ${host.address}:2377)`);
   },
 });

@@ -1,5 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, oneAtATime, roleOf, swarmInfo } from './swarm-info.js';
+import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, oneAtATime, roleOf, swarmInfo, updateNode } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-managers',
@@ -13,7 +13,7 @@ export default defineConvergeStep({
       await assertSameCluster(ctx, host, info);
       if (info.ControlAvailable) return ok('already a manager');
       const spec = await nodeSpecOf(ctx, host);
-      await oneAtATime(ctx, () => ctx.leader().docker(['node', 'promote', spec.id]));
+      await oneAtATime(ctx, () => updateNode(ctx, spec.id, { role: 'manager' }));
       return changed('role: worker → manager');
     }
     // Raft membership changes one at a time: concurrent manager joins can lose quorum.

@@ -1,5 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, roleOf, swarmInfo } from './swarm-info.js';
+import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, roleOf, swarmInfo, updateNode } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-workers',
@@ -12,7 +12,7 @@ export default defineConvergeStep({
       await assertSameCluster(ctx, host, info);
       if (!info.ControlAvailable) return ok('already a worker');
       const spec = await nodeSpecOf(ctx, host);
-      await ctx.leader().docker(['node', 'demote', spec.id]);
+      await updateNode(ctx, spec.id, { role: 'worker' });
       return changed('role: manager → worker');
     }
     await joinSwarm(ctx, host, 'worker');

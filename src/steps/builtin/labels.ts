@@ -1,5 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { nodeSpecOf, nodeSpecs } from './swarm-info.js';
+import { nodeSpecOf, nodeSpecs, updateNode } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/labels',
@@ -12,7 +12,7 @@ export default defineConvergeStep({
     const spec = await nodeSpecOf(ctx, host);
     const missing = wanted.filter(([key, value]) => spec.labels[key] !== value);
     if (missing.length === 0) return ok('labels in place');
-    await ctx.leader().docker(['node', 'update', ...missing.flatMap(([key, value]) => ['--label-add', `${key}=${value}`]), spec.id]);
+    await updateNode(ctx, spec.id, { addLabels: Object.fromEntries(missing) });
     return changed(...missing.map(([key, value]) => `label ${key}: ${spec.labels[key] ?? '(none)'} → ${value}`));
   },
 });

@@ -28,6 +28,8 @@ describe('followUpdate', () => {
     let listed = 0;
     const manager = {
       name: 'n1',
+      // A node that does not forward its Docker socket: the CLI answers.
+      engine: () => Promise.resolve(undefined),
       docker: (args: readonly string[]) =>
         Promise.resolve(args[1] === 'inspect' ? JSON.stringify(samples[Math.min(inspected++, 2)]?.status) : (samples[Math.min(listed++, 2)]?.tasks.join('\n') ?? '')),
     } as unknown as Host;

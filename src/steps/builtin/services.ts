@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { Host } from '../api.js';
+import { engineOrCli } from './engine.js';
 import { STOP_GRACE } from './images.js';
 
 /** One task of a service, from `docker service ps --format '{{json .}}'`. */
@@ -94,9 +96,16 @@ export interface UpdateStatus {
   Message?: string;
 }
 
+const updateStatusSchema = z.looseObject({ State: z.string().optional(), StartedAt: z.string().optional(), CompletedAt: z.string().optional(), Message: z.string().optional() }).nullable();
+
+/** A service's `UpdateStatus`, through the Engine API (`GET /services/{name}`), or `docker service inspect` where the socket is not forwarded. */
 export async function updateStatus(manager: Host, service: string): Promise<UpdateStatus | null> {
-  const out = await manager.docker(['service', 'inspect', '--format', '{{json .UpdateStatus}}', service], { readOnly: true });
-  return JSON.parse(out) as UpdateStatus | null;
+  const { UpdateStatus } = await engineOrCli(manager, {
+    engine: { label: `GET /services/${service}`, call: (docker) => docker.getService(service).inspect() },
+    cli: async () => ({ UpdateStatus: JSON.parse(await manager.docker(['service', 'inspect', '--format', '{{json .UpdateStatus}}', service], { readOnly: true })) as unknown }),
+    schema: z.looseObject({ UpdateStatus: updateStatusSchema.optional().transform((status) => status ?? null) }),
+  });
+  return UpdateStatus;
 }
 
 export const updateStatusText = (status: UpdateStatus | null): string =>

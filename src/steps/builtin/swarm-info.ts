@@ -1,18 +1,29 @@
+import { z } from 'zod';
 import { CheckFailed } from '../../errors.js';
 import type { Host, StepContext } from '../api.js';
+import type Docker from 'dockerode';
+import { engineMessage } from '../../transport/index.js';
+import { engineOrCli, engineOrCliWrite, parseAnswer } from './engine.js';
 
-/** The part of `docker info` that says where a node stands in a swarm. */
-export interface SwarmInfo {
-  NodeID: string;
-  NodeAddr: string;
-  LocalNodeState: 'inactive' | 'pending' | 'active' | 'error' | 'locked';
-  ControlAvailable: boolean;
-  Error: string;
-  Cluster?: { ID: string } | null;
-}
+/** The part of `docker info` (`GET /info`) that says where a node stands in a swarm. */
+const swarmInfoSchema = z.looseObject({
+  NodeID: z.string(),
+  NodeAddr: z.string().optional(),
+  LocalNodeState: z.enum(['inactive', 'pending', 'active', 'error', 'locked']),
+  ControlAvailable: z.boolean(),
+  Error: z.string(),
+  Cluster: z.looseObject({ ID: z.string() }).nullish(),
+});
+export type SwarmInfo = z.output<typeof swarmInfoSchema>;
 
 export async function swarmInfo(host: Host): Promise<SwarmInfo> {
-  return JSON.parse(await host.read(['docker', 'info', '--format', '{{json .Swarm}}'])) as SwarmInfo;
+  const { Swarm } = await engineOrCli(host, {
+    engine: { label: 'GET /info', call: (docker) => docker.info() },
+    cli: async () => ({ Swarm: JSON.parse(await host.read(['docker', 'info', '--format', '{{json .Swarm}}'])) as unknown }),
+    schema: z.looseObject({ Swarm: swarmInfoSchema }),
+    read: true,
+  });
+  return Swarm;
 }
 
 /** The `gather` of the swarm steps: every host's swarm state, read once up front. */
@@ -37,8 +48,7 @@ export function clusterIdOf(info: SwarmInfo): string | undefined {
  */
 export async function joinSwarm(ctx: StepContext<unknown>, host: Host, role: 'manager' | 'worker'): Promise<void> {
   const leader = ctx.leader();
-  // Masked before the answer reaches the node log or -v.
-  const token = await ctx.shared(`${role}-token`, () => leader.docker(['swarm', 'join-token', '--quiet', role], { secret: true }));
+  const token = await ctx.shared(`${role}-token`, () => joinToken(leader, role));
   // Through the Engine API, not `docker swarm join --token`: an argument is in every
   // process list of the machine (netns nodes share the host's /proc).
   const response = await host.dockerApi({
@@ -61,6 +71,21 @@ export async function joinSwarm(ctx: StepContext<unknown>, host: Host, role: 'ma
   }
 }
 
+/** The token that joins a node as `role`, from a manager; masked before any answer reaches the node log or -v. */
+async function joinToken(manager: Host, role: 'manager' | 'worker'): Promise<string> {
+  const { JoinTokens } = await engineOrCli(manager, {
+    engine: { label: 'GET /swarm', call: (docker) => docker.swarmInspect() },
+    cli: async () => {
+      const token = await manager.docker(['swarm', 'join-token', '--quiet', role], { secret: true });
+      return { JoinTokens: { [role === 'manager' ? 'Manager' : 'Worker']: token } };
+    },
+    schema: z.looseObject({ JoinTokens: z.looseObject({ Worker: z.string().min(1).optional(), Manager: z.string().min(1).optional() }) }),
+  });
+  const token = role === 'manager' ? JoinTokens.Manager : JoinTokens.Worker;
+  if (token === undefined) throw new CheckFailed(`${manager.name} gave no ${role} join token (is it a manager of the swarm?).`);
+  return token;
+}
+
 /** Fail unless `host` is in the same swarm as the leader. */
 export async function assertSameCluster(ctx: StepContext<unknown>, host: Host, info: SwarmInfo): Promise<void> {
   const cluster = clusterIdOf(info);
@@ -72,6 +97,22 @@ export async function assertSameCluster(ctx: StepContext<unknown>, host: Host, i
   }
 }
 
+/** A swarm node as `GET /nodes` and `docker node inspect` give it: the parts its spec steps read. */
+const nodeSpecSchema = z.looseObject({
+  ID: z.string(),
+  Description: z.looseObject({ Hostname: z.string() }),
+  Spec: z.looseObject({ Availability: z.string(), Role: z.string(), Labels: z.record(z.string(), z.string()).nullish() }),
+});
+
+/** A swarm node with its version and status: what `docker node ls` shows and an update needs. */
+export const swarmNodeSchema = nodeSpecSchema.extend({
+  Version: z.looseObject({ Index: z.number().int() }),
+  Description: z.looseObject({ Hostname: z.string(), Engine: z.looseObject({ EngineVersion: z.string().optional() }).optional() }),
+  Status: z.looseObject({ State: z.string() }),
+  ManagerStatus: z.looseObject({ Leader: z.boolean().optional(), Reachability: z.string().optional() }).nullish(),
+});
+export type SwarmNode = z.output<typeof swarmNodeSchema>;
+
 export interface NodeSpec {
   id: string;
   availability: string;
@@ -80,19 +121,72 @@ export interface NodeSpec {
 }
 
 /**
- * Every node's spec by hostname, read from the leader in two commands shared
- * by every host and step until something changes (one read per host would be
- * 2n commands). Also the `gather` of the steps that use it.
+ * Every node's spec by hostname, read from the leader once, shared by every
+ * host and step until something changes (one read per host would be n
+ * requests). Also the `gather` of the steps that use it.
  */
 export async function nodeSpecs(ctx: StepContext<unknown>): Promise<Map<string, NodeSpec>> {
   const leader = ctx.leader();
-  const ids = (await leader.read(['docker', 'node', 'ls', '--format', '{{.ID}}'])).split('\n').filter(Boolean);
-  const nodes = JSON.parse(await leader.read(['docker', 'node', 'inspect', ...ids])) as {
-    ID: string;
-    Description: { Hostname: string };
-    Spec: { Availability: string; Role: string; Labels?: Record<string, string> | null };
-  }[];
-  return new Map(nodes.map((n) => [n.Description.Hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }]));
+  const nodes = await engineOrCli(leader, {
+    engine: { label: 'GET /nodes', call: (docker) => docker.listNodes() },
+    cli: async () => {
+      const ids = (await leader.read(['docker', 'node', 'ls', '--format', '{{.ID}}'])).split('\n').filter(Boolean);
+      return JSON.parse(await leader.read(['docker', 'node', 'inspect', ...ids])) as unknown;
+    },
+    schema: z.array(nodeSpecSchema),
+    read: true,
+  });
+  return new Map(
+    nodes.map((n) => [n.Description.Hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }]),
+  );
+}
+
+/** What a node update changes; the CLI arguments of `docker node update` for the same. */
+export interface NodeChange {
+  availability?: 'active' | 'pause' | 'drain';
+  role?: 'manager' | 'worker';
+  addLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Update a node's spec through the leader as `docker node update` does — read
+ * the node, send its spec back changed with the version read — or with
+ * `docker node update` where the leader's socket is not forwarded. Swarm bumps
+ * a node's version when its status changes (a node that has just joined does):
+ * an update "out of sequence" reads the node again, a few times at most.
+ */
+export async function updateNode(ctx: StepContext<unknown>, id: string, change: NodeChange): Promise<void> {
+  const changed = (spec: SwarmNode['Spec']) => ({
+    ...spec,
+    ...(change.availability ? { Availability: change.availability } : {}),
+    ...(change.role ? { Role: change.role } : {}),
+    ...(change.addLabels ? { Labels: { ...(spec.Labels ?? {}), ...change.addLabels } } : {}),
+  });
+  // What the steps ran before the Engine API: `node promote`/`demote` for a role, `node update` for the rest.
+  const cli =
+    change.role && !change.availability && !change.addLabels
+      ? ['node', change.role === 'manager' ? 'promote' : 'demote', id]
+      : [
+          'node',
+          'update',
+          ...(change.availability ? ['--availability', change.availability] : []),
+          ...(change.role ? ['--role', change.role] : []),
+          ...Object.entries(change.addLabels ?? {}).flatMap(([key, value]) => ['--label-add', `${key}=${value}`]),
+          id,
+        ];
+  const leader = ctx.leader();
+  const update = async (docker: Docker) => {
+    const node = docker.getNode(id);
+    for (let attempt = 1; ; attempt++) {
+      const current = parseAnswer(swarmNodeSchema, await node.inspect(), leader, `"GET /nodes/${id}"`);
+      try {
+        return (await node.update({ _query: { version: current.Version.Index }, _body: changed(current.Spec) })) as unknown;
+      } catch (error) {
+        if (attempt >= 3 || !/out of sequence/i.test(engineMessage(error))) throw error;
+      }
+    }
+  };
+  await engineOrCliWrite(leader, { label: `POST /nodes/${id}/update`, call: update }, cli);
 }
 
 /** The host's node as the leader sees it. */
