@@ -20,11 +20,18 @@ const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon ru
 const DISK_FULL = /no space left on device/i;
 
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
-  const run = (argv: readonly string[], options?: RunOptions) => {
-    // Anything but a read may change what earlier reads saw, on any node.
-    if (!options?.readOnly) book.reads.clear();
-    return book.connections.get(platform.name).run(argv, options);
+  // Anything but a read may change what earlier reads saw, on any node: forgotten when it
+  // starts, and again when it ends (a read made meanwhile, by a step running beside it, may be stale).
+  const changing = async <T>(change: () => Promise<T>): Promise<T> => {
+    book.reads.clear();
+    try {
+      return await change();
+    } finally {
+      book.reads.clear();
+    }
   };
+  const run = (argv: readonly string[], options?: RunOptions) =>
+    options?.readOnly ? book.connections.get(platform.name).run(argv, options) : changing(() => book.connections.get(platform.name).run(argv, options));
   const check = async (argv: readonly string[], options?: RunOptions) => {
     const result = await run(argv, options);
     if (result.exitCode !== 0) {
@@ -50,10 +57,7 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
     run,
     check,
     docker: (args, options) => check(['docker', ...args], options),
-    dockerApi: (request) => {
-      if (request.method !== 'GET') book.reads.clear();
-      return book.connections.get(platform.name).dockerApi(request);
-    },
+    dockerApi: (request) => (request.method === 'GET' ? book.connections.get(platform.name).dockerApi(request) : changing(() => book.connections.get(platform.name).dockerApi(request))),
     read: (argv) => {
       const key = `${platform.name}\0${argv.join('\0')}`;
       let answer = book.reads.get(key);
