@@ -292,8 +292,10 @@ export class TerminalReporter implements Reporter {
       const phases = phasesText(result.phases ?? []);
       if (phases) this.#line(c.dim(`      ${phases}`));
       // The converge walk is one phase (its steps overlap): when each step ran inside it.
+      // Steps under 5 ms (an idempotence run that finds everything in place) are left out, as phases are.
       for (const phase of result.phases ?? []) {
-        if (phase.spans && phase.spans.length > 0) this.#line(c.dim(`        ${phase.name}: ${spansText(phase.spans)}`));
+        const spans = (phase.spans ?? []).filter((span) => span.durationMs >= NEGLIGIBLE_MS);
+        if (spans.length > 0) this.#line(c.dim(`        ${phase.name}: ${spansText(spans)}`));
       }
     }
     const verdict = summary.status === 'passed' ? c.green.bold('passed') : c.red.bold(summary.status);
