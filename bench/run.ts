@@ -355,7 +355,7 @@ const writeLocal = (key: string, value: unknown) =>
 if (only === 'six' || only === 'cli' || only === 'test') {
   const rows = only === 'six' ? (await six()).rows : only === 'cli' ? await cli() : await defaultTest();
   clearInterval(sampler);
-  console.log(`\nswarm-molecule bench · ${runs} runs · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   if (only === 'six') printSix(rows);
   else printRows(only === 'cli' ? '6 nodes, each command a process, seconds' : 'the default scenario, seconds', rows);
   writeLocal(only, rows);
