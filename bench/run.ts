@@ -4,7 +4,7 @@
  * same runner the CLI uses) so its memory can be read. BENCH_RUNS sets the runs.
  */
 import { cpSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -20,7 +20,12 @@ import { writeSaveArchive } from '../test/support/save-archive.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-/** BENCH_ONLY=docker: only the docker driver's column (no results.json); BENCH_ONLY=workloads: only the workloads figures (to bench/results.local.json). */
+/**
+ * BENCH_ONLY=docker: only the docker driver's column (no results.json); BENCH_ONLY=workloads: only the
+ * workloads figures; BENCH_ONLY=six: only the 6 nodes against both floors; BENCH_ONLY=cli: only the four
+ * commands as processes; BENCH_ONLY=test: only the default scenario's whole test (the last three write
+ * bench/results.local.json).
+ */
 const only = process.env.BENCH_ONLY;
 const project = (name: string) => join(root, 'bench', 'projects', name);
 
@@ -82,7 +87,7 @@ function nodeMemory(dir: string): number[] {
   });
 }
 
-async function floor(dir: string, action: 'converge' | 'idempotence' | 'node-roles' | 'leave'): Promise<number> {
+async function floor(dir: string, action: 'converge' | 'converge-pipelined' | 'idempotence' | 'node-roles' | 'leave'): Promise<number> {
   const state = await new StateStore(dir, 'default').read();
   const nodes = state?.driverState?.nodes ?? [];
   const ip = (prefix: string) => nodes.filter((n) => n.name.includes(prefix)).map((n) => n.host);
@@ -115,7 +120,10 @@ async function commandLatency(dir: string): Promise<number> {
 interface Row {
   action: string;
   ours: number[];
+  /** The shell floor: converge's is the barrier floor (each step waits for every host of the one before). */
   floor?: number[];
+  /** Converge's floor ordered by the converge graph: the true critical path. */
+  pipelined?: number[];
 }
 
 async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
@@ -123,7 +131,7 @@ async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
   rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
   const scenario = await loadScenario(dir, 'default');
   const rows: Record<string, Row> = {};
-  const add = (action: string, value: number, kind: 'ours' | 'floor' = 'ours') => {
+  const add = (action: string, value: number, kind: 'ours' | 'floor' | 'pipelined' = 'ours') => {
     rows[action] ??= { action, ours: [] };
     (rows[action][kind] ??= []).push(value);
   };
@@ -141,6 +149,8 @@ async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
     // The floor on the same nodes, from the same starting point.
     await floor(dir, 'leave');
     add('converge', await floor(dir, 'converge'), 'floor');
+    await floor(dir, 'leave');
+    add('converge', await floor(dir, 'converge-pipelined'), 'pipelined');
     add('idempotence', await floor(dir, 'idempotence'), 'floor');
     add('verify swarm/node-roles', await floor(dir, 'node-roles'), 'floor');
     const destroyed = await act(scenario, dir, ['destroy']);
@@ -179,6 +189,72 @@ async function sixOnDocker(): Promise<Row[]> {
     await engine.stop();
   }
   return Object.values(rows);
+}
+
+const bin = join(root, 'bin', 'swarm-molecule.js');
+
+/** One command as a user runs it (a whole process: Node's start-up, module loading, SSH handshakes), in ms. */
+async function command(dir: string, args: string[]): Promise<number> {
+  const started = performance.now();
+  const run = await execa('node', [bin, ...args], { cwd: dir, reject: false, all: true, env: { NO_COLOR: '1', CI: 'true' } });
+  const ms = performance.now() - started;
+  if (run.exitCode !== 0) throw new Error(`swarm-molecule ${args.join(' ')} exited ${run.exitCode}:\n${run.all ?? ''}`);
+  return ms;
+}
+
+/**
+ * The 6-node check as four separate commands, each a process: syntax, converge,
+ * idempotence and verify (a scenario whose only verify step is swarm/node-roles), and their sum.
+ */
+async function cli(): Promise<Row[]> {
+  const dir = project('six');
+  rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
+  const rows: Record<string, Row> = {};
+  const add = (action: string, value: number) => (rows[action] ??= { action, ours: [] }).ours.push(value);
+  try {
+    for (let run = 0; run < runs; run++) {
+      process.stderr.write(`6 nodes, four commands, run ${run + 1}/${runs}\n`);
+      await command(dir, ['create']);
+      const times = [await command(dir, ['syntax']), await command(dir, ['converge']), await command(dir, ['idempotence']), await command(dir, ['verify'])];
+      ['syntax', 'converge', 'idempotence', 'verify (node roles)'].forEach((name, i) => add(name, times[i] ?? NaN));
+      add('sum of the four', times.reduce((a, b) => a + b, 0));
+      await command(dir, ['destroy']);
+    }
+  } finally {
+    await execa('node', [bin, 'destroy'], { cwd: dir, reject: false });
+  }
+  return Object.values(rows);
+}
+
+/** The default scenario's whole test (every verify step), once, as a user runs it. */
+async function defaultTest(): Promise<Row[]> {
+  process.stderr.write('the default scenario\'s whole test\n');
+  return [{ action: 'test (scenarios/default, every verify step)', ours: [await command(root, ['test'])] }];
+}
+
+const ratio = (ours: number[], floor: number[] | undefined) => (floor ? `${(median(ours) / median(floor)).toFixed(2)}×` : '-');
+
+function printSix(rows: readonly Row[]): void {
+  console.log('6 nodes (3 managers + 3 workers), seconds');
+  console.log(
+    table([
+      ['action', 'median', 'spread', 'floor (barrier)', 'ours/barrier', 'floor (pipelined)', 'ours/pipelined'],
+      ...rows.map((r) => [
+        r.action,
+        s(median(r.ours)),
+        spread(r.ours),
+        r.floor ? s(median(r.floor)) : '-',
+        ratio(r.ours, r.floor),
+        r.pipelined ? s(median(r.pipelined)) : '-',
+        ratio(r.ours, r.pipelined),
+      ]),
+    ]),
+  );
+}
+
+function printRows(title: string, rows: readonly Row[]): void {
+  console.log(`\n${title}`);
+  console.log(table([['command', 'median', 'spread'], ...rows.map((r) => [r.action, s(median(r.ours)), spread(r.ours)])]));
 }
 
 async function twenty(): Promise<Row[]> {
@@ -272,6 +348,20 @@ const table = (rows: string[][]) => {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
 };
 
+const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
+const writeLocal = (key: string, value: unknown) =>
+  writeFileSync(join(root, 'bench', 'results.local.json'), `${JSON.stringify({ date: new Date().toISOString(), load: loadavg(), [key]: value }, null, 2)}\n`);
+
+if (only === 'six' || only === 'cli' || only === 'test') {
+  const rows = only === 'six' ? (await six()).rows : only === 'cli' ? await cli() : await defaultTest();
+  clearInterval(sampler);
+  console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  if (only === 'six') printSix(rows);
+  else printRows(only === 'cli' ? '6 nodes, each command a process, seconds' : 'the default scenario, seconds', rows);
+  writeLocal(only, rows);
+  process.exit(0);
+}
+
 if (only === 'workloads') {
   const w = await workloads();
   clearInterval(sampler);
@@ -284,18 +374,13 @@ const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${(
 const small = only === 'docker' ? { rows: [], nodeMiB: [] } : await six();
 const docker = await sixOnDocker();
 const scale = only === 'docker' ? [] : await twenty();
+const commands = only === 'docker' ? [] : await cli();
+const whole = only === 'docker' ? [] : await defaultTest();
 const work = only === 'docker' ? undefined : await workloads();
 clearInterval(sampler);
 
-const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
 console.log(`\nswarm-molecule bench · ${machine} · ${runs} runs\n`);
-if (only !== 'docker') console.log('6 nodes (3 managers + 3 workers), seconds');
-if (only !== 'docker') console.log(
-  table([
-    ['action', 'median', 'spread', 'floor', 'ours/floor'],
-    ...small.rows.map((r) => [r.action, s(median(r.ours)), spread(r.ours), r.floor ? s(median(r.floor)) : '-', r.floor ? `${(median(r.ours) / median(r.floor)).toFixed(2)}×` : '-']),
-  ]),
-);
+if (only !== 'docker') printSix(small.rows);
 const sixBy = (a: string) => median(small.rows.find((r) => r.action === a)?.ours ?? []);
 console.log('\n6 nodes, netns and docker drivers, seconds (median)');
 console.log(
@@ -312,11 +397,13 @@ console.log(
     ...scale.map((r) => [r.action, s(sixBy(r.action)), s(r.ours[0] ?? NaN), `${((r.ours[0] ?? NaN) / sixBy(r.action)).toFixed(1)}×`]),
   ]),
 );
+printRows('6 nodes, each command a process, seconds', commands);
+printRows('the default scenario, seconds', whole);
 if (work) printWorkloads(work);
 const peakMiB = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
 console.log(`\nmemory: harness peak ${peakMiB.toFixed(0)} MiB; per node after converge ${small.nodeMiB.map((m) => m.toFixed(0)).join(', ')} MiB`);
 
 writeFileSync(
   join(root, 'bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, runs, six: small.rows, sixOnDocker: docker, twenty: scale, workloads: work, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, load: loadavg(), runs, six: small.rows, commands, defaultTest: whole, sixOnDocker: docker, twenty: scale, workloads: work, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
 );

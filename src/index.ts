@@ -14,6 +14,9 @@ export {
   type Measurement,
   type NodeControl,
   type StepContext,
+  type StepFact,
+  type StepGraph,
+  type StepNeed,
   type VerifyContext,
   type VerifyStepDefinition,
 } from './steps/api.js';

@@ -78,8 +78,6 @@ const dependency: ActionHandler = async (session, signal) => {
 const prepare: ActionHandler = async (session) => {
   if (session.scenario.prepare.length === 0) return { message: 'no prepare steps' };
   if (session.state.prepared) return { message: 'these nodes are prepared already (destroy them to prepare again)' };
-  session.phase('check nodes');
-  await session.assertNodesRunning();
   const results = await runConvergeSteps(session.stepInput(), 'prepare');
   session.phase('save state');
   await session.save({ prepared: true });
@@ -95,8 +93,6 @@ export function nothingAppliedWarning(results: readonly { hosts: readonly { stat
 }
 
 const converge: ActionHandler = async (session) => {
-  session.phase('check nodes');
-  await session.assertNodesRunning();
   const fresh = !session.state.converged;
   const results = await runConvergeSteps(session.stepInput());
   session.phase('save state');
@@ -108,8 +104,6 @@ const converge: ActionHandler = async (session) => {
 /** Molecule's side_effect: after idempotence, before verify. */
 const sideEffect: ActionHandler = async (session) => {
   if (session.scenario.side_effect.length === 0) return { message: 'no side_effect steps' };
-  session.phase('check nodes');
-  await session.assertNodesRunning();
   return { converge: await runConvergeSteps(session.stepInput(), 'side_effect') };
 };
 
@@ -122,7 +116,7 @@ const cleanup: ActionHandler = async (session) => {
   const statuses = await session.driver.status(session.driverContext(), driverState);
   const down = session.scenario.platforms.filter((p) => statuses.get(p.name) !== 'running').map((p) => p.name);
   if (down.length > 0) return { message: `cleanup steps not run: ${down.join(', ')} not running`, warnings: [`cleanup steps not run: ${down.join(', ')} not running`] };
-  return { converge: await runConvergeSteps(session.stepInput(), 'cleanup') };
+  return { converge: await runConvergeSteps(session.stepInput({}, false), 'cleanup') };
 };
 
 const idempotence: ActionHandler = async (session) => {
@@ -131,8 +125,6 @@ const idempotence: ActionHandler = async (session) => {
       hint: `Run "swarm-molecule converge -s ${session.scenario.name}" first.`,
     });
   }
-  session.phase('check nodes');
-  await session.assertNodesRunning();
   const results = await runConvergeSteps(session.stepInput({ skipTags: [IDEMPOTENCE_NOTEST_TAG] }));
   session.phase('compare');
   const changes = results.flatMap((step) =>
@@ -176,8 +168,6 @@ const lint: ActionHandler = async (session) => {
 };
 
 const verify: ActionHandler = async (session) => {
-  session.phase('check nodes');
-  await session.assertNodesRunning();
   const results = await runVerifySteps(session.stepInput());
   session.phase('judge');
   const warnings = session.scenario.verify.length === 0 ? ['no verify steps: only convergence and idempotence were checked.'] : [];

@@ -25,6 +25,8 @@ export class Session {
   /** What followed "--" on the command line: given to every ansible-playbook run. */
   ansibleArgs: readonly string[] = [];
   #pool: ConnectionPool | undefined;
+  /** Stops the pool's connections that are still trying (a node found not running). */
+  #poolAbort: AbortController | undefined;
   #nodeChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -87,8 +89,42 @@ export class Session {
   }
 
   #connections(): ConnectionPool {
-    this.#pool ??= new ConnectionPool(this.nodes(), { signal: this.signal, onCommand: this.#logCommand, onNote: this.#logNote });
+    if (!this.#pool) {
+      this.#poolAbort = new AbortController();
+      this.#pool = new ConnectionPool(this.nodes(), {
+        signal: AbortSignal.any([this.signal, this.#poolAbort.signal]),
+        onCommand: this.#logCommand,
+        onNote: this.#logNote,
+      });
+    }
     return this.#pool;
+  }
+
+  /**
+   * The one round trip before the first step: the reality check of the nodes,
+   * a connection to each and `firstReads`, all at once (a node's reads go as
+   * soon as its connection is up). A node that does not run fails it at once,
+   * with what to do, and stops what still tries to reach it.
+   */
+  async #start(pool: ConnectionPool, firstReads: () => Promise<void>, check: boolean): Promise<void> {
+    const checking = (check ? this.assertNodesRunning() : Promise.resolve()).then(() => {
+      const missing = this.scenario.platforms.filter((p) => !this.nodes().nodes.some((n) => n.name === p.name));
+      if (missing.length > 0) {
+        throw new InfraError(`No node exists for ${missing.map((p) => p.name).join(', ')}.`, {
+          hint: `Run "swarm-molecule converge -s ${this.scenario.name}" to create it.`,
+        });
+      }
+    });
+    const recorded = this.scenario.platforms.filter((p) => this.nodes().nodes.some((n) => n.name === p.name));
+    const connecting = Promise.all(recorded.map((p) => pool.get(p.name).connect()));
+    try {
+      await Promise.all([checking, connecting, firstReads()]);
+    } catch (error) {
+      // A connection to a node that does not run would retry for 30 s: stop it, and start afresh next time.
+      this.#poolAbort?.abort(new Error('the start of the action failed'));
+      this.close();
+      throw error;
+    }
   }
 
   /** Every remote command, with its output, in `.swarm-molecule/<scenario>/logs/<node>.log`, secrets masked. */
@@ -132,9 +168,11 @@ export class Session {
     };
   }
 
-  /** What the step runners need: hosts over SSH and node control through the driver. */
-  stepInput(playbook: { skipTags?: readonly string[] } = {}): StepRunInput {
-    const driverState = this.nodes();
+  /**
+   * What the step runners need: hosts over SSH and node control through the
+   * driver. `checkNodes: false` when the action has checked the nodes itself.
+   */
+  stepInput(playbook: { skipTags?: readonly string[] } = {}, checkNodes = true): StepRunInput {
     const pool = this.#connections();
     const book = {
       platforms: this.scenario.platforms,
@@ -145,12 +183,6 @@ export class Session {
       connections: pool,
       reads: new Map<string, Promise<unknown>>(),
     };
-    const missing = this.scenario.platforms.filter((p) => !driverState.nodes.some((n) => n.name === p.name));
-    if (missing.length > 0) {
-      throw new InfraError(`No node exists for ${missing.map((p) => p.name).join(', ')}.`, {
-        hint: `Run "swarm-molecule converge -s ${this.scenario.name}" to create it.`,
-      });
-    }
     // Each stop or start reads the state the previous one saved: run them one
     // after another, or two at once would each overwrite the other's record.
     const change = (apply: () => Promise<DriverState>): Promise<void> => {
@@ -193,10 +225,8 @@ export class Session {
       stateDir: this.store.dir,
       forgetReads: () => book.reads.clear(),
       phase: (name) => this.phase(name),
-      // Every node's connection at once, before the first read (which would otherwise open them one by one as it needs them).
-      connect: async () => {
-        await Promise.all(this.scenario.platforms.map((p) => pool.get(p.name).connect()));
-      },
+      spans: (spans) => this.timeline?.spans(spans),
+      start: (firstReads) => this.#start(pool, firstReads, checkNodes),
       playbook: { ...playbook, args: this.ansibleArgs },
     };
   }
@@ -218,5 +248,6 @@ export class Session {
   close(): void {
     this.#pool?.closeAll();
     this.#pool = undefined;
+    this.#poolAbort = undefined;
   }
 }

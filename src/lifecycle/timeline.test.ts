@@ -19,6 +19,24 @@ describe('Timeline', () => {
     expect(phases.reduce((sum, p) => sum + p.durationMs, 0)).toBe(2440 - 1000);
   });
 
+  it('keeps the spans of the steps that overlapped inside one phase (the converge walk), the phases still adding up', () => {
+    const timeline = new Timeline(0, 'start');
+    timeline.phase('steps', 100);
+    const spans = [
+      { name: 'swarm/join-managers', startMs: 0, durationMs: 900 },
+      { name: 'swarm/join-workers', startMs: 10, durationMs: 300 },
+    ];
+    timeline.spans(spans);
+    timeline.phase('save state', 1000);
+    const phases = timeline.finish(1010);
+    expect(phases).toEqual([
+      { name: 'start', durationMs: 100 },
+      { name: 'steps', durationMs: 900, spans },
+      { name: 'save state', durationMs: 10 },
+    ]);
+    expect(phases.reduce((sum, p) => sum + p.durationMs, 0)).toBe(1010);
+  });
+
   it('never counts time past the end of the action', () => {
     const timeline = new Timeline(0, 'start');
     timeline.phase('late', 50);

@@ -1,13 +1,15 @@
 import type { ActionPhase } from '../reporters/types.js';
+import type { StepSpan } from '../steps/types.js';
 
 /**
  * Where an action's time goes, with every millisecond attributed: phases are
  * contiguous (each begins where the one before it ends), so their durations add
  * up to the action's. An action names its phases as it enters them
- * (`check nodes`, `connect and gather`, one per step, `save state`).
+ * (`start`, `steps`, `save state`). Where steps overlap (the converge walk)
+ * they are one phase, with each step's span inside it.
  */
 export class Timeline {
-  readonly #marks: { name: string; at: number }[];
+  readonly #marks: { name: string; at: number; spans?: StepSpan[] }[];
 
   constructor(
     readonly startedAt: number,
@@ -21,6 +23,12 @@ export class Timeline {
     this.#marks.push({ name, at });
   }
 
+  /** When each step ran within the current phase (from its start). */
+  spans(spans: readonly StepSpan[]): void {
+    const mark = this.#marks.at(-1);
+    if (mark) mark.spans = [...spans];
+  }
+
   /**
    * The phases up to `endedAt`, in order; consecutive phases of one name are one,
    * and phases that took no time are left out (their time is nobody's).
@@ -32,7 +40,7 @@ export class Timeline {
       const durationMs = end - mark.at;
       const last = phases.at(-1);
       if (last?.name === mark.name) last.durationMs += durationMs;
-      else if (durationMs > 0) phases.push({ name: mark.name, durationMs });
+      else if (durationMs > 0) phases.push({ name: mark.name, durationMs, ...(mark.spans ? { spans: mark.spans } : {}) });
     }
     return phases;
   }

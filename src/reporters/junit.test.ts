@@ -135,7 +135,10 @@ describe('junitXml', () => {
   });
 
   it("says where each action's time went in its case's system-out", () => {
-    const timed: RunSummary = { ...passing, actions: [{ action: 'converge', status: 'passed', durationMs: 1320, phases: [{ name: 'connect', durationMs: 400 }, { name: 'swarm/init', durationMs: 920 }] }] };
-    expect(junitXml([timed])).toMatch(/<testcase classname="default\.action" name="converge" time="1\.320">\n {6}<system-out>time: connect 0\.400 s, swarm\/init 0\.920 s<\/system-out>/);
+    const steps = { name: 'steps', durationMs: 920, spans: [{ name: 'swarm/init', startMs: 0, durationMs: 500 }, { name: 'swarm/join-workers', startMs: 450, durationMs: 470 }] };
+    const timed: RunSummary = { ...passing, actions: [{ action: 'converge', status: 'passed', durationMs: 1320, phases: [{ name: 'start', durationMs: 400 }, steps] }] };
+    expect(junitXml([timed])).toMatch(
+      /<testcase classname="default\.action" name="converge" time="1\.320">\n {6}<system-out>time: start 0\.400 s, steps 0\.920 s \(swarm\/init 0\.00–0\.50 s; swarm\/join-workers 0\.45–0\.92 s\)<\/system-out>/,
+    );
   });
 });

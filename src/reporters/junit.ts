@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Diagnostic } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import type { HostResult, StepCrash, VerifyStepResult } from '../steps/types.js';
+import { spansText } from './spans.js';
 import type { ActionResult, Reporter, RunSummary } from './types.js';
 
 const escape = (text: string) =>
@@ -96,7 +97,7 @@ export function casesOf(summary: RunSummary): Case[] {
           ? { tag: action.kind === 'error' ? 'error' : 'failure', message, type: action.kind === 'error' ? 'InfrastructureError' : 'CheckFailed', ...(body !== message ? { body } : {}) }
           : undefined;
     // Where the action's time went (its phases add up to its time), then what it found.
-    const timing = action.phases && action.phases.length > 0 ? `time: ${action.phases.map((p) => `${p.name} ${time(p.durationMs)} s`).join(', ')}` : '';
+    const timing = action.phases && action.phases.length > 0 ? `time: ${action.phases.map((p) => `${p.name} ${time(p.durationMs)} s${p.spans && p.spans.length > 0 ? ` (${spansText(p.spans, '; ')})` : ''}`).join(', ')}` : '';
     const found = action.status !== 'failed' && diagnostics.length > 0 ? diagnostics.map(position).join('\n') : '';
     const systemOut = [timing, found].filter(Boolean).join('\n') || undefined;
     cases.push({ classname: `${scenario}.action`, name: names[i] ?? action.action, ms: action.durationMs, ...(outcome ? { outcome } : {}), ...(systemOut ? { systemOut } : {}) });

@@ -58,10 +58,18 @@ describe('TerminalReporter', () => {
   it('labels the whole command apart from its action, and shows where each action\'s time went', () => {
     const written: string[] = [];
     const reporter = new TerminalReporter({ write: (t) => written.push(t), color: false, live: false });
+    // The walk of the steps is one phase: the steps overlap, each shown with its span in it.
     const phases = [
-      { name: 'check nodes', durationMs: 310 },
-      { name: 'connect', durationMs: 400 },
-      { name: 'swarm/init', durationMs: 610 },
+      { name: 'start', durationMs: 710 },
+      {
+        name: 'steps',
+        durationMs: 610,
+        spans: [
+          { name: 'swarm/init', startMs: 0, durationMs: 200 },
+          { name: 'swarm/join-workers', startMs: 200, durationMs: 410 },
+          { name: 'swarm/labels', startMs: 350, durationMs: 100 },
+        ],
+      },
     ];
     const converge: RunSummary = {
       info: { scenario: 'default', command: 'converge', driver: 'netns', actions: ['converge'] },
@@ -72,7 +80,9 @@ describe('TerminalReporter', () => {
     };
     reporter.runEnd(converge);
     const out = written.join('');
-    expect(out).toMatch(/^ {2}converge +passed +1\.3s\n {6}check nodes 0\.31s · connect 0\.40s · swarm\/init 0\.61s\n {2}total +passed +1\.9s {2}\(exit 0\)$/m);
+    expect(out).toMatch(
+      /^ {2}converge +passed +1\.3s\n {6}start 0\.71s · steps 0\.61s\n {8}steps: swarm\/init 0\.00–0\.20 s · swarm\/join-workers 0\.20–0\.61 s · swarm\/labels 0\.35–0\.45 s\n {2}total +passed +1\.9s {2}\(exit 0\)$/m,
+    );
   });
 
   it('streams Ansible\'s task lines as they happen: changed and failed ones, and every one with -v', () => {

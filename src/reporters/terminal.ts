@@ -5,6 +5,7 @@ import { secrets } from '../secrets/index.js';
 import { quoteCommand, type CommandResult } from '../transport/index.js';
 import type { AnsibleRecap, HostResult, HostStatus, StepCrash, TaskLine, VerifyStepResult, WaitProgress } from '../steps/types.js';
 import { formatDiagnostics } from './diagnostics.js';
+import { spansText } from './spans.js';
 import type { ActionPhase, ActionResult, Reporter, RunInfo, RunSummary } from './types.js';
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -15,7 +16,7 @@ export const TOTAL = 'total';
 /** What the summary leaves out of an action's phases (`--json` and JUnit keep them all): it would print as 0.00s. */
 const NEGLIGIBLE_MS = 5;
 
-/** `check nodes 0.31s · connect 0.40s · swarm/init 0.61s`: an action's phases, in order. */
+/** `start 0.41s · steps 3.60s · save state 0.01s`: an action's phases, in order. */
 export function phasesText(phases: readonly ActionPhase[]): string {
   return phases
     .filter((p) => p.durationMs >= NEGLIGIBLE_MS)
@@ -295,6 +296,12 @@ export class TerminalReporter implements Reporter {
       this.#line(`  ${result.action.padEnd(13)} ${this.#status(result.status)} ${seconds(result.durationMs).padStart(7)}`);
       const phases = phasesText(result.phases ?? []);
       if (phases) this.#line(c.dim(`      ${phases}`));
+      // The converge walk is one phase (its steps overlap): when each step ran inside it.
+      // Steps under 5 ms (an idempotence run that finds everything in place) are left out, as phases are.
+      for (const phase of result.phases ?? []) {
+        const spans = (phase.spans ?? []).filter((span) => span.durationMs >= NEGLIGIBLE_MS);
+        if (spans.length > 0) this.#line(c.dim(`        ${phase.name}: ${spansText(spans)}`));
+      }
     }
     const verdict = summary.status === 'passed' ? c.green.bold('passed') : c.red.bold(summary.status);
     this.#line(`  ${c.bold(TOTAL.padEnd(13))} ${verdict}${' '.repeat(Math.max(1, 9 - summary.status.length))}${seconds(summary.durationMs).padStart(7)}  (exit ${summary.exitCode})`);

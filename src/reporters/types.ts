@@ -1,6 +1,6 @@
 import type { Action } from '../config/index.js';
 import type { Diagnostic } from '../errors.js';
-import type { ConvergeStepResult, StepEvents, VerifyStepResult } from '../steps/types.js';
+import type { ConvergeStepResult, StepEvents, StepSpan, VerifyStepResult } from '../steps/types.js';
 import type { CommandResult } from '../transport/index.js';
 
 export interface RunInfo {
@@ -14,10 +14,12 @@ export interface RunInfo {
 
 export type ActionStatus = 'passed' | 'failed' | 'skipped';
 
-/** A contiguous part of an action (e.g. `connect and gather`, a step): an action's phases add up to its duration. */
+/** A contiguous part of an action (e.g. `start`, `steps`): an action's phases add up to its duration. */
 export interface ActionPhase {
   name: string;
   durationMs: number;
+  /** The converge walk: when each step ran inside the phase (steps overlap, so their spans do not add up). */
+  spans?: StepSpan[];
 }
 
 export interface ActionResult {

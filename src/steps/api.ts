@@ -135,8 +135,36 @@ interface StepDefinitionBase<Options> {
   needs?: readonly DriverCapability[];
 }
 
+/**
+ * What a converge step needs before it may run on a host, besides its own
+ * earlier steps on that host (see `ConvergeStepDefinition.graph`).
+ * - `swarm`: the swarm exists — an earlier step has made the swarm-leader host a
+ *   member (initialised it), so the leader can hand out join tokens and change nodes.
+ * - `member`: this host is in the swarm — an earlier step has joined it.
+ */
+export type StepNeed = 'swarm' | 'member';
+
+/** What holds on a host once a step has ended there without failing: `member`, the host is in the swarm. */
+export type StepFact = 'member';
+
+/** A converge step's place in the walk of the converge graph. */
+export interface StepGraph {
+  /** What must hold first, besides the host's own earlier steps; a need that no earlier step provides makes the step wait for every earlier step. */
+  needs?: readonly StepNeed[];
+  /** What holds on a host once the step has ended there, for the steps after it that need it. */
+  provides?: readonly StepFact[];
+}
+
 export interface ConvergeStepDefinition<Options = Record<string, unknown>> extends StepDefinitionBase<Options> {
   kind: 'converge';
+  /**
+   * Opt in to the walk per host: the step's entry may run on a host as soon as
+   * the host's own earlier steps have ended there and what `needs` names holds,
+   * while other hosts are still in earlier steps. Without it the step is a
+   * barrier: it starts once every earlier step has ended on every host, and no
+   * later step starts before it has ended on all of its hosts.
+   */
+  graph?: StepGraph;
   /**
    * Default hosts: a group or platform name, `all`, or a function of the
    * context (e.g. every manager). The scenario's `hosts:` overrides it.

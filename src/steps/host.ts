@@ -20,11 +20,18 @@ const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon ru
 const DISK_FULL = /no space left on device/i;
 
 export function createHost(platform: PlatformConfig, book: NodeAddressBook): Host {
-  const run = (argv: readonly string[], options?: RunOptions) => {
-    // Anything but a read may change what earlier reads saw, on any node.
-    if (!options?.readOnly) book.reads.clear();
-    return book.connections.get(platform.name).run(argv, options);
+  // Anything but a read may change what earlier reads saw, on any node: forgotten when it
+  // starts, and again when it ends (a read made meanwhile, by a step running beside it, may be stale).
+  const changing = async <T>(change: () => Promise<T>): Promise<T> => {
+    book.reads.clear();
+    try {
+      return await change();
+    } finally {
+      book.reads.clear();
+    }
   };
+  const run = (argv: readonly string[], options?: RunOptions) =>
+    options?.readOnly ? book.connections.get(platform.name).run(argv, options) : changing(() => book.connections.get(platform.name).run(argv, options));
   const check = async (argv: readonly string[], options?: RunOptions) => {
     const result = await run(argv, options);
     if (result.exitCode !== 0) {
@@ -50,15 +57,12 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
     run,
     check,
     docker: (args, options) => check(['docker', ...args], options),
-    dockerApi: (request) => {
-      if (request.method !== 'GET') book.reads.clear();
-      return book.connections.get(platform.name).dockerApi(request);
-    },
+    dockerApi: (request) => (request.method === 'GET' ? book.connections.get(platform.name).dockerApi(request) : changing(() => book.connections.get(platform.name).dockerApi(request))),
     read: (argv) => remembered(book, `${platform.name}\0${argv.join('\0')}`, () => check(argv, { readOnly: true })),
     engine: (call, options) => {
       const engine = book.connections.get(platform.name).engine();
       // Anything but a GET may change what earlier reads saw, on any node.
-      if (!call.label.startsWith('GET ')) book.reads.clear();
+      if (!call.label.startsWith('GET ')) return changing(() => engine.request(call));
       if (!options?.read) return engine.request(call);
       return remembered(book, `${platform.name}\0engine\0${call.label}`, () => engine.request(call));
     },

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import pMap from 'p-map';
 import type { StepConfig, StepSection } from '../config/index.js';
 import { CheckFailed, HarnessError, InfraError, Interrupted, messageOf, StepCrashed } from '../errors.js';
 import { secrets } from '../transport/index.js';
@@ -8,10 +7,12 @@ import { AssertionFailed } from './assert.js';
 import { createStepContext } from './context.js';
 import { ConvergeFailed } from './errors.js';
 import { eventually } from './eventually.js';
+import { planWalk, walk } from './graph.js';
 import { convergeImages, IMAGES_STEP } from './images/scenario.js';
+import { InOrder } from './in-order.js';
 import { isModuleReference, resolveStep } from './loader.js';
 import { crashPosition, describeCrash, isStepCrash, type StepCrash } from './step-error.js';
-import type { BatchConvergeStep, ConvergeStepResult, HostResult, LogLine, StepRunInput, VerifyStepResult } from './types.js';
+import type { BatchConvergeStep, ConvergeStepResult, HostResult, LogLine, StepRunInput, StepSpan, VerifyStepResult } from './types.js';
 
 const displayName = (entry: StepConfig, definitionName: string) => entry.name ?? definitionName;
 
@@ -73,103 +74,181 @@ interface PreparedStep {
   log: LogLine[];
   /** The hosts a per-host step applies to; a batch step picks its own. */
   hosts: readonly Host[];
+  /** The step's own input: its events come out in the list's order (see InOrder). */
+  input: StepRunInput;
 }
 
 /** Resolve each entry of a list of converge-kind steps: its definition, context and hosts. */
-async function prepareConvergeSteps(input: StepRunInput, entries: readonly StepConfig[]): Promise<PreparedStep[]> {
+async function prepareConvergeSteps(input: StepRunInput, entries: readonly StepConfig[], order: InOrder): Promise<PreparedStep[]> {
   const prepared: PreparedStep[] = [];
-  for (const entry of entries) {
-    const definition = (await resolveStep(input.scenario, entry, input)) as PreparedStep['definition'];
+  for (const [i, entry] of entries.entries()) {
+    const stepInput: StepRunInput = { ...input, events: order.eventsOf(i) };
+    const definition = (await resolveStep(input.scenario, entry, stepInput)) as PreparedStep['definition'];
     const name = displayName(entry, definition.name);
+    order.name(i, name, entry.index);
     const log: LogLine[] = [];
-    const ctx = contextFor(input, name, optionsOf(definition, entry), log);
+    const ctx = contextFor(stepInput, name, optionsOf(definition, entry), log);
     const hosts: readonly Host[] =
       'applyAll' in definition ? [] : entry.hosts !== undefined ? ctx.group(entry.hosts) : typeof definition.hosts === 'string' ? ctx.group(definition.hosts) : definition.hosts(ctx);
-    prepared.push({ entry, definition, name, ctx, log, hosts });
+    prepared.push({ entry, definition, name, ctx, log, hosts, input: stepInput });
   }
   return prepared;
 }
 
-/** Apply a per-host step to each of its hosts; a host that throws is a failed host. */
-async function applyOnEachHost(definition: ConvergeStepDefinition<unknown>, step: PreparedStep, input: StepRunInput): Promise<HostResult[]> {
-  const { name, ctx } = step;
-  const infraFailures = new Set<string>();
-  const applyOn = async (host: Host): Promise<HostResult> => {
-    const hostStarted = performance.now();
-    let result: HostResult;
-    try {
-      const outcome = await definition.apply(forHost(ctx, input, name, host, step.log), host);
-      result = {
-        host: host.name,
-        status: outcome.status,
-        changes: outcome.status === 'changed' ? outcome.changes.map((c) => secrets.mask(c)) : [],
-        ...(outcome.status === 'ok' && outcome.message ? { message: outcome.message } : {}),
-        ...(outcome.status === 'skipped' ? { message: outcome.reason } : {}),
-        durationMs: performance.now() - hostStarted,
-      };
-    } catch (error) {
-      rethrowIfFatal(error);
-      throwIfInterrupted(input.base.signal);
-      // A node that stopped answering is the machinery's fault, not the code under test.
-      if (error instanceof InfraError) infraFailures.add(host.name);
-      const crash = isStepCrash(error) ? describeCrash(error, stepFile(input, step.entry), input.scenario.dir) : undefined;
-      result = {
-        host: host.name,
-        status: 'failed',
-        changes: [],
-        message: crash ? `${crash.name}: ${crash.message}` : secrets.mask(messageOf(error)),
-        ...(crash ? { error: crash } : {}),
-        durationMs: performance.now() - hostStarted,
-      };
-    }
-    input.events.hostResult?.(name, result);
-    return result;
-  };
-  const results = await pMap(step.hosts, applyOn, { concurrency: definition.serial ? 1 : Infinity, signal: input.base.signal });
-  if (infraFailures.size > 0) throw convergeFailure(input.scenario.name, step, results.filter((r) => r.status === 'failed'), true, step.entry.section);
-  return results;
+/** Apply a per-host step to one host; a host that throws is a failed host (an interrupt stops everything). */
+async function applyOnHost(definition: ConvergeStepDefinition<unknown>, step: PreparedStep, host: Host): Promise<{ result: HostResult; infra: boolean }> {
+  const { name, ctx, input } = step;
+  const hostStarted = performance.now();
+  let result: HostResult;
+  let infra = false;
+  try {
+    const outcome = await definition.apply(forHost(ctx, input, name, host, step.log), host);
+    result = {
+      host: host.name,
+      status: outcome.status,
+      changes: outcome.status === 'changed' ? outcome.changes.map((c) => secrets.mask(c)) : [],
+      ...(outcome.status === 'ok' && outcome.message ? { message: outcome.message } : {}),
+      ...(outcome.status === 'skipped' ? { message: outcome.reason } : {}),
+      durationMs: performance.now() - hostStarted,
+    };
+  } catch (error) {
+    rethrowIfFatal(error);
+    throwIfInterrupted(input.base.signal);
+    // A node that stopped answering is the machinery's fault, not the code under test.
+    infra = error instanceof InfraError;
+    const crash = isStepCrash(error) ? describeCrash(error, stepFile(input, step.entry), input.scenario.dir) : undefined;
+    result = {
+      host: host.name,
+      status: 'failed',
+      changes: [],
+      message: crash ? `${crash.name}: ${crash.message}` : secrets.mask(messageOf(error)),
+      ...(crash ? { error: crash } : {}),
+      durationMs: performance.now() - hostStarted,
+    };
+  }
+  input.events.hostResult?.(name, result);
+  return { result, infra };
+}
+
+/** The leader's name, when the scenario has exactly one (the `swarm` need waits for it). */
+function leaderName(prepared: readonly PreparedStep[]): string | undefined {
+  try {
+    return prepared[0]?.ctx.leader().name;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The scenario's `images:` on every node, as the step "images"; a node that could not load them fails the converge before any step. */
+async function loadScenarioImages(input: StepRunInput): Promise<ConvergeStepResult> {
+  input.phase?.(IMAGES_STEP);
+  const images = await convergeImages(input);
+  const failed = images.hosts.filter((r) => r.status === 'failed');
+  if (failed.length > 0) {
+    const message = `Converge step "${IMAGES_STEP}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${input.scenario.name}"): ${failureSummary(failed)}`;
+    throw Object.assign(new ConvergeFailed(message, { hint: `Run "swarm-molecule login -s ${input.scenario.name} -h ${failed[0]?.host ?? ''}" to inspect.` }), { converge: [images] });
+  }
+  return images;
+}
+
+/** What one step did so far in the walk. */
+interface StepRun {
+  hosts: HostResult[];
+  startedAt: number;
+  endedAt: number;
+  infra: boolean;
 }
 
 /**
- * Run every converge step in order (or those of another list that changes the
- * nodes: prepare, side_effect, cleanup); each host reports ok / changed /
- * failed / skipped. A step with a failed host stops the list after that step.
+ * Run the converge steps (or those of another list that changes the nodes:
+ * prepare, side_effect, cleanup) as a graph: a step entry runs on a host as
+ * soon as what it depends on holds for that host (see graph.ts); steps that do
+ * not declare their place are barriers, as before. Each host reports ok /
+ * changed / failed / skipped; a step with a failed host fails the list.
  */
 export async function runConvergeSteps(input: StepRunInput, section: Exclude<StepSection, 'verify'> = 'converge'): Promise<ConvergeStepResult[]> {
-  const results: ConvergeStepResult[] = [];
-  input.phase?.('load steps');
-  const prepared = await prepareConvergeSteps(input, input.scenario[section]);
-  input.phase?.('connect');
-  await input.connect?.();
-  input.phase?.('gather');
-  // Every step's reads at once, before the first step (as Ansible gathers facts).
+  const entries = input.scenario[section];
+  const order = new InOrder(input.events, section, entries.length);
+  let prepared: PreparedStep[] = [];
+  // One round trip before the first step: the steps load while the nodes are checked and
+  // connected, and every step's reads go to each node as soon as it answers (as Ansible gathers facts).
   // A failed read is not fatal here: the step reads again and fails with context.
-  await Promise.all(
-    prepared.flatMap((step) => ('gather' in step.definition && step.definition.gather ? [step.definition.gather(step.ctx, step.hosts).catch(() => undefined)] : [])),
-  );
+  input.phase?.('start');
+  const firstReads = async () => {
+    prepared = await prepareConvergeSteps(input, entries, order);
+    await Promise.all(
+      prepared.flatMap((step) => ('gather' in step.definition && step.definition.gather ? [step.definition.gather(step.ctx, step.hosts).catch(() => undefined)] : [])),
+    );
+  };
+  await (input.start ? input.start(firstReads) : firstReads());
+  throwIfInterrupted(input.base.signal);
+
   // The scenario's images: first, so that the steps after find them on every node.
-  if (section === 'converge' && (input.scenario.images?.length ?? 0) > 0) {
-    input.phase?.(IMAGES_STEP);
-    const images = await convergeImages(input);
-    results.push(images);
-    const failed = images.hosts.filter((r) => r.status === 'failed');
-    if (failed.length > 0) {
-      const message = `Converge step "${IMAGES_STEP}" failed on ${failed.map((r) => r.host).join(', ')} (scenario "${input.scenario.name}"): ${failureSummary(failed)}`;
-      throw Object.assign(new ConvergeFailed(message, { hint: `Run "swarm-molecule login -s ${input.scenario.name} -h ${failed[0]?.host ?? ''}" to inspect.` }), { converge: results });
-    }
+  const images = section === 'converge' && (input.scenario.images?.length ?? 0) > 0 ? await loadScenarioImages(input) : undefined;
+
+  input.phase?.('steps');
+  const walkStarted = performance.now();
+  const runs = new Map<number, StepRun>();
+  const tasks = planWalk(
+    prepared.map((step) => ({
+      hosts: 'applyAll' in step.definition ? undefined : step.hosts.map((h) => h.name),
+      graph: 'applyAll' in step.definition ? undefined : step.definition.graph,
+      serial: !('applyAll' in step.definition) && step.definition.serial === true,
+    })),
+    leaderName(prepared),
+  );
+  const record = (index: number, hosts: readonly HostResult[], infra: boolean) => {
+    const run = runs.get(index);
+    if (!run) return;
+    run.hosts.push(...hosts);
+    run.endedAt = performance.now();
+    run.infra ||= infra;
+  };
+  await walk(tasks, {
+    run: async (task) => {
+      throwIfInterrupted(input.base.signal);
+      const step = prepared[task.step];
+      if (!step) throw new RangeError(`No step ${task.step}.`);
+      if (!runs.has(task.step)) runs.set(task.step, { hosts: [], startedAt: performance.now(), endedAt: performance.now(), infra: false });
+      order.started(task.step);
+      const { definition } = step;
+      if ('applyAll' in definition) {
+        const results = await definition.applyAll(step.ctx);
+        // A playbook may have changed the swarm behind the reads gathered so far.
+        input.forgetReads?.();
+        record(task.step, results, false);
+        return results.some((r) => r.status === 'failed') ? 'failed' : 'ok';
+      }
+      const host = step.hosts.find((h) => h.name === task.host);
+      // A step with no hosts: nothing to do, but it ran.
+      if (!host) {
+        record(task.step, [], false);
+        return 'ok';
+      }
+      const { result, infra } = await applyOnHost(definition, step, host);
+      record(task.step, [result], infra);
+      return result.status === 'failed' ? 'failed' : 'ok';
+    },
+    settled: (step) => order.settled(step),
+  }).finally(() => order.finish());
+
+  const results: ConvergeStepResult[] = images ? [images] : [];
+  const spans: StepSpan[] = [];
+  for (const [index, step] of prepared.entries()) {
+    const run = runs.get(index);
+    if (!run) continue;
+    results.push({ name: step.name, index: step.entry.index, hosts: run.hosts, log: step.log, durationMs: run.endedAt - run.startedAt });
+    spans.push({ name: step.name, startMs: run.startedAt - walkStarted, durationMs: run.endedAt - run.startedAt });
   }
-  for (const step of prepared) {
-    throwIfInterrupted(input.base.signal);
-    const { definition, entry, name } = step;
-    input.events.stepStart?.(section, name, entry.index);
-    input.phase?.(name);
-    const started = performance.now();
-    const hostResults = 'applyAll' in definition ? await definition.applyAll(step.ctx) : await applyOnEachHost(definition, step, input);
-    // A playbook may have changed the swarm behind the reads gathered so far.
-    if ('applyAll' in definition) input.forgetReads?.();
-    results.push({ name, index: entry.index, hosts: hostResults, log: step.log, durationMs: performance.now() - started });
-    const failed = hostResults.filter((r) => r.status === 'failed');
-    if (failed.length > 0) throw Object.assign(convergeFailure(input.scenario.name, step, failed, false, section), { converge: results });
+  input.spans?.(spans);
+  // The first step with a failed host, in the list's order, fails the list (the same message as when steps ran one after another).
+  for (const [index, step] of prepared.entries()) {
+    const run = runs.get(index);
+    const failed = run?.hosts.filter((r) => r.status === 'failed') ?? [];
+    if (!run || failed.length === 0) continue;
+    const error = convergeFailure(input.scenario.name, step, failed, run.infra, section);
+    // A node that stopped answering: the machinery's error, without the steps' results.
+    throw run.infra ? error : Object.assign(error, { converge: results });
   }
   return results;
 }
@@ -246,8 +325,8 @@ function verifyContext(input: StepRunInput, name: string, options: unknown, meas
  */
 export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepResult[]> {
   const results: VerifyStepResult[] = [];
-  input.phase?.('connect');
-  await input.connect?.();
+  input.phase?.('start');
+  await input.start?.(async () => undefined);
   for (const entry of input.scenario.verify) {
     throwIfInterrupted(input.base.signal);
     input.phase?.('load steps');

@@ -46,6 +46,14 @@ export interface ConvergeStepResult {
   durationMs: number;
 }
 
+/** When a step ran within a phase that holds several (the converge walk): its steps overlap. */
+export interface StepSpan {
+  name: string;
+  /** From the start of the phase. */
+  startMs: number;
+  durationMs: number;
+}
+
 /** One `ctx.log()` line of a step. */
 export interface LogLine {
   message: string;
@@ -115,10 +123,16 @@ export interface StepRunInput {
   stateDir?: string;
   /** Forget the reads gathered so far: a playbook entry may have changed the swarm. */
   forgetReads?: () => void;
-  /** The action enters phase `name` (a step, `connect`, `gather`): where its time goes. */
+  /** The action enters phase `name` (`start`, `steps`, a verify step): where its time goes. */
   phase?: (name: string) => void;
-  /** Open the connection to every node, in parallel. */
-  connect?: () => Promise<void>;
+  /** When each step ran inside the current phase (the converge walk, where steps overlap). */
+  spans?: (spans: StepSpan[]) => void;
+  /**
+   * The one round trip before the first step: check that every node runs,
+   * connect to every node and run `firstReads` (the steps' reads, each going to
+   * its node as soon as that node's connection is up), all at once.
+   */
+  start?: (firstReads: () => Promise<void>) => Promise<void>;
   /** For this action's playbook runs: tags to skip besides the scenario's, and arguments from the command line's "--". */
   playbook?: PlaybookRunOptions;
 }

@@ -328,8 +328,15 @@ export class SshConnection {
         async () => {
           if (signal?.aborted) throw new AbortError(new Interrupted(String(signal.reason ?? 'signal')));
           try {
-            return await this.#connectOnce(key, Math.max(1000, Math.min(10_000, deadline - Date.now())));
+            const client = await this.#connectOnce(key, Math.max(1000, Math.min(10_000, deadline - Date.now())));
+            // Stopped while this attempt was on its way: nobody will take the connection, so close it.
+            if (signal?.aborted) {
+              client.end();
+              throw new AbortError(new Interrupted(String(signal.reason ?? 'signal')));
+            }
+            return client;
           } catch (error) {
+            if (error instanceof AbortError) throw error;
             lastError = error;
             if (error instanceof HostKeyMismatch) throw new AbortError(error);
             throw error;

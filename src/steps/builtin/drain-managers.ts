@@ -5,6 +5,8 @@ export default defineConvergeStep({
   name: 'swarm/drain-managers',
   description: 'Set every manager (swarm-leader and swarm-manager hosts) to availability "drain", so services run on workers only.',
   hosts: (ctx) => ctx.managers(),
+  // Each manager right after its own join.
+  graph: { needs: ['swarm', 'member'] },
   gather: (ctx) => nodeSpecs(ctx),
   async apply(ctx, host) {
     const spec = await nodeSpecOf(ctx, host);

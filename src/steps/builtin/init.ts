@@ -6,6 +6,7 @@ export default defineConvergeStep({
   name: 'swarm/init',
   description: 'Initialise the swarm on the swarm-leader host, advertising the node\'s own address.',
   hosts: 'swarm-leader',
+  graph: { provides: ['member'] },
   gather: gatherSwarmInfo,
   async apply(_ctx, host) {
     const info = await swarmInfo(host);

@@ -5,6 +5,8 @@ export default defineConvergeStep({
   name: 'swarm/join-managers',
   description: 'Join every swarm-manager host to the swarm as a manager (reads in parallel, joins one at a time to keep the raft quorum safe); promote one that is a worker.',
   hosts: 'swarm-manager',
+  // Each manager as soon as the leader can hand out a token (the joins stay one at a time).
+  graph: { needs: ['swarm'], provides: ['member'] },
   gather: gatherSwarmInfo,
   async apply(ctx, host) {
     if (host.name === ctx.leader().name) return ok('the swarm-leader');

@@ -5,6 +5,8 @@ export default defineConvergeStep({
   name: 'swarm/join-workers',
   description: 'Join every swarm-worker host to the swarm as a worker; demote one that is a manager.',
   hosts: 'swarm-worker',
+  // A worker needs only the leader's token: it joins beside the managers' joins.
+  graph: { needs: ['swarm'], provides: ['member'] },
   gather: gatherSwarmInfo,
   async apply(ctx, host) {
     const info = await swarmInfo(host);

@@ -5,6 +5,8 @@ export default defineConvergeStep({
   name: 'swarm/labels',
   description: 'Add the node labels each platform declares (labels it does not declare are left alone).',
   hosts: 'all',
+  // As soon as the node is in the swarm.
+  graph: { needs: ['swarm', 'member'] },
   gather: (ctx) => nodeSpecs(ctx),
   async apply(ctx, host) {
     const wanted = Object.entries(host.labels);

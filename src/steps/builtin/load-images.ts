@@ -23,6 +23,8 @@ export default defineConvergeStep<Options>({
     'Load images from `docker save` archives in the project onto every node that lacks them (by image ID), streamed from the file to each node over its SSH connection, nodes in parallel; ok on a node that already has every image with its tags. A missing or unreadable archive is a syntax error.',
   options,
   hosts: 'all',
+  // Each node's own images: nothing to wait for but the node's earlier steps.
+  graph: {},
   requirements(scenario, o) {
     const problems: StepRequirementProblem[] = [];
     o.archives.forEach((archive, i) => {

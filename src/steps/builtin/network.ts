@@ -29,6 +29,7 @@ export default defineConvergeStep<Options>({
     'Create an overlay network (attachable by default) that stacks use as external; ok when it exists as declared; one that exists with another driver or other flags is refused, never removed and remade (services may be attached to it).',
   options,
   hosts: 'swarm-leader',
+  graph: { needs: ['swarm'] },
   async apply(ctx, host) {
     const o = ctx.options;
     const existing = await host.run(['docker', 'network', 'inspect', '--format', '{{json .}}', o.name], { readOnly: true });

@@ -68,6 +68,7 @@ function dataStep(kind: 'secret' | 'config'): ConvergeStepDefinition<Options> {
       : 'Create a Swarm config from a value, a file or an environment variable. ok when it exists with the same data; a config with other data is refused: configs are immutable, give the new one another name.',
     options,
     hosts: 'swarm-leader',
+    graph: { needs: ['swarm'] },
     requirements(scenario, o): StepRequirementProblem[] {
       if (o.file !== undefined && !existsSync(resolve(scenario.dir, o.file))) {
         return [{ path: ['with', 'file'], message: `The file ${o.file} of ${kind} "${o.name}" does not exist (looked for ${resolve(scenario.dir, o.file)}).` }];

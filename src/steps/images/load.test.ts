@@ -64,6 +64,8 @@ function fakeHost(name: string, images: Map<string, string[]>, loads: { id: stri
     docker: (args: readonly string[], options?: RunOptions) => host.check(['docker', ...args], options),
     read: (argv: readonly string[]) => host.check(argv),
     dockerApi: () => Promise.reject(new Error('no API')),
+    // No Engine API on this fake node: the built-in paths use the CLI.
+    engine: async () => undefined,
   };
   return host;
 }
