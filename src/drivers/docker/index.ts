@@ -8,16 +8,19 @@ import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair } from '../../transport/index.js';
 import { tar } from '../../transport/tar.js';
 import { hasProgram } from '../host/command.js';
+import { pauseAt } from '../host/test-hooks.js';
 import { cachedNodeImage, ensureNodeImage, INIT_PATH } from '../host/node-image/index.js';
+import { partitionRecord, partitionRecordSchema, sidesText } from '../host/partition.js';
 import { waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
-import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
 import { engineClient, engineMessage, followProgress, hasImage, importArchive, statusOf, unreachable } from './client.js';
 import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineAddress } from './engine-address.js';
 import { labelsOf, LABEL, removeLabelled } from './labels.js';
 import { pickSubnet, routeFrom, userNetworkBase } from './network.js';
 import { optionsSchema, type DockerOptions } from './options.js';
 import { verifyDockerState } from './ownership.js';
+import { applyContainerPartition, removeContainerPartition } from './partition.js';
 
 export { optionsSchema } from './options.js';
 
@@ -31,6 +34,8 @@ const runSchema = z.object({
   connect: z.enum(['address', 'published']).optional(),
   /** The engine the run was made on, for messages (`unix:///var/run/docker.sock (DOCKER_HOST)`). */
   engine: z.string(),
+  /** The partition in place (see ./partition.ts); its rules live in the containers' network namespaces and go with them. */
+  partition: partitionRecordSchema.optional(),
 });
 type RunData = z.infer<typeof runSchema>;
 
@@ -153,6 +158,13 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
       state.run = run;
       await ctx.record(state);
       ctx.log(`network ${run.network} (${subnet}.0/24) on ${run.engine}; nodes reached at ${connect === 'address' ? 'their addresses' : `ports published on ${publishedHost(address)}`}`);
+    }
+    if (run.partition) {
+      // A partition an interrupted verify left in place: the nodes must reach each other again.
+      ctx.log(`removing the partition ${sidesText(run.partition.sides)} left in place`);
+      const healed = await this.heal(ctx, state);
+      state.run = healed.run;
+      run = healed.run ?? run;
     }
     const runData = run;
     const keyPath = join(ctx.stateDir, 'ssh', 'id_ed25519');
@@ -408,6 +420,40 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
     await this.#waitReady(node, this.#options(ctx), ctx);
     ctx.log('started', name);
     return state;
+  }
+
+  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    const run = this.#run(state);
+    const { docker } = await this.#connected();
+    // Intent first: the sides are in the state before any rule exists.
+    const next: State = { ...state, run: { ...run, partition: partitionRecord(sides) } };
+    await ctx.record(next);
+    await applyContainerPartition(
+      docker,
+      state.nodes.map((n) => ({ name: n.name, container: n.data.container, address: n.address ?? n.host })),
+      sides,
+    );
+    ctx.log(`partition in place: ${sidesText(sides)}`);
+    await pauseAt('partitioned', ctx.signal);
+    return next;
+  }
+
+  async heal(ctx: Context, state: State): Promise<State> {
+    const run = this.#run(state);
+    const { docker } = await this.#connected();
+    await removeContainerPartition(docker, state.nodes.map((n) => ({ name: n.name, container: n.data.container })));
+    const { partition, ...rest } = run;
+    const next: State = { ...state, run: rest };
+    if (partition) {
+      await ctx.record(next);
+      ctx.log(`partition healed: ${sidesText(partition.sides)}`);
+    }
+    return next;
+  }
+
+  #run(state: State): RunData {
+    if (!state.run) throw new InfraError('This scenario has no nodes to partition.', { hint: 'Run "swarm-molecule create" first.' });
+    return state.run;
   }
 
   #node(state: State, name: string): Node {
