@@ -8,9 +8,8 @@ import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair } from '../../transport/index.js';
 import { tar } from '../../transport/tar.js';
 import { hasProgram } from '../host/command.js';
-import { pauseAt } from '../host/test-hooks.js';
 import { cachedNodeImage, ensureNodeImage, INIT_PATH } from '../host/node-image/index.js';
-import { partitionRecord, partitionRecordSchema, sidesText } from '../host/partition.js';
+import { healInState, partitionInState, partitionRecordSchema, sidesText } from '../host/partition.js';
 import { waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
@@ -423,37 +422,14 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
   }
 
   async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
-    const run = this.#run(state);
     const { docker } = await this.#connected();
-    // Intent first: the sides are in the state before any rule exists.
-    const next: State = { ...state, run: { ...run, partition: partitionRecord(sides) } };
-    await ctx.record(next);
-    await applyContainerPartition(
-      docker,
-      state.nodes.map((n) => ({ name: n.name, container: n.data.container, address: n.address ?? n.host })),
-      sides,
-    );
-    ctx.log(`partition in place: ${sidesText(sides)}`);
-    await pauseAt('partitioned', ctx.signal);
-    return next;
+    const nodes = state.nodes.map((n) => ({ name: n.name, container: n.data.container, address: n.address ?? n.host }));
+    return partitionInState(ctx, state, sides, () => applyContainerPartition(docker, nodes, sides));
   }
 
   async heal(ctx: Context, state: State): Promise<State> {
-    const run = this.#run(state);
     const { docker } = await this.#connected();
-    await removeContainerPartition(docker, state.nodes.map((n) => ({ name: n.name, container: n.data.container })));
-    const { partition, ...rest } = run;
-    const next: State = { ...state, run: rest };
-    if (partition) {
-      await ctx.record(next);
-      ctx.log(`partition healed: ${sidesText(partition.sides)}`);
-    }
-    return next;
-  }
-
-  #run(state: State): RunData {
-    if (!state.run) throw new InfraError('This scenario has no nodes to partition.', { hint: 'Run "swarm-molecule create" first.' });
-    return state.run;
+    return healInState(ctx, state, () => removeContainerPartition(docker, state.nodes.map((n) => ({ name: n.name, container: n.data.container }))));
   }
 
   #node(state: State, name: string): Node {

@@ -4,6 +4,7 @@ import { InfraError, UsageError } from '../../errors.js';
 import type { PartitionSides } from '../types.js';
 import { hasProgram, runOnHost } from './command.js';
 import { netnsExists } from './links.js';
+import { pauseAt } from './test-hooks.js';
 
 /**
  * Network partitions between nodes that each have their own network namespace
@@ -41,6 +42,44 @@ export const partitionRecord = (sides: PartitionSides): PartitionRecord => ({ si
 
 /** `a, b | c, d`, for progress lines. */
 export const sidesText = (sides: PartitionSides): string => `${sides[0].join(', ')} | ${sides[1].join(', ')}`;
+
+/** What `partitionInState` and `healInState` need of a driver's context and state (a typed driver's). */
+interface PartitionContext<S> {
+  record(state: S): Promise<void>;
+  log(line: string): void;
+  signal: AbortSignal;
+}
+type PartitionedState = { run: { partition?: PartitionRecord } | undefined };
+
+function runOf<S extends PartitionedState>(state: S): NonNullable<S['run']> {
+  if (!state.run) throw new InfraError('This scenario has no nodes to partition.', { hint: 'Run "swarm-molecule create" first.' });
+  return state.run;
+}
+
+/**
+ * A driver's `partition`: the sides recorded in its state first (intent), then
+ * `apply` puts the rules in place; the test hook may hold it there.
+ */
+export async function partitionInState<S extends PartitionedState>(ctx: PartitionContext<S>, state: S, sides: PartitionSides, apply: () => Promise<void>): Promise<S> {
+  const next = { ...state, run: { ...runOf(state), partition: partitionRecord(sides) } };
+  await ctx.record(next);
+  await apply();
+  ctx.log(`partition in place: ${sidesText(sides)}`);
+  await pauseAt('partitioned', ctx.signal);
+  return next;
+}
+
+/** A driver's `heal`: `remove` takes the rules away (absent ones are fine), then the record goes. */
+export async function healInState<S extends PartitionedState>(ctx: PartitionContext<S>, state: S, remove: () => Promise<void>): Promise<S> {
+  const { partition, ...rest } = runOf(state);
+  await remove();
+  const next = { ...state, run: rest };
+  if (partition) {
+    await ctx.record(next);
+    ctx.log(`partition healed: ${sidesText(partition.sides)}`);
+  }
+  return next;
+}
 
 /** What to drop in each node: the addresses across the partition (empty: no rule). */
 export function partitionPlan(nodes: readonly Pick<PartitionNode, 'name' | 'address'>[], sides: PartitionSides): Map<string, string[]> {

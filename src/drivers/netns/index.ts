@@ -12,7 +12,7 @@ import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, ensureNodeImage } from '../host/node-image/index.js';
-import { applyPartition, partitionRecord, partitionRecordSchema, removePartition, sidesText } from '../host/partition.js';
+import { applyPartition, healInState, partitionInState, partitionRecordSchema, removePartition, sidesText } from '../host/partition.js';
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
@@ -357,35 +357,17 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     return next;
   }
 
-  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
-    const run = this.#run(state);
-    // Intent first: the sides are in the state before any rule exists.
-    const next: State = { ...state, run: { ...run, partition: partitionRecord(sides) } };
-    await ctx.record(next);
-    await applyPartition(
-      state.nodes.map((n) => ({ name: n.name, netns: n.data.netns, address: n.address ?? n.host })),
-      sides,
+  partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    return partitionInState(ctx, state, sides, () =>
+      applyPartition(
+        state.nodes.map((n) => ({ name: n.name, netns: n.data.netns, address: n.address ?? n.host })),
+        sides,
+      ),
     );
-    ctx.log(`partition in place: ${sidesText(sides)}`);
-    await pauseAt('partitioned', ctx.signal);
-    return next;
   }
 
-  async heal(ctx: Context, state: State): Promise<State> {
-    const run = this.#run(state);
-    await removePartition(state.nodes.map((n) => ({ name: n.name, netns: n.data.netns })));
-    const { partition, ...rest } = run;
-    const next: State = { ...state, run: rest };
-    if (partition) {
-      await ctx.record(next);
-      ctx.log(`partition healed: ${sidesText(partition.sides)}`);
-    }
-    return next;
-  }
-
-  #run(state: State): RunData {
-    if (!state.run) throw new InfraError('This scenario has no nodes to partition.', { hint: 'Run "swarm-molecule create" first.' });
-    return state.run;
+  heal(ctx: Context, state: State): Promise<State> {
+    return healInState(ctx, state, () => removePartition(state.nodes.map((n) => ({ name: n.name, netns: n.data.netns }))));
   }
 
   #node(state: State, name: string): Node {

@@ -154,7 +154,7 @@ describe('chaos steps (real nodes)', () => {
       const worker = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'worker-01');
       const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () => partitionRules(worker)['worker-01']);
       // The fault happened: worker-01's netns dropped what came from the other nodes while the step ran.
-      expect(samples.some((rules) => /ip saddr \{ [\d., ]+ \} drop/.test(rules ?? '')), samples.join('\n')).toBe(true);
+      expect(samples.some((rules) => /ip saddr \{[\d.,\s]+\} drop/.test(rules ?? '')), `${samples.join('\n')}\n${verify.all}`).toBe(true);
       expect(verify.exitCode, verify.all).toBe(1);
       expect(verify.all).toMatch(/isolated worker-01 \(1 task\(s\) of pinned\)/);
       expect(verify.all).toMatch(/expected[\s\S]*1 task\(s\) of pinned Running swarm-molecule\/web:v1, none on worker-01/);
@@ -174,13 +174,14 @@ describe('chaos steps (real nodes)', () => {
         const leader = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'manager-01');
         const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () => partitionRules(leader)['manager-01']);
         // The fault happened: manager-01 (the Leader, cut) dropped what came from the 4 other nodes.
-        expect(samples.some((rules) => /ip saddr \{ [\d.]+, [\d.]+, [\d.]+, [\d.]+ \} drop/.test(rules ?? '')), samples.join('\n')).toBe(true);
+        expect(samples.some((rules) => /ip saddr \{\s*[\d.]+,\s*[\d.]+,\s*[\d.]+,\s*[\d.]+\s*\} drop/.test(rules ?? '')), `${samples.join('\n')}\n${verify.all}`).toBe(true);
         expect(verify.all).toMatch(/partition: manager-01 \| manager-02, manager-03, worker-01, worker-02/);
         expect(verify.exitCode, verify.all).toBe(1);
         expect(verify.all).toMatch(/No manager of the majority \(manager-02, manager-03\) answers as part of a swarm with a Leader/);
         expect(verify.all).toMatch(/expected[\s\S]*one of manager-02, manager-03 Leader/);
         // Swarm's own answers: manager-02 has no quorum of 2, manager-03 is no manager at all.
-        expect(verify.all).toMatch(/observed[\s\S]*manager-02: .*The swarm does not have a leader/);
+        // (manager-02 either knows it has no Leader, or still forwards to the one it cannot reach and times out.)
+        expect(verify.all).toMatch(/observed[\s\S]*manager-02: .*(The swarm does not have a leader|context deadline exceeded)/);
         expect(verify.all).toMatch(/manager-03: .*This node is not a swarm manager/);
         expect(stateOf(project, 'chaos').partition).toBeUndefined();
         expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
