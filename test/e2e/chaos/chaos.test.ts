@@ -145,6 +145,7 @@ describe('chaos steps (real nodes)', () => {
     });
 
     it('fails swarm/partition-worker with the task table when the service is pinned to the isolated worker', async () => {
+      // The image is on the nodes since the first case (its steps load the test images); run the file, not this case alone.
       const create = await swarmMolecule(
         ['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'create', '--detach', '--no-resolve-image', '--name', 'pinned', '--constraint', 'node.hostname==worker-01', '--stop-grace-period', '1s', 'swarm-molecule/web:v1'],
         project,
