@@ -22,15 +22,16 @@ const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
 
 /**
  * What each driver can do beyond making nodes, known without loading it, so that
- * `syntax` refuses a step the scenario's driver cannot serve. docker, vagrant and
- * existing cannot partition yet: their nodes' network is not this machine's to
- * filter (a remote engine, a provider's VM, a user's hosts).
+ * `syntax` refuses a step the scenario's driver cannot serve. netns filters in
+ * the nodes' namespaces on this machine, docker inside its node containers
+ * (through the engine, local or remote). vagrant and existing cannot partition
+ * yet: a provider's VM or a user's host is not ours to filter.
  */
 const capabilities: Record<string, readonly DriverCapability[]> = {
   netns: ['partition'],
   vagrant: [],
   existing: [],
-  docker: [],
+  docker: ['partition'],
 };
 
 export function driverCapabilities(name: string): readonly DriverCapability[] {

@@ -113,8 +113,9 @@ describe('checkSyntax', () => {
     const scenario = (driver: string, n: number, step: string) => `driver:\n  name: ${driver}\nplatforms:\n${managers(n)}  - name: w1\n    groups: [swarm-worker]\n  - name: w2\n    groups: [swarm-worker]\nverify:\n  - step: ${step}\n`;
     expect(await check(scenario('netns', 3, 'swarm/partition-minority'))).toEqual([]);
     expect(await check(scenario('netns', 5, 'swarm/partition-worker'))).toEqual([]);
-    const [onDocker] = await check(scenario('docker', 3, 'swarm/partition-minority'));
-    expect(onDocker).toMatch(/^\d+:\d+ swarm\/partition-minority needs a driver that can partition the node network; the docker driver cannot\.$/);
+    expect(await check(scenario('docker', 3, 'swarm/partition-minority'))).toEqual([]);
+    const [onExisting] = await check(scenario('existing', 3, 'swarm/partition-minority'));
+    expect(onExisting).toMatch(/^\d+:\d+ swarm\/partition-minority needs a driver that can partition the node network; the existing driver cannot\.$/);
     const [two] = await check(scenario('netns', 2, 'swarm/partition-minority'));
     expect(two).toMatch(/swarm\/partition-minority needs at least 3 managers .* this scenario has 2 \(m1, m2\)/);
     expect(await check(`${scenario('netns', 5, 'swarm/partition-minority')}    with: { cut: 3 }\n`)).toEqual([

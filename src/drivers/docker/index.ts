@@ -9,15 +9,17 @@ import { ensureKeyPair, generateKeyPair } from '../../transport/index.js';
 import { tar } from '../../transport/tar.js';
 import { hasProgram } from '../host/command.js';
 import { cachedNodeImage, ensureNodeImage, INIT_PATH } from '../host/node-image/index.js';
+import { healInState, partitionInState, partitionRecordSchema, sidesText } from '../host/partition.js';
 import { waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
-import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
 import { engineClient, engineMessage, followProgress, hasImage, importArchive, statusOf, unreachable } from './client.js';
 import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineAddress } from './engine-address.js';
 import { labelsOf, LABEL, removeLabelled } from './labels.js';
 import { pickSubnet, routeFrom, userNetworkBase } from './network.js';
 import { optionsSchema, type DockerOptions } from './options.js';
 import { verifyDockerState } from './ownership.js';
+import { applyContainerPartition, removeContainerPartition } from './partition.js';
 
 export { optionsSchema } from './options.js';
 
@@ -31,6 +33,8 @@ const runSchema = z.object({
   connect: z.enum(['address', 'published']).optional(),
   /** The engine the run was made on, for messages (`unix:///var/run/docker.sock (DOCKER_HOST)`). */
   engine: z.string(),
+  /** The partition in place (see ./partition.ts); its rules live in the containers' network namespaces and go with them. */
+  partition: partitionRecordSchema.optional(),
 });
 type RunData = z.infer<typeof runSchema>;
 
@@ -153,6 +157,13 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
       state.run = run;
       await ctx.record(state);
       ctx.log(`network ${run.network} (${subnet}.0/24) on ${run.engine}; nodes reached at ${connect === 'address' ? 'their addresses' : `ports published on ${publishedHost(address)}`}`);
+    }
+    if (run.partition) {
+      // A partition an interrupted verify left in place: the nodes must reach each other again.
+      ctx.log(`removing the partition ${sidesText(run.partition.sides)} left in place`);
+      const healed = await this.heal(ctx, state);
+      state.run = healed.run;
+      run = healed.run ?? run;
     }
     const runData = run;
     const keyPath = join(ctx.stateDir, 'ssh', 'id_ed25519');
@@ -408,6 +419,17 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
     await this.#waitReady(node, this.#options(ctx), ctx);
     ctx.log('started', name);
     return state;
+  }
+
+  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    const { docker } = await this.#connected();
+    const nodes = state.nodes.map((n) => ({ name: n.name, container: n.data.container, address: n.address ?? n.host }));
+    return partitionInState(ctx, state, sides, () => applyContainerPartition(docker, nodes, sides));
+  }
+
+  async heal(ctx: Context, state: State): Promise<State> {
+    const { docker } = await this.#connected();
+    return healInState(ctx, state, () => removeContainerPartition(docker, state.nodes.map((n) => ({ name: n.name, container: n.data.container }))));
   }
 
   #node(state: State, name: string): Node {

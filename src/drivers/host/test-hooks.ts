@@ -10,8 +10,8 @@ import { UsageError } from '../../errors.js';
  *   await point of `create` (see `CREATE_PAUSE_POINTS` of the netns driver),
  *   write `swarm-molecule test hook: paused at <point>` (and the node) to stderr
  *   and wait there until interrupted, so that a test can kill -9 the harness
- *   exactly at that point. The netns driver's `partition` also stops at
- *   `partitioned`, once its rules are in place.
+ *   exactly at that point. The netns and docker drivers' `partition`
+ *   also stops at `partitioned`, once its rules are in place.
  * - `SWARM_MOLECULE_TEST_DOCKERD_RESTART_DELAY=<seconds>`: a node started again
  *   after a stop (failover steps) starts its real dockerd that many seconds late.
  */

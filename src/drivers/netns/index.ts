@@ -12,7 +12,7 @@ import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, ensureNodeImage } from '../host/node-image/index.js';
-import { applyPartition, removePartition } from '../host/partition.js';
+import { applyPartition, healInState, partitionInState, partitionRecordSchema, removePartition, sidesText } from '../host/partition.js';
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
@@ -42,12 +42,8 @@ const runSchema = z.object({
   runId: z.string().regex(/^[0-9a-f]+$/),
   subnet: subnetSchema,
   runDir: z.string(),
-  /**
-   * The partition in place (see host/partition.ts): recorded before its rules
-   * are applied and cleared after they are removed, so that whatever a kill
-   * leaves is known. The rules live in the nodes' namespaces and go with them.
-   */
-  partition: z.object({ sides: z.tuple([z.array(z.string()), z.array(z.string())]) }).optional(),
+  /** The partition in place (see host/partition.ts); its rules live in the nodes' namespaces and go with them. */
+  partition: partitionRecordSchema.optional(),
 });
 type RunData = z.infer<typeof runSchema>;
 
@@ -361,35 +357,17 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     return next;
   }
 
-  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
-    const run = this.#run(state);
-    // Intent first: the sides are in the state before any rule exists.
-    const next: State = { ...state, run: { ...run, partition: { sides: [[...sides[0]], [...sides[1]]] } } };
-    await ctx.record(next);
-    await applyPartition(
-      state.nodes.map((n) => ({ name: n.name, netns: n.data.netns, address: n.address ?? n.host })),
-      sides,
+  partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    return partitionInState(ctx, state, sides, () =>
+      applyPartition(
+        state.nodes.map((n) => ({ name: n.name, netns: n.data.netns, address: n.address ?? n.host })),
+        sides,
+      ),
     );
-    ctx.log(`partition in place: ${sidesText(sides)}`);
-    await pauseAt('partitioned', ctx.signal);
-    return next;
   }
 
-  async heal(ctx: Context, state: State): Promise<State> {
-    const run = this.#run(state);
-    await removePartition(state.nodes.map((n) => ({ name: n.name, netns: n.data.netns })));
-    const { partition, ...rest } = run;
-    const next: State = { ...state, run: rest };
-    if (partition) {
-      await ctx.record(next);
-      ctx.log(`partition healed: ${sidesText(partition.sides)}`);
-    }
-    return next;
-  }
-
-  #run(state: State): RunData {
-    if (!state.run) throw new InfraError('This scenario has no nodes to partition.', { hint: 'Run "swarm-molecule create" first.' });
-    return state.run;
+  heal(ctx: Context, state: State): Promise<State> {
+    return healInState(ctx, state, () => removePartition(state.nodes.map((n) => ({ name: n.name, netns: n.data.netns }))));
   }
 
   #node(state: State, name: string): Node {
@@ -401,10 +379,6 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
   #replace(state: State, node: Node): State {
     return { ...state, nodes: state.nodes.map((n) => (n.name === node.name ? node : n)) };
   }
-}
-
-function sidesText(sides: PartitionSides): string {
-  return `${sides[0].join(', ')} | ${sides[1].join(', ')}`;
 }
 
 /** The netns driver as the lifecycle calls it: its state parsed with its schemas. */

@@ -1,4 +1,5 @@
 import type { Scenario } from '../../config/index.js';
+import { CheckFailed, messageOf } from '../../errors.js';
 import { isManager } from '../../config/roles.js';
 import type { Host, StepRequirementProblem } from '../api.js';
 import { nodeList, type NodeRow } from './node-list.js';
@@ -21,6 +22,25 @@ export async function fromAnyManager<T>(managers: readonly Host[], ask: (manager
 }
 
 export const nodeListFromAny = (managers: readonly Host[]): Promise<NodeRow[]> => fromAnyManager(managers, nodeList);
+
+/**
+ * Like `fromAnyManager`, but when every manager refuses (a command that fails,
+ * e.g. Swarm's "does not have a leader" or "not a swarm manager"), each one's
+ * answer, a line per manager, for a failure's "observed". The machinery's
+ * failures (SSH lost) are still thrown.
+ */
+export async function answersOfManagers<T>(managers: readonly Host[], ask: (manager: Host) => Promise<T>): Promise<{ value: T } | { refused: string }> {
+  const refusals: string[] = [];
+  for (const manager of managers) {
+    try {
+      return { value: await ask(manager) };
+    } catch (error) {
+      if (!(error instanceof CheckFailed)) throw error;
+      refusals.push(`${manager.name}: ${messageOf(error)}`);
+    }
+  }
+  return { refused: refusals.join('\n') || 'no manager to ask' };
+}
 
 /** The Leader's row, if exactly one node is Leader. */
 export function leaderOf(rows: readonly NodeRow[]): NodeRow | undefined {

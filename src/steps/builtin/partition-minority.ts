@@ -5,8 +5,8 @@ import { expectWriteRefused, largestMinority, removeProbes, withPartition } from
 import { duration, durationMs, elapsedSince, secondsText } from './duration.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
 import { isManager } from '../../config/roles.js';
-import { leaderOf, managersRequirement, nodeListFromAny } from './managers.js';
-import { nodeTable } from './node-list.js';
+import { answersOfManagers, leaderOf, managersRequirement, nodeListFromAny } from './managers.js';
+import { nodeList, nodeTable } from './node-list.js';
 import { rejoinProblems } from './restore.js';
 import { waitForTasks } from './service-checks.js';
 import { createService } from './services.js';
@@ -72,7 +72,16 @@ export default defineVerifyStep<Options>({
         // The majority keeps (or elects) a Leader of its own.
         const elected = await ctx.eventually(
           async (observe) => {
-            const rows = await nodeListFromAny(majority);
+            // A majority without a quorum refuses even to list the nodes: its answers are what we saw.
+            const answer = await answersOfManagers(majority, nodeList);
+            if ('refused' in answer) {
+              observe(answer.refused);
+              throw new AssertionFailed(`No manager of the majority (${majority.map((m) => m.name).join(', ')}) answers as part of a swarm with a Leader.`, {
+                expected: `one of ${majority.map((m) => m.name).join(', ')} Leader`,
+                observed: answer.refused,
+              });
+            }
+            const rows = answer.value;
             observe(nodeTable(rows));
             const next = leaderOf(rows);
             if (!next || cutNames.includes(next.Hostname)) {

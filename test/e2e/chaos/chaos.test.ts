@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_TABLE } from '../../../src/drivers/host/partition.js';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
@@ -31,11 +32,42 @@ interface NodeNs {
   name: string;
   netns: string;
 }
-function stateOf(project: string, scenario: string): { runId: string; nodes: NodeNs[]; partition?: unknown } {
+function stateOf(project: string, scenario: string): { runId: string; nodes: (NodeNs & { pid?: number })[]; partition?: unknown } {
   const state = JSON.parse(readFileSync(join(project, '.swarm-molecule', scenario, 'state.json'), 'utf8')) as {
-    driverState: { data: { runId: string; partition?: unknown }; nodes: { name: string; data: { netns: string } }[] };
+    driverState: { data: { runId: string; partition?: unknown }; nodes: { name: string; data: { netns: string; process?: { pid: number } } }[] };
   };
-  return { runId: state.driverState.data.runId, nodes: state.driverState.nodes.map((n) => ({ name: n.name, netns: n.data.netns })), partition: state.driverState.data.partition };
+  return {
+    runId: state.driverState.data.runId,
+    nodes: state.driverState.nodes.map((n) => ({ name: n.name, netns: n.data.netns, ...(n.data.process ? { pid: n.data.process.pid } : {}) })),
+    partition: state.driverState.data.partition,
+  };
+}
+
+/** Run the CLI and, while it runs, `sample` what the machine shows about once a second: the samples, and the result. */
+async function watching<T>(args: string[], project: string, sample: () => T) {
+  const run = swarmMolecule(args, project);
+  let done = false;
+  void run.then(() => {
+    done = true;
+  });
+  const samples: T[] = [];
+  while (!done) {
+    samples.push(sample());
+    await sleep(1000);
+  }
+  return { result: await run, samples };
+}
+
+/** Run a command on a manager until it succeeds (the swarm may still be electing a Leader after a failed step). */
+async function onManagerUntilDone(project: string, argv: string[]): Promise<void> {
+  let last = '';
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const result = await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', ...argv], project);
+    if (result.exitCode === 0) return;
+    last = result.all;
+    await sleep(2000);
+  }
+  throw new Error(`${argv.join(' ')} never succeeded: ${last}`);
 }
 
 /** Our partition table in each node's netns, as nft lists it (nodes without one are left out). */
@@ -71,16 +103,17 @@ describe('chaos steps (real nodes)', () => {
     const project = join(root, 'syntax');
     writeScenario(project, 'ok', chaosScenario);
     writeScenario(project, 'two-managers', chaosScenario.replace('  - name: manager-03\n    groups: [swarm-manager]\n', ''));
-    writeScenario(project, 'docker', chaosScenario.replace('driver:\n  name: netns', 'driver:\n  name: docker'));
+    writeScenario(project, 'vagrant', chaosScenario.replace('driver:\n  name: netns', 'driver:\n  name: vagrant\n  options: { provider: docker }'));
     expect((await swarmMolecule(['syntax', '-s', 'ok'], project)).exitCode).toBe(0);
     const two = await swarmMolecule(['syntax', '-s', 'two-managers'], project);
     expect(two.exitCode).toBe(2);
     expect(two.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs at least 3 managers .*this scenario has 2 \(manager-01, manager-02\)/);
     expect(two.all).toMatch(/swarm\/quorum-loss needs at least 3 managers/);
-    const docker = await swarmMolecule(['syntax', '-s', 'docker'], project);
-    expect(docker.exitCode).toBe(2);
-    expect(docker.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs a driver that can partition the node network; the docker driver cannot/);
-    expect(docker.all).toMatch(/swarm\/partition-worker needs a driver that can partition/);
+    const vagrant = await swarmMolecule(['syntax', '-s', 'vagrant'], project);
+    expect(vagrant.exitCode).toBe(2);
+    expect(vagrant.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs a driver that can partition the node network; the vagrant driver cannot/);
+    expect(vagrant.all).toMatch(/swarm\/partition-worker needs a driver that can partition/);
+    expect(vagrant.all).toMatch(/Run this scenario with the netns or docker driver/);
   });
 
   describe('on one cluster of 3 managers and 2 workers', () => {
@@ -112,13 +145,17 @@ describe('chaos steps (real nodes)', () => {
     });
 
     it('fails swarm/partition-worker with the task table when the service is pinned to the isolated worker', async () => {
+      // The image is on the nodes since the first case (its steps load the test images); run the file, not this case alone.
       const create = await swarmMolecule(
         ['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'create', '--detach', '--no-resolve-image', '--name', 'pinned', '--constraint', 'node.hostname==worker-01', '--stop-grace-period', '1s', 'swarm-molecule/web:v1'],
         project,
       );
       expect(create.exitCode, create.all).toBe(0);
       writeScenario(project, 'chaos', withVerify('  - step: swarm/partition-worker\n    with: { service: pinned, worker: worker-01, timeout: 20s }\n'));
-      const verify = await swarmMolecule(['verify', '-s', 'chaos'], project);
+      const worker = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'worker-01');
+      const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () => partitionRules(worker)['worker-01']);
+      // The fault happened: worker-01's netns dropped what came from the other nodes while the step ran.
+      expect(samples.some((rules) => /ip saddr \{[\d.,\s]+\} drop/.test(rules ?? '')), `${samples.join('\n')}\n${verify.all}`).toBe(true);
       expect(verify.exitCode, verify.all).toBe(1);
       expect(verify.all).toMatch(/isolated worker-01 \(1 task\(s\) of pinned\)/);
       expect(verify.all).toMatch(/expected[\s\S]*1 task\(s\) of pinned Running swarm-molecule\/web:v1, none on worker-01/);
@@ -128,6 +165,58 @@ describe('chaos steps (real nodes)', () => {
       expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
       const remove = await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'pinned'], project);
       expect(remove.exitCode, remove.all).toBe(0);
+    });
+
+    it('fails swarm/partition-minority when a manager was demoted behind the scenario\'s back: the cut Leader leaves one manager, no majority', async () => {
+      // The scenario says 3 managers; the swarm has 2 after this. Cutting the Leader leaves manager-02 alone of 2.
+      await onManagerUntilDone(project, ['docker', 'node', 'demote', 'manager-03']);
+      try {
+        writeScenario(project, 'chaos', withVerify('  - step: swarm/partition-minority\n    with: { timeout: 20s }\n'));
+        const leader = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'manager-01');
+        const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () => partitionRules(leader)['manager-01']);
+        // The fault happened: manager-01 (the Leader, cut) dropped what came from the 4 other nodes.
+        expect(samples.some((rules) => /ip saddr \{\s*[\d.]+,\s*[\d.]+,\s*[\d.]+,\s*[\d.]+\s*\} drop/.test(rules ?? '')), `${samples.join('\n')}\n${verify.all}`).toBe(true);
+        expect(verify.all).toMatch(/partition: manager-01 \| manager-02, manager-03, worker-01, worker-02/);
+        expect(verify.exitCode, verify.all).toBe(1);
+        expect(verify.all).toMatch(/No manager of the majority \(manager-02, manager-03\) answers as part of a swarm with a Leader/);
+        expect(verify.all).toMatch(/expected[\s\S]*one of manager-02, manager-03 Leader/);
+        // Swarm's own answers: manager-02 has no quorum of 2, manager-03 is no manager at all.
+        // (manager-02 either knows it has no Leader, or still forwards to the one it cannot reach and times out.)
+        expect(verify.all).toMatch(/observed[\s\S]*manager-02: .*(The swarm does not have a leader|context deadline exceeded)/);
+        expect(verify.all).toMatch(/manager-03: .*This node is not a swarm manager/);
+        expect(stateOf(project, 'chaos').partition).toBeUndefined();
+        expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
+      } finally {
+        await onManagerUntilDone(project, ['docker', 'node', 'promote', 'manager-03']);
+      }
+    });
+
+    it('fails swarm/quorum-loss when the manager left running was demoted: no manager is left to refuse the write', async () => {
+      await onManagerUntilDone(project, ['docker', 'node', 'demote', 'manager-03']);
+      try {
+        writeScenario(project, 'chaos', withVerify('  - step: swarm/quorum-loss\n    with: { timeout: 30s }\n'));
+        const before = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'manager-01' || n.name === 'manager-02');
+        expect(before.every((n) => n.pid !== undefined && existsSync(`/proc/${n.pid}`))).toBe(true);
+        const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () =>
+          stateOf(project, 'chaos')
+            .nodes.filter((n) => n.pid === undefined)
+            .map((n) => n.name)
+            .join(','),
+        );
+        // The fault happened: the state recorded manager-01 and manager-02 stopped at once, and their node processes died.
+        expect(samples, samples.join('\n')).toContain('manager-01,manager-02');
+        expect(before.filter((n) => existsSync(`/proc/${n.pid}`))).toEqual([]);
+        expect(verify.all).toMatch(/stopped manager-01, manager-02 \(2 of 3 managers\)/);
+        expect(verify.exitCode, verify.all).toBe(1);
+        expect(verify.all).toMatch(/manager-03 has not refused a write with Swarm's no-quorum error yet/);
+        expect(verify.all).toMatch(/expected[\s\S]*The swarm does not have a leader/);
+        expect(verify.all).toMatch(/observed[\s\S]*This node is not a swarm manager/);
+        // Restored on its way out: both stopped managers are back.
+        expect(verify.all).toMatch(/restarted manager-01, manager-02: back in the swarm/);
+      } finally {
+        await onManagerUntilDone(project, ['docker', 'node', 'promote', 'manager-03']);
+        await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-quorum-loss'], project);
+      }
     });
 
     it('a harness killed (-9) while a partition is in place leaves it recorded; converge heals it', async () => {
