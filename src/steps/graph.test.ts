@@ -113,6 +113,8 @@ class FakeCluster {
           this.nodes.set(host, { role: token === MANAGER_TOKEN ? 'manager' : 'worker', availability: 'active', labels: {} });
           return { status: 200, body: '' };
         }),
+      // No Engine API on these fake nodes: the built-in steps take the CLI path, whose commands this cluster answers.
+      engine: () => ({ request: async () => undefined }),
     });
     return { get: connection } as unknown as ConnectionPool;
   }
@@ -129,7 +131,7 @@ const platforms: PlatformConfig[] = [
 function input(cluster: FakeCluster, converge: Partial<StepConfig>[], dir = '/nonexistent', results: HostResult[] = []): StepRunInput {
   const entries = converge.map((e, index) => ({ section: 'converge' as const, index, with: {}, ...e }));
   const scenario = { name: 'unit', dir, platforms, converge: entries, verify: [] } as unknown as Scenario;
-  const book = { platforms, addressOf: (name: string) => `10.0.0.${platforms.findIndex((p) => p.name === name) + 1}`, connections: cluster.pool(), reads: new Map<string, Promise<string>>() };
+  const book = { platforms, addressOf: (name: string) => `10.0.0.${platforms.findIndex((p) => p.name === name) + 1}`, connections: cluster.pool(), reads: new Map<string, Promise<unknown>>() };
   return {
     scenario,
     base: { scenario: { name: 'unit', dir, platforms, converge: entries }, hosts: platforms.map((p) => createHost(p, book)), signal: new AbortController().signal },

@@ -22,7 +22,7 @@ const options = z.strictObject({
       /** The service as Swarm names it (STACK_SERVICE for a stack's). */
       service: z.string().min(1),
       port: z.number().int().min(1).max(65535),
-      path: z.string().startsWith('/').default('/'),
+      path: z.string().regex(/^\//, 'starts with /').default('/'),
     })
     .optional(),
   /** The status the answer must have. */

@@ -10,7 +10,7 @@ const options = z.strictObject({
   /** The service as Swarm names it (STACK_SERVICE for a stack's service). */
   service: z.string().min(1),
   /** The volume's mount point in the container; default the service's only volume mount. */
-  target: z.string().startsWith('/').optional(),
+  target: z.string().regex(/^\//, 'an absolute path in the container').optional(),
   /** restart: `service update --force` (Swarm may place the new task anywhere); move: keep the task off the node it ran on, then give the placement back. */
   force: z.enum(['restart', 'move']).default('move'),
   /** How long the new task may take to run. */
