@@ -14,11 +14,10 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { loadScenario, type Action, type Scenario } from '../dist/config/index.js';
-import { runSequence } from '../dist/lifecycle/runner.js';
+import { loadScenario } from '../dist/config/index.js';
 import { StateStore } from '../dist/lifecycle/state.js';
-import type { ActionResult, Reporter } from '../dist/reporters/types.js';
 import { SshConnection, type SshTarget } from '../dist/transport/index.js';
+import { act } from './act.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'bench', 'projects', 'engine');
@@ -27,23 +26,6 @@ const BLOCK = 10;
 const TICK_MS = 10; // USER_HZ 100: /proc times are in 10 ms ticks
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
-async function act(scenario: Scenario, sequence: Action[]): Promise<void> {
-  const reporter: Reporter = {
-    actionEnd: (r: ActionResult) => {
-      if (r.status === 'failed') throw new Error(`${r.action} failed: ${r.message ?? ''}`);
-    },
-  };
-  const summary = await runSequence(scenario, {
-    projectDir: dir,
-    command: 'bench',
-    sequence,
-    reporter,
-    signal: new AbortController().signal,
-    cleanupSignal: new AbortController().signal,
-  });
-  if (summary.status !== 'passed') throw new Error(`${sequence.join(',')} did not pass`);
-}
 
 /** CPU time (ms) of every process in the PID namespace of a node, children that exited and were reaped included. */
 function nodeCpuMs(namespace: string): number {
@@ -82,7 +64,7 @@ interface Figures {
 const scenario = await loadScenario(dir, 'default');
 rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
 process.stderr.write('create + converge (3 nodes)\n');
-await act(scenario, ['create', 'converge']);
+await act(scenario, dir, ['create', 'converge']);
 let connection: SshConnection | undefined;
 try {
   const state = await new StateStore(dir, 'default').read();
@@ -155,6 +137,6 @@ try {
 } finally {
   connection?.close();
   process.stderr.write('destroy\n');
-  await act(scenario, ['destroy']);
+  await act(scenario, dir, ['destroy']);
   rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
 }

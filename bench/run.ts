@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 // The built harness, as users run it (npm run bench builds it first).
-import { loadScenario, type Action, type Scenario } from '../dist/config/index.js';
-import { runSequence } from '../dist/lifecycle/runner.js';
+import { loadScenario, type Scenario } from '../dist/config/index.js';
 import { StateStore } from '../dist/lifecycle/state.js';
-import type { ActionResult, Reporter } from '../dist/reporters/types.js';
 import { SshConnection } from '../dist/transport/index.js';
+import { act } from './act.js';
 
 import { startTestEngine } from '../test/e2e/docker/support/engine.js';
 import { writeSaveArchive } from '../test/support/save-archive.js';
@@ -35,27 +34,6 @@ const s = (ms: number) => (ms / 1000).toFixed(2);
 /** Peak RSS of the harness, sampled while it works. */
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-
-async function act(scenario: Scenario, dir: string, sequence: Action[]): Promise<Map<string, number>> {
-  const durations = new Map<string, number>();
-  const reporter: Reporter = {
-    actionEnd: (r: ActionResult) => {
-      if (r.status === 'failed') throw new Error(`${r.action} failed: ${r.message ?? ''}`);
-      durations.set(r.action, r.durationMs);
-    },
-    verifyResult: (r) => durations.set(`verify ${r.name}`, r.durationMs),
-  };
-  const summary = await runSequence(scenario, {
-    projectDir: dir,
-    command: 'bench',
-    sequence,
-    reporter,
-    signal: new AbortController().signal,
-    cleanupSignal: new AbortController().signal,
-  });
-  if (summary.status !== 'passed') throw new Error(`bench ${sequence.join(',')} did not pass: ${JSON.stringify(summary.actions.at(-1))}`);
-  return durations;
-}
 
 /** Memory of each node: the RSS of every process in its PID namespace, in MiB. */
 function nodeMemory(dir: string): number[] {
