@@ -6,7 +6,7 @@ import type { EngineCall } from '../../transport/index.js';
 import type { Host, StepContext } from '../api.js';
 import { createStepContext } from '../context.js';
 import { nodeList } from './node-list.js';
-import { nodeSpecs, swarmInfo, updateNode } from './swarm-info.js';
+import { nodeSpecOf, nodeSpecs, swarmInfo, updateNode } from './swarm-info.js';
 
 /** One node as GET /nodes gives it (Docker 20.10), and the row `docker node ls --format '{{json .}}'` prints for it. */
 const API_NODES = [
@@ -124,6 +124,17 @@ describe('reads through the Engine API, or the CLI where the socket is not forwa
     expect(await nodeSpecs(contextOf(viaApi.host))).toEqual(await nodeSpecs(contextOf(viaCli.host)));
     expect((await nodeSpecs(contextOf(viaApi.host))).get('w1')).toEqual({ id: 'w1id', availability: 'active', role: 'worker', labels: { zone: 'b' } });
     expect(viaApi.asked.filter((a) => a.startsWith('$'))).toEqual([]);
+  });
+
+  it('asks again for a node that has just joined and is listed without its hostname yet, instead of taking it for a node outside the swarm', async () => {
+    let answers = 0;
+    // The first answer is what a manager gives right after a join: the new node has no description until its first heartbeat.
+    const justJoined = () => (answers++ === 0 ? API_NODES.map((n) => (n.ID === 'm1id' ? { ...n, Description: {} } : n)) : API_NODES);
+    const { host, asked } = fakeHost('m1', { 'GET /nodes': justJoined }, {});
+    expect(await nodeSpecOf(contextOf(host), host)).toEqual({ id: 'm1id', availability: 'drain', role: 'manager', labels: {} });
+    expect(asked).toEqual(['GET /nodes', 'GET /nodes']);
+    const rows = await nodeList(fakeHost('m1', { 'GET /nodes': () => [{ ...API_NODES[0], Description: {} }] }, {}).host);
+    expect(rows.map((r) => r.Hostname)).toEqual(['']);
   });
 
   it('fails an answer of another shape naming the node and the request', async () => {

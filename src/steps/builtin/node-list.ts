@@ -30,11 +30,11 @@ export function nodeRowOf(node: SwarmNode): NodeRow {
   const manager = node.ManagerStatus;
   return {
     ID: node.ID,
-    Hostname: node.Description.Hostname,
+    Hostname: node.Description?.Hostname ?? '',
     Status: pretty(node.Status.State),
     Availability: pretty(node.Spec.Availability),
     ManagerStatus: manager ? (manager.Leader ? 'Leader' : pretty(manager.Reachability ?? '')) : '',
-    EngineVersion: node.Description.Engine?.EngineVersion ?? '',
+    EngineVersion: node.Description?.Engine?.EngineVersion ?? '',
   };
 }
 

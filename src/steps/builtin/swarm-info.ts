@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { CheckFailed } from '../../errors.js';
 import type { Host, StepContext } from '../api.js';
@@ -100,14 +101,15 @@ export async function assertSameCluster(ctx: StepContext<unknown>, host: Host, i
 /** A swarm node as `GET /nodes` and `docker node inspect` give it: the parts its spec steps read. */
 const nodeSpecSchema = z.looseObject({
   ID: z.string(),
-  Description: z.looseObject({ Hostname: z.string() }),
+  // A node that has just joined has no description until its first heartbeat reaches the managers.
+  Description: z.looseObject({ Hostname: z.string().optional() }).optional(),
   Spec: z.looseObject({ Availability: z.string(), Role: z.string(), Labels: z.record(z.string(), z.string()).nullish() }),
 });
 
 /** A swarm node with its version and status: what `docker node ls` shows and an update needs. */
 export const swarmNodeSchema = nodeSpecSchema.extend({
   Version: z.looseObject({ Index: z.number().int() }),
-  Description: z.looseObject({ Hostname: z.string(), Engine: z.looseObject({ EngineVersion: z.string().optional() }).optional() }),
+  Description: z.looseObject({ Hostname: z.string().optional(), Engine: z.looseObject({ EngineVersion: z.string().optional() }).optional() }).optional(),
   Status: z.looseObject({ State: z.string() }),
   ManagerStatus: z.looseObject({ Leader: z.boolean().optional(), Reachability: z.string().optional() }).nullish(),
 });
@@ -125,21 +127,28 @@ export interface NodeSpec {
  * host and step until something changes (one read per host would be n
  * requests). Also the `gather` of the steps that use it.
  */
-export async function nodeSpecs(ctx: StepContext<unknown>): Promise<Map<string, NodeSpec>> {
+export async function nodeSpecs(ctx: StepContext<unknown>, options: { fresh?: boolean } = {}): Promise<Map<string, NodeSpec>> {
   const leader = ctx.leader();
+  const read = (argv: readonly string[]) => (options.fresh ? leader.check(argv, { readOnly: true }) : leader.read(argv));
   const nodes = await engineOrCli(leader, {
     engine: { label: 'GET /nodes', call: (docker) => docker.listNodes() },
     cli: async () => {
-      const ids = (await leader.read(['docker', 'node', 'ls', '--format', '{{.ID}}'])).split('\n').filter(Boolean);
-      return JSON.parse(await leader.read(['docker', 'node', 'inspect', ...ids])) as unknown;
+      const ids = (await read(['docker', 'node', 'ls', '--format', '{{.ID}}'])).split('\n').filter(Boolean);
+      return JSON.parse(await read(['docker', 'node', 'inspect', ...ids])) as unknown;
     },
     schema: z.array(nodeSpecSchema),
-    read: true,
+    read: !options.fresh,
   });
   return new Map(
-    nodes.map((n) => [n.Description.Hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }]),
+    nodes.flatMap((n) => {
+      const hostname = n.Description?.Hostname;
+      return hostname ? [[hostname, { id: n.ID, availability: n.Spec.Availability, role: n.Spec.Role, labels: n.Spec.Labels ?? {} }] as const] : [];
+    }),
   );
 }
+
+/** How long a node that has just joined may take to be listed with its hostname (its first heartbeat). */
+const DESCRIBED_WITHIN_MS = 15_000;
 
 /** What a node update changes; the CLI arguments of `docker node update` for the same. */
 export interface NodeChange {
@@ -191,7 +200,13 @@ export async function updateNode(ctx: StepContext<unknown>, id: string, change: 
 
 /** The host's node as the leader sees it. */
 export async function nodeSpecOf(ctx: StepContext<unknown>, host: Host): Promise<NodeSpec> {
-  const spec = (await nodeSpecs(ctx)).get(host.name);
+  let spec = (await nodeSpecs(ctx)).get(host.name);
+  // A node that joined a moment ago (the converge graph runs its next step at once) is listed
+  // without a hostname until its first heartbeat: asked again, not taken for a node outside the swarm.
+  for (const deadline = Date.now() + DESCRIBED_WITHIN_MS; !spec && Date.now() < deadline; ) {
+    await sleep(250, undefined, { signal: ctx.signal });
+    spec = (await nodeSpecs(ctx, { fresh: true })).get(host.name);
+  }
   if (!spec) throw new Error(`${host.name} is not in the swarm (the leader does not list it). Run swarm/join-managers or swarm/join-workers first.`);
   return spec;
 }
