@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../config/index.js';
@@ -91,8 +92,11 @@ export class Session {
   #connections(): ConnectionPool {
     if (!this.#pool) {
       this.#poolAbort = new AbortController();
+      const signal = AbortSignal.any([this.signal, this.#poolAbort.signal]);
+      // Every connection and request listens to it: 20 nodes are not a leak.
+      setMaxListeners(0, signal);
       this.#pool = new ConnectionPool(this.nodes(), {
-        signal: AbortSignal.any([this.signal, this.#poolAbort.signal]),
+        signal,
         onCommand: this.#logCommand,
         onNote: this.#logNote,
       });
