@@ -59,15 +59,27 @@ async function watching<T>(args: string[], project: string, sample: () => T) {
 }
 
 /** Run a command on a manager until it succeeds (the swarm may still be electing a Leader after a failed step). */
-async function onManagerUntilDone(project: string, argv: string[]): Promise<void> {
+async function onManagerUntilDone(project: string, argv: string[], manager = 'manager-01'): Promise<void> {
   let last = '';
   for (let attempt = 0; attempt < 30; attempt++) {
-    const result = await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', ...argv], project);
+    const result = await swarmMolecule(['exec', '-s', 'chaos', '-h', manager, '--', ...argv], project);
     if (result.exitCode === 0) return;
     last = result.all;
     await sleep(2000);
   }
   throw new Error(`${argv.join(' ')} never succeeded: ${last}`);
+}
+
+const MANAGERS = ['manager-01', 'manager-02', 'manager-03'];
+
+/** The manager that is Leader now: earlier steps (failovers, partitions) move the leadership. */
+async function currentLeader(project: string): Promise<string> {
+  for (const manager of MANAGERS) {
+    const result = await swarmMolecule(['exec', '-s', 'chaos', '-h', manager, '--', 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}'], project);
+    const leader = /^(\S+) Leader$/m.exec(result.stdout)?.[1];
+    if (result.exitCode === 0 && leader) return leader;
+  }
+  throw new Error('No manager names a Leader.');
 }
 
 /** Our partition table in each node's netns, as nft lists it (nodes without one are left out). */
@@ -136,7 +148,7 @@ describe('chaos steps (real nodes)', () => {
       expect(verify.exitCode, verify.all).toBe(0);
       for (const step of ['swarm/partition-minority', 'swarm/partition-worker', 'swarm/quorum-loss']) expect(verify.all).toMatch(new RegExp(`passed +${step}`));
       // The minority and the quorum-less survivor answered with Swarm's own error.
-      expect(verify.all).toMatch(/manager-01 \(minority\) refused a write: .*The swarm does not have a leader/);
+      expect(verify.all).toMatch(/manager-0\d \(minority\) refused a write: .*The swarm does not have a leader/);
       expect(verify.all).toMatch(/refused a write: .*The swarm does not have a leader/);
       expect(verify.all).toMatch(/task\(s\) still running on the workers, same task IDs/);
       const state = stateOf(project, 'chaos');
@@ -168,26 +180,29 @@ describe('chaos steps (real nodes)', () => {
     });
 
     it('fails swarm/partition-minority when a manager was demoted behind the scenario\'s back: the cut Leader leaves one manager, no majority', async () => {
-      // The scenario says 3 managers; the swarm has 2 after this. Cutting the Leader leaves manager-02 alone of 2.
-      await onManagerUntilDone(project, ['docker', 'node', 'demote', 'manager-03']);
+      // The scenario says 3 managers; the swarm has 2 after this. Cutting the Leader leaves the other one alone of 2.
+      const leaderName = await currentLeader(project);
+      const majority = MANAGERS.filter((m) => m !== leaderName);
+      const [alone, demoted] = majority as [string, string];
+      await onManagerUntilDone(project, ['docker', 'node', 'demote', demoted], leaderName);
       try {
         writeScenario(project, 'chaos', withVerify('  - step: swarm/partition-minority\n    with: { timeout: 20s }\n'));
-        const leader = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'manager-01');
-        const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () => partitionRules(leader)['manager-01']);
-        // The fault happened: manager-01 (the Leader, cut) dropped what came from the 4 other nodes.
+        const leader = stateOf(project, 'chaos').nodes.filter((n) => n.name === leaderName);
+        const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () => partitionRules(leader)[leaderName]);
+        // The fault happened: the Leader, cut, dropped what came from the 4 other nodes.
         expect(samples.some((rules) => /ip saddr \{\s*[\d.]+,\s*[\d.]+,\s*[\d.]+,\s*[\d.]+\s*\} drop/.test(rules ?? '')), `${samples.join('\n')}\n${verify.all}`).toBe(true);
-        expect(verify.all).toMatch(/partition: manager-01 \| manager-02, manager-03, worker-01, worker-02/);
+        expect(verify.all).toContain(`partition: ${leaderName} | `);
         expect(verify.exitCode, verify.all).toBe(1);
-        expect(verify.all).toMatch(/No manager of the majority \(manager-02, manager-03\) answers as part of a swarm with a Leader/);
-        expect(verify.all).toMatch(/expected[\s\S]*one of manager-02, manager-03 Leader/);
-        // Swarm's own answers: manager-02 has no quorum of 2, manager-03 is no manager at all.
-        // (manager-02 either knows it has no Leader, or still forwards to the one it cannot reach and times out.)
-        expect(verify.all).toMatch(/observed[\s\S]*manager-02: .*(The swarm does not have a leader|context deadline exceeded)/);
-        expect(verify.all).toMatch(/manager-03: .*This node is not a swarm manager/);
+        expect(verify.all).toContain(`No manager of the majority (${majority.join(', ')}) answers as part of a swarm with a Leader`);
+        expect(verify.all).toMatch(new RegExp(`expected[\\s\\S]*one of ${majority.join(', ')} Leader`));
+        // Swarm's own answers: the one left has no quorum of 2, the demoted one is no manager at all.
+        // (It either knows it has no Leader, or still forwards to the one it cannot reach and times out.)
+        expect(verify.all).toMatch(new RegExp(`observed[\\s\\S]*${alone}: .*(The swarm does not have a leader|context deadline exceeded)`));
+        expect(verify.all).toMatch(new RegExp(`${demoted}: .*This node is not a swarm manager`));
         expect(stateOf(project, 'chaos').partition).toBeUndefined();
         expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
       } finally {
-        await onManagerUntilDone(project, ['docker', 'node', 'promote', 'manager-03']);
+        await onManagerUntilDone(project, ['docker', 'node', 'promote', demoted], leaderName);
       }
     });
 
@@ -206,13 +221,14 @@ describe('chaos steps (real nodes)', () => {
         // The fault happened: the state recorded manager-01 and manager-02 stopped at once, and their node processes died.
         expect(samples, samples.join('\n')).toContain('manager-01,manager-02');
         expect(before.filter((n) => existsSync(`/proc/${n.pid}`))).toEqual([]);
-        expect(verify.all).toMatch(/stopped manager-01, manager-02 \(2 of 3 managers\)/);
+        // Which of the two it stops first is Swarm's order (the Leader first).
+        expect(verify.all).toMatch(/stopped (manager-01, manager-02|manager-02, manager-01) \(2 of 3 managers\)/);
         expect(verify.exitCode, verify.all).toBe(1);
         expect(verify.all).toMatch(/manager-03 has not refused a write with Swarm's no-quorum error yet/);
         expect(verify.all).toMatch(/expected[\s\S]*The swarm does not have a leader/);
         expect(verify.all).toMatch(/observed[\s\S]*This node is not a swarm manager/);
         // Restored on its way out: both stopped managers are back.
-        expect(verify.all).toMatch(/restarted manager-01, manager-02: back in the swarm/);
+        expect(verify.all).toMatch(/restarted (manager-01, manager-02|manager-02, manager-01): back in the swarm/);
       } finally {
         await onManagerUntilDone(project, ['docker', 'node', 'promote', 'manager-03']);
         await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-quorum-loss'], project);
