@@ -1,6 +1,6 @@
 import type { PlatformConfig } from '../config/index.js';
 import type { ConnectionPool, RunOptions } from '../transport/index.js';
-import { quoteCommand, secrets } from '../transport/index.js';
+import { EngineNoAnswer, quoteCommand, secrets } from '../transport/index.js';
 import type { Host } from './api.js';
 import { CommandFailed, DockerUnavailable, NodeDiskFull } from './errors.js';
 
@@ -61,10 +61,18 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
     read: (argv) => remembered(book, `${platform.name}\0${argv.join('\0')}`, () => check(argv, { readOnly: true })),
     engine: (call, options) => {
       const engine = book.connections.get(platform.name).engine();
+      // A daemon that does not answer its socket is the same fault as when the CLI cannot connect.
+      const ask = () =>
+        engine.request(call).catch((error: unknown) => {
+          if (!(error instanceof EngineNoAnswer)) throw error;
+          throw new DockerUnavailable(`dockerd on ${platform.name} does not answer (while asking "${call.label}"): ${error.message}`, {
+            hint: `The node's Docker daemon died; see "swarm-molecule list" and the node's dockerd.log.`,
+          });
+        });
       // Anything but a GET may change what earlier reads saw, on any node.
-      if (!call.label.startsWith('GET ')) return changing(() => engine.request(call));
-      if (!options?.read) return engine.request(call);
-      return remembered(book, `${platform.name}\0engine\0${call.label}`, () => engine.request(call));
+      if (!call.label.startsWith('GET ')) return changing(ask);
+      if (!options?.read) return ask();
+      return remembered(book, `${platform.name}\0engine\0${call.label}`, ask);
     },
   };
 }
