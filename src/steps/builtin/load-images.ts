@@ -1,8 +1,10 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { messageOf } from '../../errors.js';
 import { changed, defineConvergeStep, ok, type StepRequirementProblem } from '../api.js';
+import { loadImages, shortId } from '../images/load.js';
+import type { ImageToLoad } from '../images/sources.js';
 import { duration, durationMs } from './duration.js';
 import { readImageArchive, type ImageArchive } from './image-archive.js';
 
@@ -14,8 +16,6 @@ const options = z.strictObject({
 });
 type Options = z.output<typeof options>;
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export default defineConvergeStep<Options>({
   name: 'swarm/images',
@@ -43,35 +43,21 @@ export default defineConvergeStep<Options>({
   },
   async apply(ctx, host) {
     const archives: ImageArchive[] = await ctx.shared('archives', () => Promise.resolve(ctx.options.archives.map((a) => readImageArchive(resolve(ctx.scenario.dir, a)))));
-    const changes: string[] = [];
-    for (const archive of archives) {
-      const missing: string[] = [];
-      const untagged: { id: string; tag: string }[] = [];
-      for (const image of archive.images) {
-        const inspect = await host.run(['docker', 'image', 'inspect', '--format', '{{json .RepoTags}}', image.id], { readOnly: true });
-        if (inspect.exitCode !== 0) {
-          missing.push(image.id);
-          continue;
-        }
-        const present = (JSON.parse(inspect.stdout || '[]') ?? []) as string[];
-        for (const tag of image.tags) if (!present.includes(tag)) untagged.push({ id: image.id, tag });
-      }
-      const names = archive.images.map((i) => i.tags[0] ?? shortId(i.id)).join(', ');
-      if (missing.length > 0) {
-        ctx.log(`loading ${names} (${mb(archive.bytes)}) from ${archive.path}`);
-        const started = performance.now();
-        await host.check(['docker', 'load', '--quiet'], { stdin: createReadStream(archive.path, { highWaterMark: 256 * 1024 }), timeoutMs: durationMs(ctx.options.timeout), signal: ctx.signal });
-        const seconds = (performance.now() - started) / 1000;
-        changes.push(`image ${names}: (none) → loaded ${missing.map(shortId).join(', ')} (${mb(archive.bytes)} in ${seconds.toFixed(1)} s, ${(archive.bytes / 1e6 / seconds).toFixed(1)} MB/s)`);
-        continue;
-      }
-      // The image is there under other names: tag it rather than send it again.
-      for (const { id, tag } of untagged) {
-        await host.docker(['tag', id, tag]);
-        changes.push(`image ${tag}: (untagged) → ${shortId(id)}`);
-      }
-    }
-    if (changes.length === 0) return ok(`${archives.flatMap((a) => a.images).length} image(s) present`);
-    return changed(...changes);
+    // The same loading as the scenario's `images:` list, for this host: named by the images' tags.
+    const images: ImageToLoad[] = archives.map((archive) => ({
+      entry: archive.images.map((i) => i.tags[0] ?? shortId(i.id)).join(', '),
+      images: archive.images,
+      bytes: archive.bytes,
+      from: { archive: archive.path },
+    }));
+    const [load] = await loadImages([host], images, {
+      // Only an image saved from an engine goes there; archives are read where they are.
+      tmpDir: join(ctx.scenario.dir, '.swarm-molecule-tmp'),
+      signal: ctx.signal,
+      timeoutMs: durationMs(ctx.options.timeout),
+      progress: { line: (line) => ctx.log(line) },
+    });
+    if (!load || load.status === 'failed') throw load?.cause instanceof Error ? load.cause : new Error(load?.message ?? `loading images on ${host.name} failed`);
+    return load.status === 'changed' ? changed(...load.changes) : ok(load.message ?? '');
   },
 });

@@ -25,6 +25,8 @@ export interface NodeLoad {
   status: 'ok' | 'changed' | 'failed';
   changes: string[];
   message?: string;
+  /** What failed the node, as thrown (its class says whose fault it is). */
+  cause?: unknown;
   durationMs: number;
 }
 
@@ -100,7 +102,7 @@ export async function loadImages(hosts: readonly Host[], images: readonly ImageT
   const outcome = new Map<string, NodeLoad>(hosts.map((h) => [h.name, { host: h.name, status: 'ok', changes: [], durationMs: 0 }]));
   const fail = (host: string, error: unknown) => {
     const entry = outcome.get(host);
-    if (entry && entry.status !== 'failed') Object.assign(entry, { status: 'failed', message: messageOf(error) });
+    if (entry && entry.status !== 'failed') Object.assign(entry, { status: 'failed', message: messageOf(error), cause: error });
   };
   const lacks = new Map<string, Lack[]>();
   await pMap(hosts, async (host) => {

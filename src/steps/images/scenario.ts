@@ -56,7 +56,7 @@ export async function convergeImages(input: StepRunInput): Promise<ConvergeStepR
       },
     },
   });
-  const results: HostResult[] = loads.map((load) => ({ ...load, changes: load.changes.map((c) => secrets.mask(c)), ...(load.message ? { message: secrets.mask(load.message) } : {}) }));
+  const results: HostResult[] = loads.map(({ cause: _cause, ...load }) => ({ ...load, changes: load.changes.map((c) => secrets.mask(c)), ...(load.message ? { message: secrets.mask(load.message) } : {}) }));
   for (const result of results) input.events.hostResult?.(IMAGES_STEP, result);
   return { name: IMAGES_STEP, index: -1, hosts: results, log, durationMs: performance.now() - started };
 }
