@@ -6,6 +6,8 @@ import { bodyOf, ensureTestImages, TEST_IMAGES, type TestImageTag } from './imag
 import { followUpdate, removingService, waitForTasks, type FollowedUpdate } from './service-checks.js';
 import {
   availabilityViolations,
+  failedUpdateViolations,
+  slotsReachedBy,
   createService,
   fewestRunning,
   imageName,
@@ -55,6 +57,21 @@ function assertAvailability(followed: FollowedUpdate, o: Options, what: string):
   throw new AssertionFailed(
     `During ${what} only ${runningCount(first)} of ${o.replicas} tasks were running (at ${secondsText(first.atMs)}); parallelism ${o.parallelism} allows no fewer than ${minimum}.`,
     { expected: `at least ${minimum} task(s) Running in every sample (${followed.samples.length} samples)`, observed: `at ${secondsText(first.atMs)}:\n${taskTable(first.tasks)}` },
+  );
+}
+
+/** Fail when the failing update or its rollback took down more than `parallelism` of the slots the failing image did not reach. */
+function assertRollbackAvailability(followed: FollowedUpdate, o: Options): void {
+  const [first] = failedUpdateViolations(followed.samples, { replicas: o.replicas, parallelism: o.parallelism, failingImage: TEST_IMAGES.broken });
+  if (!first) return;
+  const reached = slotsReachedBy(first, TEST_IMAGES.broken);
+  const others = o.replicas - reached.length;
+  throw new AssertionFailed(
+    `During the failed update and its rollback only ${runningCount(first)} task(s) were running (at ${secondsText(first.atMs)}): of the ${others} slot(s) ${TEST_IMAGES.broken} never reached, parallelism ${o.parallelism} allows no more than ${o.parallelism} down at once.`,
+    {
+      expected: `every slot the failing image did not reach (${others} of ${o.replicas}) Running, but for ${o.parallelism}, in every sample (${followed.samples.length} samples); slots it reached: ${reached.join(', ') || 'none'}`,
+      observed: `at ${secondsText(first.atMs)}:\n${taskTable(first.tasks)}`,
+    },
   );
 }
 
@@ -164,7 +181,7 @@ export default defineVerifyStep<Options>({
         want: { replicas: o.replicas, image: o.to },
       });
       assertFinalState(rollback, 'rollback_completed', `The update of ${SERVICE} to ${TEST_IMAGES.broken} (which exits at start) was not rolled back`, expectedRollback);
-      assertAvailability(rollback, o, `the failed update and its rollback`);
+      assertRollbackAvailability(rollback, o);
       ctx.measure('rollback time', updateDurationMs(rollback.status) ?? Math.round(rollback.elapsedMs));
       const failed = rollback.tasks.filter((t) => imageName(t.image) === TEST_IMAGES.broken && (t.state === 'Failed' || t.state === 'Rejected'));
       ctx.log(`rolled back to ${imageName(o.to)} after ${failed.length} failed task(s) of ${TEST_IMAGES.broken}: ${[...new Set(failed.map((t) => t.error || t.state))].join('; ')}`);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   availabilityViolations,
   createServiceArgs,
+  failedUpdateViolations,
+  slotsReachedBy,
   fewestRunning,
   parseTasks,
   runningCount,
@@ -93,6 +95,52 @@ describe('availability during a rolling update', () => {
   it('finds the first sample with the fewest running', () => {
     expect(fewestRunning([steady, oneDown, twoDown, twoDown])).toBe(twoDown);
     expect(fewestRunning([])).toBeUndefined();
+  });
+});
+
+describe('availability during a failing update and its rollback', () => {
+  const BROKEN = 'swarm-molecule/web:broken';
+  const o = { replicas: 3, parallelism: 1, failingImage: BROKEN };
+  // Seen in CI on a loaded machine: the broken task of slot 1 was Running long
+  // enough for the update to reach slot 2 before it crashed; the rollback then
+  // brought both back while slot 3 served throughout.
+  const twoSlotsReached: TaskSample = {
+    atMs: 16_000,
+    tasks: [
+      task('s.1', V2, 'w1', 'Ready', 'Ready 4 seconds ago'),
+      task('s.1', BROKEN, 'w1', 'Shutdown', 'Failed 5 seconds ago', 'task: non-zero exit (1)'),
+      task('s.1', V2, 'w1', 'Shutdown', 'Shutdown 12 seconds ago'),
+      task('s.2', V2, 'w2', 'Running', 'Starting 4 seconds ago'),
+      task('s.2', BROKEN, 'w2', 'Shutdown', 'Shutdown 4 seconds ago'),
+      task('s.2', V2, 'w2', 'Shutdown', 'Shutdown less than a second ago'),
+      task('s.3', V2, 'w3', 'Running', 'Running 42 seconds ago'),
+    ],
+  };
+  // The update took a slot the broken image never reached down beside the one it was replacing.
+  const untouchedSlotDown: TaskSample = {
+    atMs: 3_000,
+    tasks: [
+      task('s.1', BROKEN, 'w1', 'Running', 'Starting 1 second ago'),
+      task('s.1', V2, 'w1', 'Shutdown', 'Shutdown 1 second ago'),
+      task('s.2', V2, 'w2', 'Running', 'Preparing 1 second ago'),
+      task('s.3', V2, 'w3', 'Shutdown', 'Shutdown 1 second ago'),
+    ],
+  };
+  const oneReachedTwoServing: TaskSample = {
+    atMs: 2_000,
+    tasks: [task('s.1', BROKEN, 'w1', 'Running', 'Starting 1 second ago'), task('s.2', V2, 'w2', 'Running', 'Running'), task('s.3', V2, 'w3', 'Running', 'Running')],
+  };
+
+  it('leaves out the slots the failing image reached: they are the failure under test', () => {
+    expect(failedUpdateViolations([oneReachedTwoServing, twoSlotsReached], o)).toEqual([]);
+    expect(slotsReachedBy(twoSlotsReached, BROKEN)).toEqual(['s.1', 's.2']);
+    // The plain bound would have failed this run.
+    expect(availabilityViolations([twoSlotsReached], 2)).toEqual([twoSlotsReached]);
+  });
+
+  it('fails when the update takes down more than parallelism of the other slots', () => {
+    expect(failedUpdateViolations([oneReachedTwoServing, untouchedSlotDown], o)).toEqual([untouchedSlotDown]);
+    expect(failedUpdateViolations([untouchedSlotDown], { ...o, parallelism: 2 })).toEqual([]);
   });
 });
 

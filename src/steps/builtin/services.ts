@@ -136,6 +136,33 @@ export function availabilityViolations(samples: readonly TaskSample[], minimum: 
   return samples.filter((sample) => runningCount(sample) < minimum);
 }
 
+/** The slot of a task: `sm-rolling-update.2` for every task, old or new, of replica 2. */
+const slotOf = (task: TaskRow): string => task.name;
+
+/**
+ * The samples of a failing update (and its rollback) in which the update took
+ * down more than `parallelism` of the slots the failing image never reached.
+ *
+ * Swarm moves on to the next slot once a new task is Running and the delay is
+ * over; the monitor period catches the failure only later. So on a loaded
+ * node, a task of the failing image that takes longer to crash lets the
+ * update reach another slot before the rollback starts, and both slots are
+ * down at once: each by the image under test, not by the update's
+ * parallelism. Those slots are the failure being tested and are left out;
+ * every other slot must keep a running task, but for `parallelism` of them.
+ */
+export function failedUpdateViolations(samples: readonly TaskSample[], o: { replicas: number; parallelism: number; failingImage: string }): TaskSample[] {
+  return samples.filter((sample) => {
+    const hit = new Set(sample.tasks.filter((t) => imageName(t.image) === imageName(o.failingImage)).map(slotOf));
+    const running = sample.tasks.filter((t) => isRunning(t) && !hit.has(slotOf(t))).length;
+    return running < Math.max(0, o.replicas - hit.size - o.parallelism);
+  });
+}
+
+/** The slots a failing image reached by one sample, for reporting. */
+export const slotsReachedBy = (sample: TaskSample, image: string): string[] =>
+  [...new Set(sample.tasks.filter((t) => imageName(t.image) === imageName(image)).map(slotOf))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+
 /** The sample with the fewest running tasks (the first of them), for reporting. */
 export function fewestRunning(samples: readonly TaskSample[]): TaskSample | undefined {
   let worst: TaskSample | undefined;
