@@ -13,8 +13,9 @@ import { healInState, partitionInState, partitionRecordSchema, sidesText } from 
 import { waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
-import { engineClient, engineMessage, followProgress, hasImage, importArchive, statusOf, unreachable } from './client.js';
-import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineAddress } from './engine-address.js';
+import { engineClient, engineMessage, statusOf, unreachable } from '../../transport/docker-engine/client.js';
+import { followProgress, hasImage, importArchive } from './client.js';
+import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineAddress } from '../../transport/docker-engine/address.js';
 import { labelsOf, LABEL, removeLabelled } from './labels.js';
 import { pickSubnet, routeFrom, userNetworkBase } from './network.js';
 import { optionsSchema, type DockerOptions } from './options.js';

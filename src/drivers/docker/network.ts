@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { InfraError, Interrupted } from '../../errors.js';
 import { runOnHost } from '../host/command.js';
 import { allLeases } from '../host/leases.js';
-import { engineMessage } from './client.js';
+import { engineMessage } from '../../transport/docker-engine/client.js';
 
 /**
  * Make the run's bridge network on a /24 of the pool that no other run holds:

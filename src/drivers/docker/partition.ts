@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { InfraError } from '../../errors.js';
 import { IPTABLES_LIST_PARTITION, iptablesPartitionCommand, partitionPlan } from '../host/partition.js';
 import type { PartitionSides } from '../types.js';
-import { engineMessage, statusOf } from './client.js';
+import { engineMessage, statusOf } from '../../transport/docker-engine/client.js';
 
 /**
  * Partitions between the docker driver's nodes, applied inside each node

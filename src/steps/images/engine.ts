@@ -1,7 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { execa } from 'execa';
+import { messageOf } from '../../errors.js';
+import { describeEngine, resolveEngine } from '../../transport/docker-engine/address.js';
+import { engineClient, statusOf } from '../../transport/docker-engine/client.js';
 
 /** An image as the machine's Docker engine has it. */
 export interface EngineImage {
@@ -29,17 +32,7 @@ export interface LocalEngine {
 /** The engine cannot be reached at all: neither its API nor the docker CLI answers. */
 export class EngineUnreachable extends Error {}
 
-const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
-
-/** The engine address DOCKER_HOST names, or the default socket. */
-export const engineAddress = (env: NodeJS.ProcessEnv = process.env): string => env.DOCKER_HOST?.trim() || DEFAULT_SOCKET;
-
-const statusOf = (error: unknown): number | undefined => {
-  const code = (error as { statusCode?: unknown }).statusCode;
-  return typeof code === 'number' ? code : undefined;
-};
-
-/** Over the Engine API: dockerode reads DOCKER_HOST (unix, tcp, ssh; DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) as the docker CLI does. */
+/** Over the Engine API, at the address the docker CLI would use (DOCKER_HOST, TLS variables, contexts). */
 function apiEngine(docker: Docker, address: string): LocalEngine {
   return {
     address,
@@ -87,16 +80,19 @@ let cached: Promise<LocalEngine> | undefined;
  */
 export function localEngine(env: NodeJS.ProcessEnv = process.env): Promise<LocalEngine> {
   cached ??= (async () => {
-    const address = engineAddress(env);
+    let address: string;
     let apiProblem: string;
     try {
-      // With DOCKER_HOST unset, docker-modem uses the default socket.
-      const docker = new Docker();
+      const found = resolveEngine({ env });
+      address = describeEngine(found);
+      const docker = engineClient(found);
       // dockerode takes an abortSignal here; its typings do not say so.
       await (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, { abortSignal: AbortSignal.timeout(5000) });
       return apiEngine(docker, address);
     } catch (error) {
-      apiProblem = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      // An address that cannot be parsed (a bad DOCKER_HOST or context) is said as it is; the CLI may still know better.
+      address ??= 'the Docker engine the docker CLI would use';
+      apiProblem = (error as NodeJS.ErrnoException).code ?? messageOf(error);
     }
     const cli = await execa('docker', ['version', '--format', '{{.Server.Version}} {{.Client.Context}}'], { reject: false, timeout: 15_000 }).catch((error: unknown) => ({
       exitCode: 1,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../errors.js';
-import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineLookup } from './engine-address.js';
+import { describeEngine, isLocalEngine, publishedHost, resolveEngine, type EngineLookup } from './address.js';
 
 const HOME = '/home/user';
 const metaDir = (name: string, dir = join(HOME, '.docker')) => join(dir, 'contexts', 'meta', createHash('sha256').update(name).digest('hex'));
