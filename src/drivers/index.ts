@@ -24,12 +24,12 @@ const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
  * What each driver can do beyond making nodes, known without loading it, so that
  * `syntax` refuses a step the scenario's driver cannot serve. netns filters in
  * the nodes' namespaces on this machine, docker inside its node containers
- * (through the engine, local or remote). vagrant and existing cannot partition
- * yet: a provider's VM or a user's host is not ours to filter.
+ * (through the engine, local or remote), vagrant inside its machines over SSH
+ * (their own iptables). existing cannot: a user's host is not ours to filter.
  */
 const capabilities: Record<string, readonly DriverCapability[]> = {
   netns: ['partition'],
-  vagrant: [],
+  vagrant: ['partition'],
   existing: [],
   docker: ['partition'],
 };

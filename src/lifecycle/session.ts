@@ -239,7 +239,7 @@ export class Session {
   #partitioning(): Required<Pick<Driver, 'partition' | 'heal'>> {
     const driver = this.driver;
     if (!driver.partition || !driver.heal) {
-      throw new UsageError(`The ${driver.name} driver cannot partition the node network.`, { hint: 'Run the partition steps with the netns or docker driver.' });
+      throw new UsageError(`The ${driver.name} driver cannot partition the node network.`, { hint: 'Run the partition steps with the netns, vagrant or docker driver.' });
     }
     return { partition: driver.partition.bind(driver), heal: driver.heal.bind(driver) };
   }

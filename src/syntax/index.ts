@@ -104,7 +104,7 @@ function checkDriverCapabilities(scenario: Scenario, entry: StepConfig, definiti
     report(
       [entry.section, entry.index, 'step'],
       `${definition.name} needs a driver that can ${need} the node network; the ${scenario.driver.name} driver cannot.`,
-      `Run this scenario with ${able.length ? `the ${able.join(' or ')} driver` : 'another driver'}, or remove the step.`,
+      `Run this scenario with ${able.length ? `the ${able.length > 1 ? `${able.slice(0, -1).join(', ')} or ${able.at(-1)}` : able[0]} driver` : 'another driver'}, or remove the step.`,
     );
   }
 }

@@ -10,10 +10,12 @@ import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { allLeases, leaseSubnet, releaseSubnet } from '../host/leases.js';
 import { cachedNodeImage, ensureNodeImage, importNodeImage, type NodeImage } from '../host/node-image/index.js';
+import { healInState, partitionInState, partitionRecordSchema, sidesText } from '../host/partition.js';
+import { applySshPartition, removeSshPartition } from '../host/ssh-partition.js';
 import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
 import { checkStateDir, defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
-import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
 import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
 import { isVmProvider, parseOptions, PROVIDERS, type VagrantOptions } from './options.js';
@@ -46,6 +48,8 @@ const runSchema = z.object({
   vagrantfile: z.string(),
   /** docker provider: the run's isolated dockerd. */
   daemon: providerDaemonSchema.optional(),
+  /** The partition in place (see host/ssh-partition.ts): its rules live in the machines and go with them. */
+  partition: partitionRecordSchema.optional(),
 });
 type RunData = z.infer<typeof runSchema>;
 
@@ -205,7 +209,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
       if (names.every((name) => statuses.get(name) === 'running')) {
         for (const name of names) ctx.log('already running', name);
         await pMap(state.nodes, (node) => this.#waitReady(ctx, node, options), { concurrency: state.nodes.length || 1, signal: ctx.signal });
-        return state;
+        return await this.#healLeftover(ctx, state);
       }
     }
     const started = performance.now();
@@ -218,7 +222,23 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     state.nodes = await this.#records(ctx, run, options, platforms, names, keyPath);
     await ctx.record(state);
     await pMap(state.nodes, (node) => this.#waitReady(ctx, node, options), { concurrency: state.nodes.length || 1, signal: ctx.signal });
-    return state;
+    return await this.#healLeftover(ctx, state);
+  }
+
+  /** A partition an interrupted verify left in place: once the machines answer, they must reach each other again. */
+  async #healLeftover(ctx: Context, state: State): Promise<State> {
+    if (!state.run?.partition) return state;
+    ctx.log(`removing the partition ${sidesText(state.run.partition.sides)} left in place`);
+    return await this.heal(ctx, state);
+  }
+
+  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    const nodes = state.nodes.map((n) => ({ target: n, address: n.address ?? n.host }));
+    return partitionInState(ctx, state, sides, () => applySshPartition(nodes, sides, ctx.signal));
+  }
+
+  async heal(ctx: Context, state: State): Promise<State> {
+    return healInState(ctx, state, () => removeSshPartition(state.nodes, ctx.signal));
   }
 
   /**

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sshPartitionRules } from '../../../src/drivers/host/ssh-partition.js';
+import type { SshTarget } from '../../../src/transport/index.js';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
 
@@ -130,6 +134,93 @@ describe('the vagrant driver with the docker provider (real Vagrant)', () => {
     expect(output).toMatch(/^ {2}worker-01\s+ok=\d+\s+changed=2\s+failed=0/m);
     expect(output).not.toMatch(/SWMTKN/);
     expect(stateOf()).toMatchObject({ created: false, converged: false, lastAction: 'destroy' });
+  });
+
+  it('partitions inside its machines over SSH: in place while the step runs, recorded when the harness is killed, healed by converge; swarm/partition-worker passes', async () => {
+    // A project of its own: the scenario with the partition step, its state beside it.
+    const project = mkdtempSync(join(tmpdir(), 'sm-vagrant-chaos-'));
+    const scenario = readFileSync(join(repoRoot, 'scenarios', SCENARIO, 'scenario.yml'), 'utf8').replace(/\nverify:\n[\s\S]*$/, '\nverify:\n');
+    const writeVerify = (verify: string) => {
+      mkdirSync(join(project, 'scenarios', SCENARIO), { recursive: true });
+      writeFileSync(join(project, 'scenarios', SCENARIO, 'scenario.yml'), `${scenario}${verify}`);
+    };
+    const run = ([command = '', ...rest]: string[], env: Record<string, string> = {}) => swarmMolecule([command, '-s', SCENARIO, ...rest], project, env);
+    const stateOfRun = () =>
+      (JSON.parse(readFileSync(join(project, '.swarm-molecule', SCENARIO, 'state.json'), 'utf8')) as { driverState: { data: { partition?: { sides: [string[], string[]] } }; nodes: (SshTarget & { address?: string })[] } })
+        .driverState;
+    const rulesOnNodes = async (nodes: SshTarget[]) => {
+      const rules: Record<string, string> = {};
+      for (const node of nodes) {
+        const listed = await sshPartitionRules(node, AbortSignal.timeout(60_000));
+        if (listed !== undefined) rules[node.name] = listed;
+      }
+      return rules;
+    };
+    const NODES = ['manager-01', 'worker-01', 'worker-02'];
+    try {
+      writeVerify('  - step: swarm/partition-worker\n');
+      const converge = await run(['converge']);
+      expect(converge.exitCode, converge.all).toBe(0);
+      const nodes = stateOfRun().nodes;
+
+      // Held at the moment the cut is in place: recorded, and in every machine.
+      const paused = run(['verify'], { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' });
+      let seen = '';
+      const reached = await new Promise<boolean>((resolve) => {
+        paused.all?.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
+        });
+        void paused.then(() => resolve(false));
+      });
+      expect(reached, seen).toBe(true);
+      const isolated = stateOfRun().data.partition?.sides[0][0] ?? '';
+      expect(['worker-01', 'worker-02']).toContain(isolated);
+      const rules = await rulesOnNodes(nodes);
+      expect(Object.keys(rules).sort()).toEqual(NODES);
+      expect(rules[isolated]?.match(/-j DROP/g)).toHaveLength(2);
+      for (const node of NODES.filter((n) => n !== isolated)) expect(rules[node]?.match(/-j DROP/g)).toHaveLength(1);
+      // The cut holds (Swarm's raft port is silent from the isolated worker), while the harness still reaches it.
+      const manager = nodes.find((n) => n.name === 'manager-01');
+      const probe = await run(['exec', '-h', isolated, '--', 'python3', '-c', 'import socket,sys\ns=socket.socket();s.settimeout(3)\ntry:\n s.connect((sys.argv[1],2377));print("open")\nexcept socket.timeout:\n print("silent")', manager?.address ?? manager?.host ?? '']);
+      expect(probe.exitCode, probe.all).toBe(0);
+      expect(probe.stdout.trim()).toBe('silent');
+      paused.kill('SIGKILL');
+      const killed = await paused;
+      expect(killed.signal).toBe('SIGKILL');
+      expect(stateOfRun().data.partition?.sides[0]).toEqual([isolated]);
+
+      const healed = await run(['converge']);
+      expect(healed.exitCode, healed.all).toBe(0);
+      expect(healed.all).toMatch(/removing the partition .* left in place/);
+      expect(stateOfRun().data.partition).toBeUndefined();
+      expect(await rulesOnNodes(nodes)).toEqual({});
+      // The probe service the killed step made is the step's to remove next time; remove it now.
+      await run(['exec', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-partition-worker']);
+
+      // The whole step, with the rules seen in the machines while it ran.
+      writeVerify('  - step: swarm/partition-worker\n  - step: swarm/node-roles\n');
+      const verify = run(['verify']);
+      let done = false;
+      void verify.then(() => {
+        done = true;
+      });
+      const samples: Record<string, string>[] = [];
+      while (!done) {
+        samples.push(await rulesOnNodes(nodes));
+        await sleep(1000);
+      }
+      const result = await verify;
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.all).toMatch(/passed +swarm\/partition-worker/);
+      expect(samples.some((s) => s['worker-01']?.match(/-j DROP/g)?.length === 2 || s['worker-02']?.match(/-j DROP/g)?.length === 2)).toBe(true);
+      expect(stateOfRun().data.partition).toBeUndefined();
+      expect(await rulesOnNodes(nodes)).toEqual({});
+    } finally {
+      const destroy = await run(['destroy']);
+      expect(destroy.exitCode, destroy.all).toBe(0);
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('cleans up after an interrupt while Vagrant is bringing the machines up', async () => {
