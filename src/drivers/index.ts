@@ -25,7 +25,8 @@ const optionSchemas: Record<string, () => Promise<z.ZodType>> = {
  * `syntax` refuses a step the scenario's driver cannot serve. netns filters in
  * the nodes' namespaces on this machine, docker inside its node containers
  * (through the engine, local or remote), vagrant inside its machines over SSH
- * (their own iptables). existing cannot: a user's host is not ours to filter.
+ * (their own iptables). existing only when its options say how (see below): a
+ * user's host is not ours to filter unasked.
  */
 const capabilities: Record<string, readonly DriverCapability[]> = {
   netns: ['partition'],
@@ -34,7 +35,13 @@ const capabilities: Record<string, readonly DriverCapability[]> = {
   docker: ['partition'],
 };
 
-export function driverCapabilities(name: string): readonly DriverCapability[] {
+/**
+ * What the scenario's driver can do with its options: the existing driver's
+ * hosts are the user's, so it partitions them only when `options.partition`
+ * says how (its schema checks the value itself).
+ */
+export function driverCapabilities(name: string, options?: unknown): readonly DriverCapability[] {
+  if (name === 'existing') return typeof options === 'object' && options !== null && 'partition' in options ? ['partition'] : [];
   return capabilities[name] ?? [];
 }
 

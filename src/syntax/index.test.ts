@@ -115,7 +115,11 @@ describe('checkSyntax', () => {
     expect(await check(scenario('netns', 5, 'swarm/partition-worker'))).toEqual([]);
     expect(await check(scenario('docker', 3, 'swarm/partition-minority'))).toEqual([]);
     const [onExisting] = await check(scenario('existing', 3, 'swarm/partition-minority'));
-    expect(onExisting).toMatch(/^\d+:\d+ swarm\/partition-minority needs a driver that can partition the node network; the existing driver cannot\.$/);
+    expect(onExisting).toMatch(/^\d+:\d+ swarm\/partition-minority needs a driver that can partition the node network; the existing driver cannot unless its options say how\.$/);
+    // The user's hosts, partitioned when the scenario says how.
+    const existingWith = (partition: string) => scenario('existing', 3, 'swarm/partition-minority').replace(/name: existing\n/, `name: existing\n  options:\n    partition: ${partition}\n`);
+    expect(await check(existingWith('iptables'))).toEqual([]);
+    expect(await check(existingWith('{ apply: [/usr/local/bin/cut-off], heal: [/usr/local/bin/heal] }'))).toEqual([]);
     const [two] = await check(scenario('netns', 2, 'swarm/partition-minority'));
     expect(two).toMatch(/swarm\/partition-minority needs at least 3 managers .* this scenario has 2 \(m1, m2\)/);
     expect(await check(`${scenario('netns', 5, 'swarm/partition-minority')}    with: { cut: 3 }\n`)).toEqual([

@@ -97,14 +97,17 @@ function checkOptions(source: ScenarioSource, entry: StepConfig, definition: Loa
 
 /** A step that needs what the scenario's driver cannot do (partition the network) is refused before anything is made. */
 function checkDriverCapabilities(scenario: Scenario, entry: StepConfig, definition: LoadedStep, report: Report): void {
-  const has = driverCapabilities(scenario.driver.name);
+  const has = driverCapabilities(scenario.driver.name, scenario.driver.options);
   for (const need of definition.needs ?? []) {
     if (has.includes(need)) continue;
     const able = driversWith(need);
+    const existing = scenario.driver.name === 'existing';
     report(
       [entry.section, entry.index, 'step'],
-      `${definition.name} needs a driver that can ${need} the node network; the ${scenario.driver.name} driver cannot.`,
-      `Run this scenario with ${able.length ? `the ${able.length > 1 ? `${able.slice(0, -1).join(', ')} or ${able.at(-1)}` : able[0]} driver` : 'another driver'}, or remove the step.`,
+      `${definition.name} needs a driver that can ${need} the node network; the ${scenario.driver.name} driver cannot${existing ? ' unless its options say how' : ''}.`,
+      existing
+        ? `Set driver.options.partition: "iptables" (swarm-molecule's own chain on each host, over SSH) or { apply: [...], heal: [...] } commands of yours; or remove the step.`
+        : `Run this scenario with ${able.length ? `the ${able.length > 1 ? `${able.slice(0, -1).join(', ')} or ${able.at(-1)}` : able[0]} driver` : 'another driver'}, or remove the step.`,
     );
   }
 }

@@ -1,11 +1,14 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from './support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
 
 const project = join(repoRoot, 'fixtures', 'projects', 'existing');
 const fleetDir = join(project, 'scenarios', 'fleet');
+const cutDir = join(project, 'scenarios', 'cut');
+let hosts: { name: string; host: string; identityFile: string }[] = [];
 
 describe('the existing driver', () => {
   let before: Leftovers;
@@ -17,7 +20,8 @@ describe('the existing driver', () => {
     const state = JSON.parse(readFileSync(join(project, '.swarm-molecule', 'hosts', 'state.json'), 'utf8')) as {
       driverState: { nodes: { name: string; host: string; identityFile: string }[] };
     };
-    const [manager, worker] = state.driverState.nodes;
+    hosts = state.driverState.nodes;
+    const [manager, worker] = hosts;
     mkdirSync(fleetDir, { recursive: true });
     writeFileSync(
       join(fleetDir, 'scenario.yml'),
@@ -44,8 +48,10 @@ verify:
   });
   afterAll(async () => {
     await swarmMolecule(['destroy', '-s', 'hosts'], project);
-    rmSync(fleetDir, { recursive: true, force: true });
-    rmSync(join(project, '.swarm-molecule', 'fleet'), { recursive: true, force: true });
+    for (const name of ['fleet', 'cut']) {
+      rmSync(join(project, 'scenarios', name), { recursive: true, force: true });
+      rmSync(join(project, '.swarm-molecule', name), { recursive: true, force: true });
+    }
     expect(leftoversSince(before)).toEqual(NOTHING_LEFT);
   });
 
@@ -72,5 +78,71 @@ verify:
     const result = await swarmMolecule(['create', '-s', 'fleet'], project);
     expect(result.exitCode, result.all).toBe(3);
     expect(result.all).toMatch(/host key of fleet-(manager|worker) \(10\.[\d.]+:22\) is not the one recorded/);
+  });
+  it('partitions the hosts only with the commands the scenario gives: swarm/partition-worker passes, with their rules on the hosts while it runs; a killed harness leaves the cut recorded and destroy takes it off the hosts', async () => {
+    // The user's way to cut a host off: a chain of theirs in INPUT, fed the addresses to drop; heal removes it (and succeeds when there is none).
+    const apply = ['sh', '-c', 'iptables -w -N SM_CUT; for a in "$@"; do iptables -w -A SM_CUT -s "$a" -j DROP; done; iptables -w -I INPUT 1 -j SM_CUT', 'sh'];
+    const heal = ['sh', '-c', 'while iptables -w -D INPUT -j SM_CUT 2>/dev/null; do :; done; iptables -w -F SM_CUT 2>/dev/null; iptables -w -X SM_CUT 2>/dev/null; true'];
+    const [manager, ...workers] = hosts;
+    const platform = (host: (typeof hosts)[number] | undefined, group: string) => `  - name: ${host?.name}\n    groups: [${group}]\n    address: ${host?.host}\n    identityFile: ${host?.identityFile}\n`;
+    mkdirSync(cutDir, { recursive: true });
+    writeFileSync(
+      join(cutDir, 'scenario.yml'),
+      `driver:\n  name: existing\n  options:\n    leaveSwarmOnDestroy: true\n    partition:\n      apply: ${JSON.stringify(apply)}\n      heal: ${JSON.stringify(heal)}\n` +
+        `platforms:\n${platform(manager, 'swarm-leader, swarm-manager')}${workers.map((w) => platform(w, 'swarm-worker')).join('')}` +
+        'converge:\n  - step: swarm/init\n  - step: swarm/join-workers\nverify:\n  - step: swarm/partition-worker\n  - step: swarm/node-roles\n',
+    );
+    /** The user's chain on each host (read through the hosts' own scenario), hosts without one left out. */
+    const rules = async () => {
+      const found: Record<string, string> = {};
+      for (const host of hosts) {
+        const listed = await swarmMolecule(['exec', '-s', 'hosts', '-h', host.name, '--', 'iptables', '-w', '-S', 'SM_CUT'], project);
+        if (listed.exitCode === 0) found[host.name] = listed.stdout.trim();
+      }
+      return found;
+    };
+    const isolatedIn = (sample: Record<string, string>) => workers.find((w) => sample[w.name]?.match(/-j DROP/g)?.length === 2)?.name;
+
+    const converge = await swarmMolecule(['converge', '-s', 'cut'], project);
+    expect(converge.exitCode, converge.all).toBe(0);
+    const verify = swarmMolecule(['verify', '-s', 'cut'], project);
+    let done = false;
+    void verify.then(() => {
+      done = true;
+    });
+    const samples: Record<string, string>[] = [];
+    while (!done) {
+      samples.push(await rules());
+      await sleep(1000);
+    }
+    const result = await verify;
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toMatch(/passed +swarm\/partition-worker/);
+    // The fault happened with the user's commands: one worker dropped the 2 other hosts, and they dropped it.
+    const cut = samples.find((sample) => isolatedIn(sample) !== undefined);
+    expect(cut, JSON.stringify(samples)).toBeDefined();
+    for (const host of hosts.filter((h) => h.name !== isolatedIn(cut ?? {}))) expect(cut?.[host.name]?.match(/-j DROP/g)).toHaveLength(1);
+    expect(await rules()).toEqual({});
+
+    // Killed with the cut in place: it stays recorded, and destroy takes it off the hosts (they outlive the run).
+    const paused = swarmMolecule(['verify', '-s', 'cut'], project, { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' });
+    let seen = '';
+    const reached = await new Promise<boolean>((resolve) => {
+      paused.all?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
+      });
+      void paused.then(() => resolve(false));
+    });
+    expect(reached, seen).toBe(true);
+    expect(isolatedIn(await rules())).toBeDefined();
+    paused.kill('SIGKILL');
+    expect((await paused).signal).toBe('SIGKILL');
+    const state = JSON.parse(readFileSync(join(project, '.swarm-molecule', 'cut', 'state.json'), 'utf8')) as { driverState: { data?: { partition?: unknown } } };
+    expect(state.driverState.data?.partition).toBeDefined();
+    const destroy = await swarmMolecule(['destroy', '-s', 'cut'], project);
+    expect(destroy.exitCode, destroy.all).toBe(0);
+    expect(destroy.all).toMatch(/removing the partition .* left in place/);
+    expect(await rules()).toEqual({});
   });
 });

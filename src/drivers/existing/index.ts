@@ -7,8 +7,10 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, messageOf, UsageError } from '../../errors.js';
 import { SshConnection } from '../../transport/index.js';
+import { healInState, partitionInState, partitionPlan, partitionRecordSchema, sidesText } from '../host/partition.js';
+import { applySshPartition, removeSshPartition } from '../host/ssh-partition.js';
 import { defineDriver, expectMade, refuse, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
-import type { Driver, DriverContext, NodeRecord, NodeStatus, SanityProblem } from '../types.js';
+import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
 
 const argv = z.array(z.string()).min(1);
 
@@ -26,11 +28,19 @@ export const optionsSchema = z.strictObject({
   stopCommand: argv.default(['systemctl', 'stop', 'docker.socket', 'docker.service']),
   startCommand: argv.default(['systemctl', 'start', 'docker.service']),
   connectTimeoutSeconds: z.number().int().positive().default(30),
+  /**
+   * Opt in to partitions (the chaos steps) on hosts that are yours, not ours:
+   * `iptables` applies swarm-molecule's own chain on each host over SSH (root,
+   * or `sudo -n`); or your commands, `apply` run on each host with the
+   * addresses it must stop hearing from as its last arguments, and `heal` run
+   * on every host to undo it (it must succeed when nothing is in place).
+   */
+  partition: z.union([z.literal('iptables'), z.strictObject({ apply: argv, heal: argv })]).optional(),
 });
 type ExistingOptions = z.infer<typeof optionsSchema>;
 
-/** The hosts outlive every run: the driver keeps no facts of its own about them. */
-const runSchema = z.object({});
+/** The hosts outlive every run: the driver keeps no facts of its own about them but a partition it put in place. */
+const runSchema = z.object({ partition: partitionRecordSchema.optional() });
 const nodeSchema = z.object({});
 type RunData = z.infer<typeof runSchema>;
 type NodeData = z.infer<typeof nodeSchema>;
@@ -108,9 +118,9 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
     return known.data;
   }
 
-  async create(ctx: Context, platforms: PlatformConfig[]): Promise<State> {
+  async create(ctx: Context, platforms: PlatformConfig[], previous: State | undefined): Promise<State> {
     const options = this.#options(ctx);
-    const state: State = { nodes: [], run: undefined };
+    const state: State = { nodes: [], run: previous?.run?.partition ? { partition: previous.run.partition } : {} };
     const knownHosts = await this.#knownHosts(ctx);
     // Every host settles before the outcome is known: no host's lines after the verdict.
     const settled = await Promise.allSettled(platforms.map(async (platform) => {
@@ -156,7 +166,52 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
     await writeFile(join(ctx.stateDir, 'known_hosts.json'), `${JSON.stringify(knownHosts, null, 2)}\n`, { mode: 0o600 });
     state.nodes = nodes;
     await ctx.record(state);
+    if (state.run?.partition) {
+      // A partition an interrupted verify left in place: the hosts must reach each other again.
+      ctx.log(`removing the partition ${sidesText(state.run.partition.sides)} left in place`);
+      return await this.heal(ctx, state);
+    }
     return state;
+  }
+
+  /** How partitions are made on these hosts, or a usage error: they are the user's, so only when the scenario says how. */
+  #partitionWay(ctx: Context): NonNullable<ExistingOptions['partition']> {
+    const way = this.#options(ctx).partition;
+    if (!way) {
+      throw new UsageError('The existing driver partitions hosts only when the scenario says how.', {
+        hint: `Set driver.options.partition in ${ctx.scenario.file}: "iptables" (swarm-molecule's own chain, over SSH), or { apply: [...], heal: [...] } commands of yours.`,
+      });
+    }
+    return way;
+  }
+
+  async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
+    const way = this.#partitionWay(ctx);
+    const withRun: State = { ...state, run: state.run ?? {} };
+    if (way === 'iptables') {
+      const nodes = state.nodes.map((n) => ({ target: n, address: n.address ?? n.host }));
+      return partitionInState(ctx, withRun, sides, () => applySshPartition(nodes, sides, ctx.signal));
+    }
+    const plan = partitionPlan(
+      state.nodes.map((n) => ({ name: n.name, address: n.address ?? n.host })),
+      sides,
+    );
+    return partitionInState(ctx, withRun, sides, async () => {
+      await pMap(state.nodes, async (node) => {
+        const dropFrom = plan.get(node.name) ?? [];
+        if (dropFrom.length > 0) await this.#onNode(ctx, state, node.name, [...way.apply, ...dropFrom]);
+      });
+    });
+  }
+
+  async heal(ctx: Context, state: State): Promise<State> {
+    const way = this.#partitionWay(ctx);
+    const withRun: State = { ...state, run: state.run ?? {} };
+    return healInState(ctx, withRun, () =>
+      way === 'iptables'
+        ? removeSshPartition(state.nodes, ctx.signal)
+        : pMap(state.nodes, (node) => this.#onNode(ctx, state, node.name, way.heal)).then(() => undefined),
+    );
   }
 
   async #runChecked(connection: SshConnection, node: string, command: string[]): Promise<void> {
@@ -168,6 +223,11 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
 
   async destroy(ctx: Context, state: State): Promise<void> {
     const options = this.#options(ctx);
+    if (state.run?.partition) {
+      // The hosts outlive the run; the filter rules we put on them must not.
+      ctx.log(`removing the partition ${sidesText(state.run.partition.sides)} left in place`);
+      await this.heal(ctx, state);
+    }
     const commands = [...(options.leaveSwarmOnDestroy ? [['docker', 'swarm', 'leave', '--force']] : []), ...options.destroyCommands];
     if (commands.length === 0) return;
     const failures: string[] = [];

@@ -124,9 +124,9 @@ describe('chaos steps (real nodes)', () => {
     expect(two.all).toMatch(/swarm\/quorum-loss needs at least 3 managers/);
     const existing = await swarmMolecule(['syntax', '-s', 'existing'], project);
     expect(existing.exitCode).toBe(2);
-    expect(existing.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs a driver that can partition the node network; the existing driver cannot/);
+    expect(existing.all).toMatch(/scenario\.yml:\d+:\d+.*swarm\/partition-minority needs a driver that can partition the node network; the existing driver cannot unless its options say how/);
     expect(existing.all).toMatch(/swarm\/partition-worker needs a driver that can partition/);
-    expect(existing.all).toMatch(/Run this scenario with the netns, vagrant or docker driver/);
+    expect(existing.all).toMatch(/Set driver\.options\.partition: "iptables"/);
   });
 
   describe('on one cluster of 3 managers and 2 workers', () => {
