@@ -114,7 +114,7 @@ describe('typeCheckSteps cache', { timeout: 120_000 }, () => {
   it('still checks when the cache cannot be written, and says so', async () => {
     const p = project({ 'scenarios/default/steps/step.ts': STEP.replace('const n: number', 'const n: string'), 'scenarios/default/steps/helper.ts': HELPER });
     // A file where the cache directory would be: as a read-only project, the write fails.
-    write(p.dir, { '.swarm-molecule/cache': 'not a directory' });
+    write(p.dir, { '.swarm-molecule/.cache': 'not a directory' });
     const checked = await p.check();
     expect(checked.diagnostics).toHaveLength(1);
     expect(checked.note).toMatch(/^type-checked 1 TypeScript step module .* \(not cached: .+\)$/);

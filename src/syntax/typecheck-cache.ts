@@ -6,7 +6,7 @@ import { messageOf } from '../errors.js';
 
 /*
  * The result of type-checking a scenario's step modules, kept in
- * `.swarm-molecule/cache/typecheck/<scenario>.json` with what it depended on,
+ * `.swarm-molecule/.cache/typecheck/<scenario>.json` with what it depended on,
  * the way `tsc --incremental` and ESLint's cache do: an unchanged project is
  * answered from the file without loading TypeScript.
  *
@@ -23,7 +23,7 @@ import { messageOf } from '../errors.js';
  * What it does not see: a file added inside an existing package directory
  * (without touching node_modules/ or the package's package.json); an edit of an
  * installed file that keeps its size and mtime; environment that TypeScript
- * reads outside files. `rm -r .swarm-molecule/cache` starts over.
+ * reads outside files. `rm -r .swarm-molecule/.cache` starts over.
  */
 
 /** Bumped when the file's shape or what a hit means changes: another version is a miss. */
@@ -71,9 +71,12 @@ const entrySchema = z.strictObject({
 });
 export type TypeCheckEntry = z.infer<typeof entrySchema>;
 
-/** `.swarm-molecule/cache/typecheck/<scenario>.json` of the project that has `scenarios/<name>/`. */
+/**
+ * `.swarm-molecule/.cache/typecheck/<scenario>.json` of the project that has `scenarios/<name>/`;
+ * dotted like `.dependencies/`, so that a scenario named "cache" keeps `.swarm-molecule/cache/` to itself.
+ */
 export function typeCheckCacheFile(scenario: { name: string; dir: string }): string {
-  return join(dirname(dirname(scenario.dir)), '.swarm-molecule', 'cache', 'typecheck', `${scenario.name}.json`);
+  return join(dirname(dirname(scenario.dir)), '.swarm-molecule', '.cache', 'typecheck', `${scenario.name}.json`);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
