@@ -70,38 +70,33 @@ export function hasInterpreter(elf: Buffer): boolean {
 }
 
 /**
- * The three images share their first layer (busybox, /bin/sh, /tmp); v1 and v2
- * add /www/index.html in a small layer of their own (compose files serve
- * `-h /www`), broken adds nothing. A node unpacks the shared layer once.
+ * Two layers make the three images: v1's (busybox, /bin/sh, /tmp and
+ * /www/index.html of v1, which compose files serve with `-h /www`), which
+ * broken shares with another command, and a small one on top of it that makes
+ * v2 by replacing the page. A node unpacks each layer once, whichever images
+ * it gets.
  */
 function build(busybox: Buffer, template: string): Map<TestImageTag, TestImage> {
-  const base = layer([
+  const page = (version: 'v1' | 'v2') => ({ type: 'file' as const, path: 'www/index.html', content: template.replaceAll('{{version}}', version) });
+  const v1 = layer([
     { type: 'dir', path: 'bin' },
     { type: 'file', path: 'bin/busybox', content: busybox, mode: 0o755 },
     { type: 'symlink', path: 'bin/sh', target: 'busybox' },
     { type: 'dir', path: 'tmp', mode: 0o1777 },
+    { type: 'dir', path: 'www' },
+    page('v1'),
   ]);
-  const baseHistory = 'swarm-molecule: static busybox as /bin/busybox and /bin/sh';
+  const v2 = layer([{ type: 'dir', path: 'www' }, page('v2')]);
+  const v1History = 'swarm-molecule: static busybox as /bin/busybox and /bin/sh, /www/index.html of v1';
+  const httpd = ['/bin/busybox', 'httpd', '-f', '-p', String(WEB_PORT), '-h', '/www'];
   const architecture = dockerArchitecture();
-  const web = (version: 'v1' | 'v2'): ImageSpec => ({
-    layers: [
-      base,
-      layer([
-        { type: 'dir', path: 'www' },
-        { type: 'file', path: 'www/index.html', content: template.replaceAll('{{version}}', version) },
-      ]),
-    ],
-    cmd: ['/bin/busybox', 'httpd', '-f', '-p', String(WEB_PORT), '-h', '/www'],
-    history: [baseHistory, `swarm-molecule: /www/index.html of ${version}`],
-    architecture,
-  });
   const specs: Record<TestImageTag, ImageSpec> = {
-    v1: web('v1'),
-    v2: web('v2'),
+    v1: { layers: [v1], cmd: httpd, history: [v1History], architecture },
+    v2: { layers: [v1, v2], cmd: httpd, history: [v1History, 'swarm-molecule: /www/index.html of v2'], architecture },
     broken: {
-      layers: [base],
+      layers: [v1],
       cmd: ['/bin/busybox', 'sh', '-c', 'echo "swarm-molecule/web:broken exits at start, on purpose" >&2; exit 1'],
-      history: [baseHistory],
+      history: [v1History],
       architecture,
     },
   };
