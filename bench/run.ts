@@ -11,7 +11,9 @@ import { execa } from 'execa';
 // The built harness, as users run it (npm run bench builds it first).
 import { loadScenario, type Scenario } from '../dist/config/index.js';
 import { StateStore } from '../dist/lifecycle/state.js';
-import { SshConnection } from '../dist/transport/index.js';
+import { ConnectionPool, SshConnection } from '../dist/transport/index.js';
+import { createHost } from '../dist/steps/host.js';
+import { ensureTestImages, TEST_IMAGES } from '../dist/steps/builtin/images.js';
 import { act } from './act.js';
 
 import { startTestEngine } from '../test/e2e/docker/support/engine.js';
@@ -23,6 +25,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
  * BENCH_ONLY=docker: only the docker driver's column (no results.json); BENCH_ONLY=workloads: only the
  * workloads figures; BENCH_ONLY=six: only the 6 nodes against both floors; BENCH_ONLY=cli: only the four
  * commands as processes; BENCH_ONLY=test: only the default scenario's whole test (the last three write
+ * bench/results.local.json); BENCH_ONLY=images: only the test images onto the 6 nodes (also in
  * bench/results.local.json).
  */
 const only = process.env.BENCH_ONLY;
@@ -95,6 +98,30 @@ async function commandLatency(dir: string): Promise<number> {
   }
 }
 
+const TEST_IMAGES_ROW = 'test images onto the nodes (3 images; drained managers left out)';
+
+/**
+ * The service steps' first need: the 3 test images onto the nodes that can
+ * run a task (one load each), none there before; in ms.
+ */
+async function testImagesOnto(scenario: Scenario, dir: string): Promise<number> {
+  const driverState = (await new StateStore(dir, scenario.name).read())?.driverState;
+  if (!driverState) throw new Error('no nodes to put the test images on');
+  const pool = new ConnectionPool(driverState, { signal: new AbortController().signal });
+  try {
+    const addressOf = (name: string) => driverState.nodes.find((n) => n.name === name)?.address ?? '';
+    const hosts = scenario.platforms.map((p) => createHost(p, { platforms: scenario.platforms, addressOf, connections: pool, reads: new Map() }));
+    const leader = hosts.find((h) => h.groups.includes('swarm-leader')) ?? hosts[0];
+    if (!leader) throw new Error('no leader');
+    await Promise.all(hosts.map((h) => h.run(['docker', 'image', 'rm', '--force', ...Object.values(TEST_IMAGES)])));
+    const started = performance.now();
+    await ensureTestImages({ hosts, leader: () => leader }, ['v1', 'v2', 'broken']);
+    return performance.now() - started;
+  } finally {
+    pool.closeAll();
+  }
+}
+
 interface Row {
   action: string;
   ours: number[];
@@ -122,6 +149,7 @@ async function six(): Promise<{ rows: Row[]; nodeMiB: number[] }> {
     add('converge', converged.get('converge') ?? NaN);
     add('idempotence', converged.get('idempotence') ?? NaN);
     add('verify swarm/node-roles', converged.get('verify swarm/node-roles') ?? NaN);
+    add(TEST_IMAGES_ROW, await testImagesOnto(scenario, dir));
     nodeMiB = nodeMemory(dir);
     add('one command on a node', await commandLatency(dir));
     // The floor on the same nodes, from the same starting point.
@@ -336,6 +364,24 @@ if (only === 'six' || only === 'cli' || only === 'test') {
   console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   if (only === 'six') printSix(rows);
   else printRows(only === 'cli' ? '6 nodes, each command a process, seconds' : 'the default scenario, seconds', rows);
+  writeLocal(only, rows);
+  process.exit(0);
+}
+
+if (only === 'images') {
+  const dir = project('six');
+  rmSync(join(dir, '.swarm-molecule'), { recursive: true, force: true });
+  const scenario = await loadScenario(dir, 'default');
+  const times: number[] = [];
+  await act(scenario, dir, ['create', 'converge']);
+  try {
+    for (let run = 0; run < runs; run++) times.push(await testImagesOnto(scenario, dir));
+  } finally {
+    await act(scenario, dir, ['destroy']);
+  }
+  clearInterval(sampler);
+  const rows = [{ action: TEST_IMAGES_ROW, ours: times }];
+  printRows(`6 nodes (3 drained managers) · ${runs} runs · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, seconds`, rows);
   writeLocal(only, rows);
   process.exit(0);
 }

@@ -39,7 +39,7 @@ export default defineVerifyStep<Options>({
     const leader = ctx.host(leaderRow.Hostname);
     const survivors = managers.filter((m) => m.name !== leader.name);
     // Import before the stop: every node that may run the probe service needs the image.
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
 
     await withStoppedNodes(ctx, async (stop) => {
       const started = performance.now();

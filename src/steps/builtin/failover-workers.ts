@@ -42,7 +42,7 @@ export default defineVerifyStep<Options>({
     const o = ctx.options;
     const timeoutMs = durationMs(o.timeout);
     const manager = ctx.leader();
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
     await removingService(ctx, [manager], SERVICE, async () => {
       await createService(manager, { name: SERVICE, image: TEST_IMAGES.v1, replicas: o.replicas, constraints: o.constraints, step: 'swarm/failover-workers' });
       const tasks = await waitForTasks(ctx, manager, SERVICE, { replicas: o.replicas, image: TEST_IMAGES.v1, timeoutMs });

@@ -76,7 +76,7 @@ export default defineVerifyStep<Options>({
     const url = o.url ?? '';
     const network = o.network ?? '';
     const manager = ctx.leader();
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
     const service = `sm-http-probe-${randomBytes(3).toString('hex')}`;
     const timeoutMs = durationMs(o.timeout);
     const attempts = Math.max(1, Math.ceil(timeoutMs / 1000));

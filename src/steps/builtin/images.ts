@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import pMap from 'p-map';
-import { InfraError } from '../../errors.js';
-import type { Host } from '../api.js';
-import { tar } from '../../transport/tar.js';
+import { InfraError, Interrupted } from '../../errors.js';
+import type { Host, StepContext } from '../api.js';
+import { engineOrCli } from './engine.js';
+import { nodeList, type NodeRow } from './node-list.js';
+import { dockerArchitecture, layer, saveArchive, savedImage, type ImageSpec, type SavedImage } from './save-format.js';
 
 /** The test images the service steps run; see fixtures/images/README.md. */
 export const TEST_IMAGES = {
@@ -23,16 +26,15 @@ export const bodyOf = (tag: 'v1' | 'v2'): string => `swarm-molecule web ${tag}`;
 /** A busybox httpd as PID 1 ignores SIGTERM: stop tasks after 1 s instead of 10. */
 export const STOP_GRACE = '1s';
 
-const DIGEST_LABEL = 'io.swarm-molecule.digest';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 
-interface BuiltImage {
+/** A test image as built here: what it is made of, and its config and ID as every node gets them. */
+export interface TestImage {
+  tag: TestImageTag;
   reference: string;
-  /** `docker import --change` instructions. */
-  changes: string[];
-  archive: Buffer;
-  digest: string;
+  spec: ImageSpec;
+  image: SavedImage;
 }
 
 function staticBusybox(): Buffer {
@@ -67,80 +69,170 @@ export function hasInterpreter(elf: Buffer): boolean {
   return false;
 }
 
-function build(tag: TestImageTag, busybox: Buffer, template: string): BuiltImage {
-  const base = [
-    { type: 'dir' as const, path: 'bin' },
-    { type: 'file' as const, path: 'bin/busybox', content: busybox, mode: 0o755 },
-    { type: 'symlink' as const, path: 'bin/sh', target: 'busybox' },
-    { type: 'dir' as const, path: 'tmp', mode: 0o1777 },
-  ];
-  const www =
-    tag === 'broken'
-      ? []
-      : [
-          { type: 'dir' as const, path: 'www' },
-          { type: 'file' as const, path: 'www/index.html', content: template.replaceAll('{{version}}', tag) },
-        ];
-  const cmd =
-    tag === 'broken'
-      ? ['/bin/busybox', 'sh', '-c', 'echo "swarm-molecule/web:broken exits at start, on purpose" >&2; exit 1']
-      : ['/bin/busybox', 'httpd', '-f', '-p', String(WEB_PORT), '-h', '/www'];
-  const archive = tar([...base, ...www]);
-  const changes = [`CMD ${JSON.stringify(cmd)}`];
-  const digest = createHash('sha256').update(archive).update(changes.join('\n')).digest('hex');
-  return { reference: TEST_IMAGES[tag], changes: [...changes, `LABEL ${DIGEST_LABEL}=${digest}`], archive, digest };
+/**
+ * Two layers make the three images: v1's (busybox, /bin/sh, /tmp and
+ * /www/index.html of v1, which compose files serve with `-h /www`), which
+ * broken shares with another command, and a small one on top of it that makes
+ * v2 by replacing the page. A node unpacks each layer once, whichever images
+ * it gets.
+ */
+function build(busybox: Buffer, template: string): Map<TestImageTag, TestImage> {
+  const page = (version: 'v1' | 'v2') => ({ type: 'file' as const, path: 'www/index.html', content: template.replaceAll('{{version}}', version) });
+  const v1 = layer([
+    { type: 'dir', path: 'bin' },
+    { type: 'file', path: 'bin/busybox', content: busybox, mode: 0o755 },
+    { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+    { type: 'dir', path: 'tmp', mode: 0o1777 },
+    { type: 'dir', path: 'www' },
+    page('v1'),
+  ]);
+  const v2 = layer([{ type: 'dir', path: 'www' }, page('v2')]);
+  const v1History = 'swarm-molecule: static busybox as /bin/busybox and /bin/sh, /www/index.html of v1';
+  const httpd = ['/bin/busybox', 'httpd', '-f', '-p', String(WEB_PORT), '-h', '/www'];
+  const architecture = dockerArchitecture();
+  const specs: Record<TestImageTag, ImageSpec> = {
+    v1: { layers: [v1], cmd: httpd, history: [v1History], architecture },
+    v2: { layers: [v1, v2], cmd: httpd, history: [v1History, 'swarm-molecule: /www/index.html of v2'], architecture },
+    broken: {
+      layers: [v1],
+      cmd: ['/bin/busybox', 'sh', '-c', 'echo "swarm-molecule/web:broken exits at start, on purpose" >&2; exit 1'],
+      history: [v1History],
+      architecture,
+    },
+  };
+  return new Map(
+    (Object.keys(TEST_IMAGES) as TestImageTag[]).map((tag) => [tag, { tag, reference: TEST_IMAGES[tag], spec: specs[tag], image: savedImage(specs[tag]) }]),
+  );
 }
 
-let built: Map<TestImageTag, BuiltImage> | undefined;
+let built: Map<TestImageTag, TestImage> | undefined;
 
-/** The test images' archives, built once per process from fixtures/images and this machine's busybox. */
-export function testImages(): Map<TestImageTag, BuiltImage> {
-  if (!built) {
-    const busybox = staticBusybox();
-    const template = readFileSync(`${FIXTURES}web/index.html`, 'utf8');
-    built = new Map((Object.keys(TEST_IMAGES) as TestImageTag[]).map((tag) => [tag, build(tag, busybox, template)]));
-  }
+/** The test images, built once per process from fixtures/images and this machine's busybox. */
+export function testImages(): Map<TestImageTag, TestImage> {
+  if (!built) built = build(staticBusybox(), readFileSync(`${FIXTURES}web/index.html`, 'utf8'));
   return built;
 }
 
-/** The digest label of each image reference present on the host (absent ones are left out). */
-async function presentDigests(host: Host, references: readonly string[]): Promise<Map<string, string>> {
-  // `image inspect` of several names prints those that exist and exits 1 if any is missing.
-  const result = await host.run(['docker', 'image', 'inspect', '--format', `{{index .Config.Labels "${DIGEST_LABEL}"}}`, ...references], {
-    readOnly: true,
-  });
-  const lines = result.stdout.split('\n');
-  if (result.exitCode === 0) return new Map(references.map((ref, i) => [ref, lines[i]?.trim() ?? '']));
-  // Some are missing: ask one by one to know which.
-  const found = new Map<string, string>();
-  for (const ref of references) {
-    const one = await host.run(['docker', 'image', 'inspect', '--format', `{{index .Config.Labels "${DIGEST_LABEL}"}}`, ref], { readOnly: true });
-    if (one.exitCode === 0) found.set(ref, one.stdout.trim());
+const archives = new Map<string, Buffer>();
+
+/** One `docker save` archive of `images` (their shared layer once), built once per set of images. */
+export function testImageArchive(images: readonly TestImage[]): Buffer {
+  const key = images.map((i) => i.tag).join(',');
+  let archive = archives.get(key);
+  if (!archive) {
+    archive = saveArchive(images.map((i) => ({ image: i.image, tags: [i.reference] })));
+    archives.set(key, archive);
   }
-  return found;
+  return archive;
+}
+
+/** The nodes the test images go to: the step's hosts, and the leader that knows which of them can run a task. */
+export type ImageHosts = Pick<StepContext<unknown>, 'hosts' | 'leader'>;
+
+/**
+ * The hosts that may run a task: all but those whose every node entry (by
+ * hostname) is at availability Drain. A host the list does not name gets
+ * images: better an image too many than a task that cannot start.
+ */
+export function hostsThatRunTasks(hosts: readonly Host[], nodes: readonly NodeRow[]): Host[] {
+  return hosts.filter((host) => {
+    const entries = nodes.filter((n) => n.Hostname === host.name);
+    return entries.length === 0 || entries.some((n) => n.Availability.toLowerCase() !== 'drain');
+  });
+}
+
+/** The swarm's node list as the leader has it; every host when it cannot say (the images then go everywhere). */
+async function imageHosts(where: ImageHosts): Promise<readonly Host[]> {
+  try {
+    return hostsThatRunTasks(where.hosts, await nodeList(where.leader()));
+  } catch (error) {
+    if (error instanceof Interrupted) throw error;
+    return where.hosts;
+  }
+}
+
+const imageListSchema = z.array(z.looseObject({ Id: z.string(), RepoTags: z.array(z.string()).nullish() }));
+
+/** The image ID of each test image reference on the host (those it lacks are left out); one request. */
+async function presentIds(host: Host): Promise<Map<string, string>> {
+  const repository = TEST_IMAGES.v1.replace(/:.*$/, '');
+  const images = await engineOrCli(host, {
+    engine: { label: 'GET /images/json', call: (docker) => docker.listImages({ filters: { reference: [repository] } }) },
+    cli: async () => {
+      const out = await host.docker(['image', 'ls', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', repository], { readOnly: true });
+      return out
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => {
+          const [reference = '', id = ''] = line.trim().split(' ');
+          return { Id: id, RepoTags: [reference] };
+        });
+    },
+    schema: imageListSchema,
+  });
+  return new Map(images.flatMap((image) => (image.RepoTags ?? []).map((reference) => [reference, image.Id] as const)));
+}
+
+const LOAD_TIMEOUT_MS = 60_000;
+
+/** What `POST /images/load` streamed back: Docker's words of the first error, if any. */
+export function loadError(answer: string): string | undefined {
+  for (const line of answer.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const message = (JSON.parse(line) as { error?: unknown }).error;
+      if (typeof message === 'string' && message !== '') return message;
+    } catch {
+      return answer.trim();
+    }
+  }
+  return undefined;
+}
+
+/** `docker load` of one archive on the host: through its Engine API, or the CLI where the socket is not forwarded. */
+async function load(host: Host, archive: Buffer): Promise<void> {
+  const answer = await host.engine({
+    label: 'POST /images/load',
+    timeoutMs: LOAD_TIMEOUT_MS,
+    call: async (docker) => {
+      const stream = await docker.loadImage(Readable.from([archive]), { quiet: true });
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  });
+  if (answer === undefined) {
+    await host.docker(['load', '--quiet'], { stdin: archive, timeoutMs: LOAD_TIMEOUT_MS });
+    return;
+  }
+  const error = loadError(answer);
+  if (error !== undefined) {
+    throw new InfraError(`Loading the test images on ${host.name} failed: ${error}`, {
+      hint: `Check the node's Docker daemon and its disk ("swarm-molecule exec -h ${host.name} -- docker info").`,
+    });
+  }
 }
 
 /**
- * Import the test images on every host that lacks them (or has another build of
- * them), in parallel; hosts that have them are left alone. Returns what was imported.
+ * Put the test images `tags` on every host that can run a task and lacks them
+ * (by image ID: another build of an image counts as missing), hosts in
+ * parallel, with one `docker load` per host of an archive holding just what it
+ * lacks; hosts that have them are left alone. Given a step's context, nodes at
+ * availability Drain are left out (the leader's node list says which); given
+ * hosts, every one of them gets the images. Returns what was placed, an entry
+ * per image and host.
  */
-export async function ensureTestImages(hosts: readonly Host[], tags: readonly TestImageTag[] = ['v1', 'v2', 'broken']): Promise<string[]> {
+export async function ensureTestImages(where: ImageHosts | readonly Host[], tags: readonly TestImageTag[] = ['v1', 'v2', 'broken']): Promise<string[]> {
   const images = testImages();
-  const wanted = tags.map((tag) => images.get(tag) as BuiltImage);
-  const imported: string[] = [];
+  const wanted = tags.map((tag) => images.get(tag) as TestImage);
+  const hosts = 'leader' in where ? await imageHosts(where) : where;
+  const placed: string[] = [];
   await pMap(hosts, async (host) => {
-    const present = await presentDigests(
-      host,
-      wanted.map((image) => image.reference),
-    );
-    for (const image of wanted) {
-      if (present.get(image.reference) === image.digest) continue;
-      await host.docker(['import', ...image.changes.flatMap((change) => ['--change', change]), '-', image.reference], {
-        stdin: image.archive,
-        timeoutMs: 60_000,
-      });
-      imported.push(`${image.reference} on ${host.name}`);
-    }
+    const present = await presentIds(host);
+    const missing = wanted.filter((image) => present.get(image.reference) !== image.image.id);
+    if (missing.length === 0) return;
+    await load(host, testImageArchive(missing));
+    placed.push(...missing.map((image) => `${image.reference} on ${host.name}`));
   });
-  return imported;
+  return placed;
 }

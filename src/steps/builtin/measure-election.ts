@@ -53,7 +53,7 @@ export default defineVerifyStep<Options>({
   async verify(ctx) {
     const timeoutMs = durationMs(ctx.options.timeout);
     const managers = ctx.managers();
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
     const settings = await fromAnyManager(managers, raftSettings);
     ctx.measure(SETTINGS[0], settings.electionTick, 'count');
     ctx.measure(SETTINGS[1], settings.heartbeatTick, 'count');

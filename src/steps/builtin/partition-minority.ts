@@ -61,7 +61,7 @@ export default defineVerifyStep<Options>({
     const cutNames = cut.map((m) => m.name);
     const majority = managers.filter((m) => !cutNames.includes(m.name));
     const rest = ctx.hosts.filter((h) => !cutNames.includes(h.name)).map((h) => h.name);
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
 
     try {
       await withPartition(ctx, async () => {

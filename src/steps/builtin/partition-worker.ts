@@ -67,7 +67,7 @@ export default defineVerifyStep<Options>({
     if (!manager) throw new AssertionFailed('The scenario has no manager to ask.', { expected: 'a manager', observed: 'none' });
     const own = ctx.options.service === undefined;
     const service = ctx.options.service ?? SERVICE;
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
     try {
       let tasks: TaskRow[];
       let image: string;

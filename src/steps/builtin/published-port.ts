@@ -55,7 +55,7 @@ export default defineVerifyStep<Options>({
     const o = ctx.options;
     const timeoutMs = durationMs(o.timeout);
     const manager = ctx.leader();
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
     const expected = bodyOf('v1');
 
     const answers = async (host: Host, portNumber: number, what: string) =>

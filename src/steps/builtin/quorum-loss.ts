@@ -50,7 +50,7 @@ export default defineVerifyStep<Options>({
     const survivors = ordered.slice(stopped.length);
     const survivor = survivors[0];
     if (!survivor) throw new AssertionFailed('No manager would survive.', { expected: 'a manager left running', observed: `${managers.length} managers` });
-    await ensureTestImages(ctx.hosts, ['v1']);
+    await ensureTestImages(ctx, ['v1']);
 
     const leader = ctx.host(leaderRow.Hostname);
     try {

@@ -104,8 +104,8 @@ export default defineVerifyStep<Options>({
     const tags = builtinTags([o.from, o.to, ...(o.rollback ? [TEST_IMAGES.broken] : [])]);
     if (tags.length > 0) {
       const started = performance.now();
-      const imported = await ensureTestImages(ctx.hosts, tags);
-      if (imported.length > 0) ctx.log(`imported ${imported.length} test image(s) on the nodes in ${secondsText(performance.now() - started)}`);
+      const loaded = await ensureTestImages(ctx, tags);
+      if (loaded.length > 0) ctx.log(`loaded ${loaded.length} test image(s) on the nodes in ${secondsText(performance.now() - started)}`);
     }
     await removingService(ctx, [manager], SERVICE, async () => {
       await createService(manager, { name: SERVICE, image: o.from, replicas: o.replicas, constraints: o.constraints, step: 'swarm/rolling-update' });

@@ -39,8 +39,8 @@ export default defineConvergeStep<Options>({
     const images = new Set(summary.services.map((s) => s.image));
     const tags = (Object.entries(TEST_IMAGES) as [TestImageTag, string][]).filter(([, ref]) => images.has(ref)).map(([tag]) => tag);
     if (tags.length > 0) {
-      const imported = await ensureTestImages(ctx.hosts, tags);
-      if (imported.length > 0) ctx.log(`imported ${imported.join(', ')}`);
+      const loaded = await ensureTestImages(ctx, tags);
+      if (loaded.length > 0) ctx.log(`loaded ${loaded.join(', ')}`);
     }
 
     const before = await stackServices(host, o.name);

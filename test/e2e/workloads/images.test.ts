@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testImages } from '../../../src/steps/builtin/images.js';
+import { saveArchive, savedImage } from '../../../src/steps/builtin/save-format.js';
 import { writeSaveArchive } from '../../support/save-archive.js';
 import { startTestEngine, type TestEngine } from '../docker/support/engine.js';
 import { swarmMolecule } from '../support/cli.js';
@@ -72,12 +73,12 @@ describe('workloads: images from the Docker engine and from archives, on real no
   const run = ([command = '', ...args]: string[]) => swarmMolecule([command, '-s', 'images', ...args], project, env);
   const short = (id: string) => id.replace('sha256:', '').slice(0, 12);
 
-  /** Build `reference` in the test engine from the test image's busybox rootfs (as fixtures/images), its ID made unique. */
+  /** Put `reference` in the test engine: the test image (as fixtures/images), its ID made unique by a label. */
   async function buildInEngine(reference: string, tag: 'v1' | 'v2'): Promise<string> {
     const image = testImages().get(tag);
     if (!image) throw new Error(`no test image ${tag}`);
-    const changes = [...image.changes, `LABEL io.swarm-molecule.e2e=${randomBytes(4).toString('hex')}`].flatMap((c) => ['--change', c]);
-    await execa('docker', ['-H', env.DOCKER_HOST ?? '', 'import', ...changes, '-', reference], { input: image.archive });
+    const unique = savedImage({ ...image.spec, labels: { 'io.swarm-molecule.e2e': randomBytes(4).toString('hex') } });
+    await execa('docker', ['-H', env.DOCKER_HOST ?? '', 'load', '--quiet'], { input: saveArchive([{ image: unique, tags: [reference] }]) });
     return (await engine.docker.getImage(reference).inspect()).Id;
   }
 
