@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, swarmMolecule } from './support/cli.js';
+import { repoRoot, startPausedAtPartition, swarmMolecule } from './support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
 
 const project = join(repoRoot, 'fixtures', 'projects', 'existing');
@@ -125,16 +125,8 @@ verify:
     expect(await rules()).toEqual({});
 
     // Killed with the cut in place: it stays recorded, and destroy takes it off the hosts (they outlive the run).
-    const paused = swarmMolecule(['verify', '-s', 'cut'], project, { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' });
-    let seen = '';
-    const reached = await new Promise<boolean>((resolve) => {
-      paused.all?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
-      });
-      void paused.then(() => resolve(false));
-    });
-    expect(reached, seen).toBe(true);
+    const { run: paused, paused: reached, seen } = await startPausedAtPartition(['verify', '-s', 'cut'], project);
+    expect(reached, seen()).toBe(true);
     expect(isolatedIn(await rules())).toBeDefined();
     paused.kill('SIGKILL');
     expect((await paused).signal).toBe('SIGKILL');

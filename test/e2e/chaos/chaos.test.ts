@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_TABLE } from '../../../src/drivers/host/partition.js';
-import { repoRoot, swarmMolecule } from '../support/cli.js';
+import { repoRoot, startPausedAtPartition, swarmMolecule } from '../support/cli.js';
 import { leftoversOfRuns, machineLeftovers, NOTHING_LEFT } from '../support/leaks.js';
 
 /**
@@ -18,7 +18,6 @@ import { leftoversOfRuns, machineLeftovers, NOTHING_LEFT } from '../support/leak
  */
 const root = mkdtempSync(join(tmpdir(), 'sm-chaos-'));
 const chaosScenario = readFileSync(join(repoRoot, 'scenarios', 'chaos', 'scenario.yml'), 'utf8');
-const HOOKS = { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' };
 
 function writeScenario(project: string, name: string, text: string): void {
   mkdirSync(join(project, 'scenarios', name), { recursive: true });
@@ -94,20 +93,6 @@ function partitionRules(nodes: readonly NodeNs[]): Record<string, string> {
     }
   }
   return rules;
-}
-
-/** Start `args` and resolve once stderr shows the test hook's pause at `partitioned`. */
-async function startPaused(args: string[], project: string) {
-  const run = swarmMolecule(args, project, HOOKS);
-  let seen = '';
-  const paused = await new Promise<boolean>((resolve) => {
-    run.all?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
-    });
-    void run.then(() => resolve(false));
-  });
-  return { run, paused, seen: () => seen };
 }
 
 describe('chaos steps (real nodes)', () => {
@@ -238,7 +223,7 @@ describe('chaos steps (real nodes)', () => {
 
     it('a harness killed (-9) while a partition is in place leaves it recorded; converge heals it', async () => {
       writeScenario(project, 'chaos', withVerify('  - step: swarm/partition-worker\n'));
-      const { run, paused, seen } = await startPaused(['verify', '-s', 'chaos'], project);
+      const { run, paused, seen } = await startPausedAtPartition(['verify', '-s', 'chaos'], project);
       expect(paused, seen()).toBe(true);
       // The partition is in place: worker-01 (or worker-02) against every other node, in each node's netns.
       const state = stateOf(project, 'chaos');
@@ -274,7 +259,7 @@ describe('chaos steps (real nodes)', () => {
         'verify:\n  - step: swarm/partition-worker\n',
       ].join('\n'),
     );
-    const { run, paused, seen } = await startPaused(['test', '-s', 'small'], project);
+    const { run, paused, seen } = await startPausedAtPartition(['test', '-s', 'small'], project);
     expect(paused, seen()).toBe(true);
     const state = stateOf(project, 'small');
     expect(Object.keys(partitionRules(state.nodes)).sort()).toEqual(['manager-01', 'worker-01', 'worker-02']);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerPartitionRules } from '../../../src/drivers/docker/partition.js';
-import { repoRoot, swarmMolecule } from '../support/cli.js';
+import { repoRoot, startPausedAtPartition, swarmMolecule } from '../support/cli.js';
 import { objectsOn, startTestEngine, type TestEngine } from './support/engine.js';
 
 /**
@@ -135,16 +135,8 @@ afterAll(async () => {
 describe('chaos on the docker driver (real engine)', () => {
   it('cuts a node off both ways, TCP and UDP, while the harness reaches every node; a killed harness leaves it recorded and converge heals it', async () => {
     writeScenario(withVerify('  - step: swarm/partition-worker\n'));
-    const paused = run(['verify', '-s', 'chaos'], { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' });
-    let seen = '';
-    const reached = await new Promise<boolean>((resolve) => {
-      paused.all?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
-      });
-      void paused.then(() => resolve(false));
-    });
-    expect(reached, seen).toBe(true);
+    const { run: paused, paused: reached, seen } = await startPausedAtPartition(['verify', '-s', 'chaos'], project, env);
+    expect(reached, seen()).toBe(true);
     // Recorded, and in place in every node: the isolated worker drops the 4 others, each other node drops the worker.
     const state = stateOf();
     const isolated = state.partition?.sides[0][0] ?? '';

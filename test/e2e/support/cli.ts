@@ -9,3 +9,23 @@ export function swarmMolecule(args: string[], cwd: string = repoRoot, env: Recor
   // A SIGTERM a test sends is the harness's to handle: execa must not follow it with its own SIGKILL.
   return execa('node', [bin, ...args], { cwd, reject: false, all: true, forceKillAfterDelay: false, env: { CI: 'true', NO_COLOR: '1', ...env } });
 }
+
+/** The test hooks that hold a run once its partition is in place (until it is interrupted or killed). */
+export const PAUSE_AT_PARTITIONED = { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' };
+
+/**
+ * Start the CLI with the partition pause hook and wait until it says it holds
+ * there: `paused` is false when the run ended first, `seen` its output so far.
+ */
+export async function startPausedAtPartition(args: string[], cwd: string = repoRoot, env: Record<string, string> = {}) {
+  const run = swarmMolecule(args, cwd, { ...env, ...PAUSE_AT_PARTITIONED });
+  let seen = '';
+  const paused = await new Promise<boolean>((resolve) => {
+    run.all?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
+    });
+    void run.then(() => resolve(false));
+  });
+  return { run, paused, seen: () => seen };
+}

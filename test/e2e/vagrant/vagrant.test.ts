@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sshPartitionRules } from '../../../src/drivers/host/ssh-partition.js';
 import type { SshTarget } from '../../../src/transport/index.js';
-import { repoRoot, swarmMolecule } from '../support/cli.js';
+import { repoRoot, startPausedAtPartition, swarmMolecule } from '../support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
 
 /**
@@ -164,16 +164,8 @@ describe('the vagrant driver with the docker provider (real Vagrant)', () => {
       const nodes = stateOfRun().nodes;
 
       // Held at the moment the cut is in place: recorded, and in every machine.
-      const paused = run(['verify'], { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' });
-      let seen = '';
-      const reached = await new Promise<boolean>((resolve) => {
-        paused.all?.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
-        });
-        void paused.then(() => resolve(false));
-      });
-      expect(reached, seen).toBe(true);
+      const { run: paused, paused: reached, seen } = await startPausedAtPartition(['verify', '-s', SCENARIO], project);
+      expect(reached, seen()).toBe(true);
       const isolated = stateOfRun().data.partition?.sides[0][0] ?? '';
       expect(['worker-01', 'worker-02']).toContain(isolated);
       const rules = await rulesOnNodes(nodes);
