@@ -1,7 +1,6 @@
 import { listScenarios, loadScenario, ScenarioInvalid, type Scenario } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_SCENARIO, parseScenarioName, type ScenarioName } from '../lifecycle/scenario-name.js';
-import { checkStepsOfInvalid } from '../syntax/index.js';
 
 /** Which scenarios a command works on: `-s NAME` (default "default") or `--all`. */
 export interface ScenarioSelection {
@@ -33,7 +32,7 @@ export async function loadSelected(projectDir: string, selection: ScenarioSelect
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // The step checks that need no valid scenario join the schema problems: one round shows both.
-      loaded.push({ name, error: error instanceof ScenarioInvalid ? error.with(await checkStepsOfInvalid(error)) : error });
+      loaded.push({ name, error: error instanceof ScenarioInvalid ? error.with(await (await import('../syntax/index.js')).checkStepsOfInvalid(error)) : error });
     }
   }
   return loaded;

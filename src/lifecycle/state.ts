@@ -2,7 +2,9 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ACTIONS, readBoundedFile } from '../config/index.js';
+// Not the config index: reading a state file needs neither the YAML parser nor the scenario schema.
+import { readBoundedFile } from '../config/read.js';
+import { ACTIONS } from '../config/types.js';
 import type { DriverState } from '../drivers/index.js';
 import { HarnessError, ExitCode, messageOf } from '../errors.js';
 import { secrets } from '../secrets/index.js';
