@@ -1,4 +1,6 @@
-import { listScenarios, loadScenario, ScenarioInvalid, type Scenario } from '../config/index.js';
+import type { Scenario } from '../config/index.js';
+// The scenario names alone (list) need neither the YAML parser nor the schema: loaded where a scenario is.
+import { listScenarios } from '../config/scenario-dirs.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_SCENARIO, parseScenarioName, type ScenarioName } from '../lifecycle/scenario-name.js';
 
@@ -25,6 +27,7 @@ export type Loaded = { name: ScenarioName; scenario: Scenario; error?: undefined
 export async function loadSelected(projectDir: string, selection: ScenarioSelection): Promise<Loaded[]> {
   const names = await selectedNames(projectDir, selection);
   if (names.length === 0) throw new UsageError('There are no scenarios under scenarios/.', { hint: 'Create scenarios/default/scenario.yml.' });
+  const { loadScenario, ScenarioInvalid } = await import('../config/index.js');
   const loaded: Loaded[] = [];
   for (const name of names) {
     try {

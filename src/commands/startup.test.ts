@@ -64,6 +64,10 @@ describe('start-up: what a command loads before it runs', () => {
     }
   });
 
+  it('list reads names and state files: no YAML parser, no scenario schema', () => {
+    expect(loads(['commands/list.ts', 'commands/scenarios.ts'], (n) => n === 'yaml' || n === 'config/load.ts' || n === 'config/schema.ts')).toEqual([]);
+  });
+
   it('exec and login load SSH, not the Engine API client, steps or drivers', () => {
     for (const command of ['commands/exec.ts', 'commands/login.ts']) {
       expect(loads([command], (n) => (HEAVY.has(n) && n !== 'ssh2') || stepModule(n) || driverModule(n)), command).toEqual([]);
