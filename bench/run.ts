@@ -352,7 +352,7 @@ const writeLocal = (key: string, value: unknown) =>
 if (only === 'six' || only === 'cli' || only === 'test' || only === 'startup') {
   const rows = only === 'six' ? (await six()).rows : only === 'cli' ? await cli() : only === 'startup' ? await startup() : await defaultTest();
   clearInterval(sampler);
-  console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${only === 'startup' ? Math.max(runs, 5) : runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   if (only === 'six') printSix(rows);
   else printRows(only === 'cli' ? '6 nodes, each command a process, seconds' : only === 'startup' ? 'start-up: commands that touch no node, each a process, seconds' : 'the default scenario, seconds', rows);
   writeLocal(only, rows);
