@@ -24,9 +24,9 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 /**
  * BENCH_ONLY=docker: only the docker driver's column (no results.json); BENCH_ONLY=workloads: only the
  * workloads figures; BENCH_ONLY=six: only the 6 nodes against both floors; BENCH_ONLY=cli: only the four
- * commands as processes; BENCH_ONLY=test: only the default scenario's whole test (the last three write
- * bench/results.local.json); BENCH_ONLY=images: only the test images onto the 6 nodes (also in
- * bench/results.local.json).
+ * commands as processes; BENCH_ONLY=test: only the default scenario's whole test; BENCH_ONLY=startup: only
+ * the commands that touch no node, as processes (these four write bench/results.local.json);
+ * BENCH_ONLY=images: only the test images onto the 6 nodes (also in bench/results.local.json).
  */
 const only = process.env.BENCH_ONLY;
 const project = (name: string) => join(root, 'bench', 'projects', name);
@@ -232,6 +232,25 @@ async function cli(): Promise<Row[]> {
   return Object.values(rows);
 }
 
+/**
+ * What every command pays before it does anything (Node's start-up and module
+ * loading), on commands that touch no node: --version, list, and syntax of a
+ * scenario of built-in steps only (no TypeScript to type-check). No node is made.
+ */
+async function startup(): Promise<Row[]> {
+  const dir = project('six');
+  const rows: Row[] = [
+    { action: '--version', ours: [] },
+    { action: 'list', ours: [] },
+    { action: 'syntax (built-in steps only)', ours: [] },
+  ];
+  const args = [['--version'], ['list'], ['syntax']];
+  for (let run = 0; run < Math.max(runs, 5); run++) {
+    for (const [i, row] of rows.entries()) row.ours.push(await command(dir, args[i] ?? []));
+  }
+  return rows;
+}
+
 /** The default scenario's whole test (every verify step), once, as a user runs it. */
 async function defaultTest(): Promise<Row[]> {
   process.stderr.write('the default scenario\'s whole test\n');
@@ -358,12 +377,12 @@ const spread = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`
 const writeLocal = (key: string, value: unknown) =>
   writeFileSync(join(root, 'bench', 'results.local.json'), `${JSON.stringify({ date: new Date().toISOString(), load: loadavg(), [key]: value }, null, 2)}\n`);
 
-if (only === 'six' || only === 'cli' || only === 'test') {
-  const rows = only === 'six' ? (await six()).rows : only === 'cli' ? await cli() : await defaultTest();
+if (only === 'six' || only === 'cli' || only === 'test' || only === 'startup') {
+  const rows = only === 'six' ? (await six()).rows : only === 'cli' ? await cli() : only === 'startup' ? await startup() : await defaultTest();
   clearInterval(sampler);
-  console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(`\nswarm-molecule bench · ${only === 'test' ? 'once' : `${only === 'startup' ? Math.max(runs, 5) : runs} runs`} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   if (only === 'six') printSix(rows);
-  else printRows(only === 'cli' ? '6 nodes, each command a process, seconds' : 'the default scenario, seconds', rows);
+  else printRows(only === 'cli' ? '6 nodes, each command a process, seconds' : only === 'startup' ? 'start-up: commands that touch no node, each a process, seconds' : 'the default scenario, seconds', rows);
   writeLocal(only, rows);
   process.exit(0);
 }
@@ -399,6 +418,7 @@ const small = only === 'docker' ? { rows: [], nodeMiB: [] } : await six();
 const docker = await sixOnDocker();
 const scale = only === 'docker' ? [] : await twenty();
 const commands = only === 'docker' ? [] : await cli();
+const start = only === 'docker' ? [] : await startup();
 const whole = only === 'docker' ? [] : await defaultTest();
 const work = only === 'docker' ? undefined : await workloads();
 clearInterval(sampler);
@@ -422,6 +442,7 @@ console.log(
   ]),
 );
 printRows('6 nodes, each command a process, seconds', commands);
+printRows('start-up: commands that touch no node, each a process, seconds', start);
 printRows('the default scenario, seconds', whole);
 if (work) printWorkloads(work);
 const peakMiB = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
@@ -429,5 +450,5 @@ console.log(`\nmemory: harness peak ${peakMiB.toFixed(0)} MiB; per node after co
 
 writeFileSync(
   join(root, 'bench', 'results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, load: loadavg(), runs, six: small.rows, commands, defaultTest: whole, sixOnDocker: docker, twenty: scale, workloads: work, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, load: loadavg(), runs, six: small.rows, commands, startup: start, defaultTest: whole, sixOnDocker: docker, twenty: scale, workloads: work, memory: { harnessPeakMiB: peakMiB, nodeMiB: small.nodeMiB } }, null, 2)}\n`,
 );

@@ -1,8 +1,6 @@
-import { driverFor } from '../drivers/index.js';
 import { messageOf } from '../errors.js';
 import type { ScenarioName } from '../lifecycle/scenario-name.js';
 import { StateStore, type State } from '../lifecycle/state.js';
-import { offlineContext } from './offline-context.js';
 
 /** `list`: each scenario's nodes with address and real state (not just what the state file says). */
 export async function listNodes(projectDir: string, scenarios: readonly ScenarioName[]): Promise<string> {
@@ -19,6 +17,9 @@ export async function listNodes(projectDir: string, scenarios: readonly Scenario
       rows.push([name, '-', '-', 'not created', '-', state?.driver ?? '-']);
       continue;
     }
+    // The driver and the scenario are loaded only for a scenario with nodes: list is often run on none.
+    const { driverFor } = await import('../drivers/index.js');
+    const { offlineContext } = await import('./offline-context.js');
     const driver = await driverFor(state.driver);
     const ctx = await offlineContext(projectDir, name, state.driver);
     const statuses = await driver.status(ctx, state.driverState);

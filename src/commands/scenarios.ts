@@ -1,7 +1,8 @@
-import { listScenarios, loadScenario, ScenarioInvalid, type Scenario } from '../config/index.js';
+import type { Scenario } from '../config/index.js';
+// The scenario names alone (list) need neither the YAML parser nor the schema: loaded where a scenario is.
+import { listScenarios } from '../config/scenario-dirs.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_SCENARIO, parseScenarioName, type ScenarioName } from '../lifecycle/scenario-name.js';
-import { checkStepsOfInvalid } from '../syntax/index.js';
 
 /** Which scenarios a command works on: `-s NAME` (default "default") or `--all`. */
 export interface ScenarioSelection {
@@ -26,6 +27,7 @@ export type Loaded = { name: ScenarioName; scenario: Scenario; error?: undefined
 export async function loadSelected(projectDir: string, selection: ScenarioSelection): Promise<Loaded[]> {
   const names = await selectedNames(projectDir, selection);
   if (names.length === 0) throw new UsageError('There are no scenarios under scenarios/.', { hint: 'Create scenarios/default/scenario.yml.' });
+  const { loadScenario, ScenarioInvalid } = await import('../config/index.js');
   const loaded: Loaded[] = [];
   for (const name of names) {
     try {
@@ -33,7 +35,7 @@ export async function loadSelected(projectDir: string, selection: ScenarioSelect
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // The step checks that need no valid scenario join the schema problems: one round shows both.
-      loaded.push({ name, error: error instanceof ScenarioInvalid ? error.with(await checkStepsOfInvalid(error)) : error });
+      loaded.push({ name, error: error instanceof ScenarioInvalid ? error.with(await (await import('../syntax/index.js')).checkStepsOfInvalid(error)) : error });
     }
   }
   return loaded;

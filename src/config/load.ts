@@ -1,6 +1,5 @@
 import { isScenarioName } from './scenario-name.js';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LineCounter, parseDocument, Scalar, visit, type Document, type ErrorCode, type YAMLError } from 'yaml';
 import { z } from 'zod';
@@ -10,20 +9,10 @@ import { checkInside, readBoundedFile, SCENARIO_FILE_LIMIT } from './read.js';
 import { createScenarioSource, diagnosticAt, displayPath, sortDiagnostics } from './positions.js';
 import { DEFAULT_SEQUENCES, scenarioSchema, stepEntrySchema, type ScenarioFile } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { listScenarios, SCENARIO_FILE } from './scenario-dirs.js';
 import { SEQUENCE_COMMANDS, STEP_SECTIONS, type Action, type RuleSetting, type Scenario, type ScenarioSource, type SequenceCommand, type StepConfig } from './types.js';
 
-const SCENARIO_FILE = 'scenario.yml';
-
-/** Names of the directories under `scenarios/` that hold a scenario.yml, sorted. */
-export async function listScenarios(projectDir: string): Promise<string[]> {
-  const root = join(projectDir, 'scenarios');
-  if (!existsSync(root)) return [];
-  const entries = await readdir(root, { withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, SCENARIO_FILE)))
-    .map((entry) => entry.name)
-    .sort();
-}
+export { listScenarios };
 
 const YAML_HINTS: Partial<Record<ErrorCode, string>> = {
   BAD_INDENT: 'Line the key up with the keys beside it; a nested value is indented more than its key.',

@@ -1,8 +1,11 @@
-import { relative, isAbsolute } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import type { Diagnostic } from '../errors.js';
 import { findDuplicateKeys } from './duplicate-keys.js';
 import type { Position, ScenarioSource } from './types.js';
+import { displayPath } from './display-path.js';
+
+// Read without the YAML parser (state files, step modules): its own module.
+export { displayPath };
 
 /** Where a path leads in the YAML tree, as source offsets. */
 interface Located {
@@ -12,11 +15,6 @@ interface Located {
   key: number | undefined;
 }
 
-/** `file` relative to the working directory when it is inside it, as users type it. */
-export function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-}
 
 /** Widest part of a line shown in a code frame; longer lines are cut to a window around the column. */
 const FRAME_WIDTH = 120;

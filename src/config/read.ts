@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, open, realpath } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import { ConfigError, messageOf } from '../errors.js';
-import { displayPath } from './positions.js';
+import { displayPath } from './display-path.js';
 
 /** Largest scenario file read: far above any real one, far below what could exhaust memory. */
 export const SCENARIO_FILE_LIMIT = 1024 * 1024;

@@ -1,9 +1,7 @@
 import type { Action } from '../config/index.js';
 import { CheckFailed, ConfigError, InfraError, StepCrashed, UsageError } from '../errors.js';
 import { lintScenarioAndPlaybooks } from '../lint/index.js';
-import { ansibleSanityProblems } from '../steps/ansible/tools.js';
-import { DEPENDENCY_LINT_CODE } from '../steps/ansible/lint.js';
-import { IDEMPOTENCE_NOTEST_TAG } from '../steps/ansible/playbook.js';
+import { ansibleSanityProblems, DEPENDENCY_LINT_CODE, IDEMPOTENCE_NOTEST_TAG } from '../steps/ansible/tools.js';
 import type { ActionResult } from '../reporters/types.js';
 import { runConvergeSteps, runVerifySteps, verifyCrashHint } from '../steps/run.js';
 import { checkSyntax } from '../syntax/index.js';

@@ -1,6 +1,5 @@
 import type { Action, Scenario } from '../config/index.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
-import { installDependencies } from '../steps/ansible/index.js';
 import { checkSyntax } from '../syntax/index.js';
 
 /** Actions that make, change or check nodes: a scenario that fails `syntax` must not reach them. */
@@ -43,7 +42,7 @@ export async function refuseInvalidScenarios(runs: readonly PlannedRun[]): Promi
     if (clean.has(scenario) || !sequence.some((action) => TOUCHES_NODES.has(action))) continue;
     // Playbooks name modules and roles of their dependencies, which --syntax-check resolves:
     // a sequence that installs them does so first (offline, into the project's cache, no node touched).
-    if (sequence.includes('dependency')) await installDependencies(scenario, { env: scenario.ansible.env });
+    if (sequence.includes('dependency')) await (await import('../steps/ansible/index.js')).installDependencies(scenario, { env: scenario.ansible.env });
     const found = (await checkSyntax(scenario)).filter((d) => d.severity === 'error');
     if (found.length === 0) clean.add(scenario);
     else {

@@ -1,45 +1,21 @@
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { ACTIONS, readBoundedFile } from '../config/index.js';
+// Not the config index: reading a state file needs neither the YAML parser nor the scenario schema.
+import { readBoundedFile } from '../config/read.js';
 import type { DriverState } from '../drivers/index.js';
 import { HarnessError, ExitCode, messageOf } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import { parseScenarioName } from './scenario-name.js';
+import type { StateFile } from './state-schema.js';
 
 export const STATE_VERSION = 1;
 
 /** Largest state file read; real ones are a few KiB. */
 const STATE_FILE_LIMIT = 4 * 1024 * 1024;
 
-const nodeSchema = z.object({
-  name: z.string(),
-  host: z.string(),
-  port: z.number(),
-  user: z.string(),
-  identityFile: z.string(),
-  hostKey: z.string().optional(),
-  address: z.string().optional(),
-  data: z.record(z.string(), z.unknown()),
-});
-
-const stateSchema = z.object({
-  version: z.literal(STATE_VERSION),
-  scenario: z.string(),
-  driver: z.string(),
-  created: z.boolean(),
-  converged: z.boolean(),
-  /** The prepare steps ran on these nodes (Molecule runs prepare once per set of nodes). */
-  prepared: z.boolean().optional(),
-  lastAction: z.enum(ACTIONS).optional(),
-  lastError: z.string().optional(),
-  updatedAt: z.string(),
-  driverState: z.object({ nodes: z.array(nodeSchema), data: z.record(z.string(), z.unknown()) }).optional(),
-});
-
 /** What the harness knows about a scenario's nodes between commands. */
-export type State = Omit<z.infer<typeof stateSchema>, 'driverState'> & { driverState?: DriverState };
+export type State = Omit<StateFile, 'driverState'> & { driverState?: DriverState };
 
 /** A state file that cannot be trusted: the user must reset. */
 export class StateError extends HarnessError {
@@ -93,7 +69,9 @@ export class StateStore {
     if (version !== STATE_VERSION) {
       throw new StateError(`The state file ${this.file} is from another version of swarm-molecule (version ${String(version)}, expected ${STATE_VERSION}).`, { hint: reset });
     }
-    const parsed = stateSchema.safeParse(json);
+    // The schema (and zod) is loaded by the first state file read: `list` of scenarios without nodes reads none.
+    const { stateFileSchema } = await import('./state-schema.js');
+    const parsed = stateFileSchema.safeParse(json);
     if (!parsed.success) {
       const where = parsed.error.issues[0]?.path.join('.') ?? '';
       throw new StateError(`The state file ${this.file} is damaged (at "${where}").`, { hint: reset });

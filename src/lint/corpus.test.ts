@@ -81,7 +81,7 @@ describe('a generated corpus of malformed scenario files', () => {
         const scenario = await loadScenario(project, name);
         // Loaded: syntax and lint must still answer with diagnostics, not throw.
         const syntax = await checkSyntax(scenario);
-        for (const d of [...syntax, ...lintScenario(scenario)]) {
+        for (const d of [...syntax, ...(await lintScenario(scenario))]) {
           expect(d.line, `mutant ${n}`).toBeGreaterThanOrEqual(1);
           expect(d.col, `mutant ${n}`).toBeGreaterThanOrEqual(1);
         }

@@ -28,7 +28,7 @@ interface Finding {
 async function diagnose(name: string): Promise<Diagnostic[]> {
   try {
     const scenario = await loadScenario(fixtures, name);
-    return sortDiagnostics([...(await checkSyntax(scenario)), ...lintScenario(scenario)]);
+    return sortDiagnostics([...(await checkSyntax(scenario)), ...(await lintScenario(scenario))]);
   } catch (error) {
     if (error instanceof ConfigError) return error.diagnostics;
     throw error;

@@ -1,8 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { diagnosticAt, sortDiagnostics } from '../config/positions.js';
-import type { Position, Scenario, StepConfig } from '../config/types.js';
+import { STEP_SECTIONS, type Position, type Scenario, type StepConfig } from '../config/types.js';
 import type { Diagnostic } from '../errors.js';
-import { lintPlaybooks } from '../steps/ansible/index.js';
 import type { StepDefinition } from '../steps/api.js';
 import { builtinSteps } from '../steps/builtin/index.js';
 import { isModuleReference } from '../steps/loader.js';
@@ -11,14 +10,19 @@ import { lintRules } from './registry.js';
 import type { LintContext, LintFinding } from './types.js';
 
 export { lintRules } from './registry.js';
-export { lintPlaybooks } from '../steps/ansible/index.js';
 export type { LintContext, LintFinding, LintRule } from './types.js';
 
-function builtinOf(entry: StepConfig): StepDefinition | undefined {
-  return entry.step === undefined || isModuleReference(entry.step) ? undefined : builtinSteps[entry.step];
+type BuiltinOf = (entry: StepConfig) => StepDefinition | undefined;
+
+/** The built-in steps the scenario names, loaded (only those): the rules read their definitions. */
+async function builtinsOf(scenario: Scenario): Promise<BuiltinOf> {
+  const isBuiltin = (ref: string | undefined): ref is string => ref !== undefined && !isModuleReference(ref) && Object.hasOwn(builtinSteps, ref);
+  const names = new Set(STEP_SECTIONS.flatMap((section) => scenario[section].map((entry) => entry.step).filter(isBuiltin)));
+  const loaded = new Map(await Promise.all([...names].map(async (name) => [name, await builtinSteps[name]!.load()] as const)));
+  return (entry) => (entry.step === undefined ? undefined : loaded.get(entry.step));
 }
 
-function optionsOf(scenario: Scenario, entry: StepConfig): Record<string, unknown> | undefined {
+function optionsOf(scenario: Scenario, builtinOf: BuiltinOf, entry: StepConfig): Record<string, unknown> | undefined {
   const definition = builtinOf(entry);
   if (!definition) return entry.with;
   const parsed = definition.options ? definition.options.safeParse(entry.with) : { success: true as const, data: entry.with };
@@ -48,12 +52,13 @@ function positionOf(scenario: Scenario, finding: LintFinding): Position {
  * setups that cannot test what they claim to. Honours `lint.rules` and
  * disable comments; sorted by position.
  */
-export function lintScenario(scenario: Scenario): Diagnostic[] {
+export async function lintScenario(scenario: Scenario): Promise<Diagnostic[]> {
+  const builtinOf = await builtinsOf(scenario);
   const { text } = scenario.source;
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: false });
   const lines = text.split(/\r?\n/);
-  const context: LintContext = { scenario, lines, document, lineCounter, builtin: builtinOf, optionsOf: memoized((entry) => optionsOf(scenario, entry)) };
+  const context: LintContext = { scenario, lines, document, lineCounter, builtin: builtinOf, optionsOf: memoized((entry) => optionsOf(scenario, builtinOf, entry)) };
   const disabled = disabledRules(lines);
   const diagnostics: Diagnostic[] = [];
   for (const rule of Object.values(lintRules)) {
@@ -73,5 +78,5 @@ export function lintScenario(scenario: Scenario): Diagnostic[] {
  * that it is not installed): what the `lint` command and action report.
  */
 export async function lintScenarioAndPlaybooks(scenario: Scenario): Promise<Diagnostic[]> {
-  return sortDiagnostics([...lintScenario(scenario), ...(await lintPlaybooks(scenario))]);
+  return sortDiagnostics([...(await lintScenario(scenario)), ...(await (await import('../steps/ansible/lint.js')).lintPlaybooks(scenario))]);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJiti } from 'jiti';
+import type { Jiti } from 'jiti';
 import { checkRegularFile, STEP_MODULE_LIMIT, stepKindOf, type Scenario, type StepConfig } from '../config/index.js';
 import { messageOf } from '../errors.js';
 import type { StepDefinition } from './api.js';
@@ -33,11 +33,17 @@ const selfEntry = (() => {
   return fileURLToPath(new URL('../index.js', import.meta.url));
 })();
 
-const jiti = createJiti(import.meta.url, {
-  alias: { 'swarm-molecule': selfEntry },
-  moduleCache: false,
-  fsCache: false,
-});
+// jiti (and its transpiler) is loaded only for a scenario that names a module of its own.
+let jiti: Jiti | undefined;
+async function moduleLoader(): Promise<Jiti> {
+  const { createJiti } = await import('jiti');
+  jiti ??= createJiti(import.meta.url, {
+    alias: { 'swarm-molecule': selfEntry },
+    moduleCache: false,
+    fsCache: false,
+  });
+  return jiti;
+}
 
 function isStepDefinition(value: unknown): value is StepDefinition {
   if (typeof value !== 'object' || value === null) return false;
@@ -65,7 +71,7 @@ export async function resolveStepRef(dir: string, entry: StepConfig): Promise<Lo
   if (ref === undefined) throw new StepLoadError('This entry has no "step".', 'Name a built-in step or a module path.');
   const expected = stepKindOf(entry.section);
   if (!isModuleReference(ref)) {
-    const builtin = builtinSteps[ref];
+    const builtin = Object.hasOwn(builtinSteps, ref) ? builtinSteps[ref] : undefined;
     if (!builtin) {
       const names = Object.values(builtinSteps)
         .filter((s) => s.kind === expected)
@@ -81,7 +87,7 @@ export async function resolveStepRef(dir: string, entry: StepConfig): Promise<Lo
         `Move it to the ${builtin.kind} list.`,
       );
     }
-    return builtin;
+    return await builtin.load();
   }
   const path = resolve(dir, ref);
   if (!existsSync(path)) {
@@ -95,7 +101,7 @@ export async function resolveStepRef(dir: string, entry: StepConfig): Promise<Lo
   }
   let module: unknown;
   try {
-    module = await jiti.import(path);
+    module = await (await moduleLoader()).import(path);
   } catch (error) {
     throw new StepLoadError(`Step module ${ref} failed to load: ${messageOf(error)}`, 'Fix the module; the error above is its own.');
   }

@@ -8,7 +8,6 @@ import { createStepContext } from './context.js';
 import { ConvergeFailed } from './errors.js';
 import { eventually } from './eventually.js';
 import { planWalk, walk } from './graph.js';
-import { convergeImages, IMAGES_STEP } from './images/scenario.js';
 import { InOrder } from './in-order.js';
 import { isModuleReference, resolveStep } from './loader.js';
 import { crashPosition, describeCrash, isStepCrash, type StepCrash } from './step-error.js';
@@ -141,6 +140,8 @@ function leaderName(prepared: readonly PreparedStep[]): string | undefined {
 
 /** The scenario's `images:` on every node, as the step "images"; a node that could not load them fails the converge before any step. */
 async function loadScenarioImages(input: StepRunInput): Promise<ConvergeStepResult> {
+  // Loaded only for a scenario that lists images: the local engine's client comes with it.
+  const { convergeImages, IMAGES_STEP } = await import('./images/scenario.js');
   input.phase?.(IMAGES_STEP);
   const images = await convergeImages(input);
   const failed = images.hosts.filter((r) => r.status === 'failed');

@@ -25,7 +25,8 @@ vi.mock('../steps/builtin/index.js', async (importOriginal) => {
     requirements: (scenario) => (scenario.platforms.some((p) => p.groups.includes('swarm-worker')) ? [] : [{ message: 'No workers.' }]),
     apply: () => Promise.resolve(ok()),
   });
-  return { builtinSteps: { ...original.builtinSteps, [withOptions.name]: withOptions, [needsWorkers.name]: needsWorkers } };
+  const registered = (step: typeof withOptions | typeof needsWorkers) => ({ name: step.name, kind: step.kind, load: () => Promise.resolve(step) });
+  return { ...original, builtinSteps: { ...original.builtinSteps, [withOptions.name]: registered(withOptions), [needsWorkers.name]: registered(needsWorkers) } };
 });
 
 const project = await mkdtemp(join(tmpdir(), 'swarm-molecule-syntax-'));

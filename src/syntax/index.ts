@@ -9,7 +9,6 @@ import { messageOf, type Diagnostic } from '../errors.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
 import { stepEntries } from '../steps/ansible/tools.js';
-import { checkScenarioImages } from '../steps/images/scenario.js';
 import { typeCheckSteps } from './typecheck.js';
 
 type Report = (path: readonly PropertyKey[], message: string, hint: string, at?: 'key' | 'value') => void;
@@ -192,7 +191,8 @@ export async function checkSyntax(scenario: Scenario): Promise<Diagnostic[]> {
   for (const entry of entries) checkHosts(scenario, entry, report);
   for (const entry of entries) await checkStep(scenario, entry, report, diagnostics);
   // Images named in images: must be found (in this machine's Docker engine, or as archives), before any node is made.
-  diagnostics.push(...(await checkScenarioImages(scenario)));
+  // Their code (the engine client, the transport) is loaded only for a scenario that lists some.
+  if (scenario.images?.length) diagnostics.push(...(await (await import('../steps/images/scenario.js')).checkScenarioImages(scenario)));
   // Ansible's code is loaded only for a scenario that has a playbook.
   if (entries.some((entry) => entry.playbook !== undefined)) {
     const { adjacentVarsOverrides, checkPlaybookSyntax } = await import('../steps/ansible/syntax.js');

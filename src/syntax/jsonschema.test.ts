@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIO_JSON_SCHEMA_PATH } from '../config/index.js';
-import { builtinSteps } from '../steps/builtin/index.js';
+import { builtinSteps, loadBuiltinSteps } from '../steps/builtin/index.js';
 import { fullScenarioJsonSchema, fullScenarioJsonSchemaText } from './jsonschema.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +45,8 @@ describe('the JSON Schema of scenario.yml', () => {
     const schema = (await fullScenarioJsonSchema()) as { properties: { verify: { items: { properties: { step: { anyOf: { const?: string; description: string }[] } } } } } };
     const offered = schema.properties.verify.items.properties.step.anyOf.filter((s) => s.const !== undefined);
     expect(offered.map((s) => s.const).sort()).toEqual(Object.keys(builtinSteps).sort());
-    for (const s of offered) expect(s.description).toBe(builtinSteps[s.const ?? '']?.description);
+    const definitions = new Map((await loadBuiltinSteps()).map((step) => [step.name, step]));
+    for (const s of offered) expect(s.description).toBe(definitions.get(s.const ?? '')?.description);
   });
 
   it('checks the step name, each built-in step\'s options and each driver\'s options', () => {

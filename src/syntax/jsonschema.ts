@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { scenarioJsonSchema } from '../config/jsonschema.js';
 import { STEP_SECTIONS, stepKindOf } from '../config/types.js';
 import { driverOptionsSchema, knownDrivers } from '../drivers/index.js';
-import { builtinSteps } from '../steps/builtin/index.js';
+import { loadBuiltinSteps } from '../steps/builtin/index.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ function when(property: string, value: string, then: JsonSchema, required = true
  */
 export async function fullScenarioJsonSchema(): Promise<JsonSchema> {
   const schema = scenarioJsonSchema() as JsonSchema & { properties: Record<string, JsonSchema & { items?: JsonSchema; properties?: Record<string, JsonSchema> }> };
-  const steps = Object.values(builtinSteps).sort((a, b) => a.name.localeCompare(b.name));
+  const steps = (await loadBuiltinSteps()).sort((a, b) => a.name.localeCompare(b.name));
 
   const stepProperty: JsonSchema = {
     description: 'A built-in step, or a TypeScript/JavaScript module path relative to the scenario directory (./steps/motd.ts).',

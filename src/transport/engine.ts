@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { CheckFailed, InfraError, Interrupted, messageOf } from '../errors.js';
 import { secrets } from '../secrets/index.js';
 import type { CommandListener } from './types.js';
@@ -80,7 +80,7 @@ export class NodeEngine {
    * through this agent, whose "connection" is an SSH channel, kept in `channels`
    * so that a timeout or an interrupt can close it.
    */
-  #client(channels: Channels): Docker {
+  #client(Client: typeof Docker, channels: Channels): Docker {
     const agent = new http.Agent({ keepAlive: false });
     (agent as unknown as { createConnection: CreateConnection }).createConnection = (_options, callback) => {
       this.open().then(
@@ -96,7 +96,7 @@ export class NodeEngine {
     };
     // docker-modem hands `agent` to http.request (its types leave it out).
     const options: Docker.DockerOptions & { agent: http.Agent } = { protocol: 'http', host: 'docker', port: 80, agent };
-    return new Docker(options);
+    return new Client(options);
   }
 
   /** Why the Engine API is not used on this connection, if sshd did not open the socket. */
@@ -116,6 +116,8 @@ export class NodeEngine {
     const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const outer = request.signal ?? this.options.signal;
     if (outer?.aborted) throw new Interrupted(String(outer.reason ?? 'signal'));
+    // dockerode (and the gRPC code it brings) is loaded by the first request, not by every command that imports the transport.
+    const { default: Client } = await import('dockerode');
     const started = performance.now();
     const report = (stdout: string, stderr: string, exitCode: number) =>
       this.options.onCommand?.(this.node, { argv: ['docker-api', ...request.label.split(' ')], stdout, stderr, exitCode, durationMs: performance.now() - started });
@@ -131,7 +133,7 @@ export class NodeEngine {
     }, timeoutMs);
     outer?.addEventListener('abort', stop, { once: true });
     try {
-      const answer = await request.call(this.#client(channels));
+      const answer = await request.call(this.#client(Client, channels));
       maskJoinTokens(answer);
       report(typeof answer === 'string' ? answer : Buffer.isBuffer(answer) ? answer.toString('utf8') : (JSON.stringify(answer) ?? ''), '', 0);
       return answer;

@@ -14,7 +14,7 @@ async function findings(rule: string, text: string): Promise<string[]> {
   await mkdir(join(project, 'scenarios', name), { recursive: true });
   await writeFile(join(project, 'scenarios', name, 'scenario.yml'), text);
   const scenario = await loadScenario(project, name);
-  return lintScenario(scenario)
+  return (await lintScenario(scenario))
     .filter((d) => d.code === rule)
     .map((d) => `${d.line}:${d.col}`);
 }
@@ -23,7 +23,7 @@ async function messages(rule: string, text: string): Promise<string[]> {
   const name = `s${count++}`;
   await mkdir(join(project, 'scenarios', name), { recursive: true });
   await writeFile(join(project, 'scenarios', name, 'scenario.yml'), text);
-  return lintScenario(await loadScenario(project, name))
+  return (await lintScenario(await loadScenario(project, name)))
     .filter((d) => d.code === rule)
     .map((d) => d.message);
 }

@@ -8,11 +8,11 @@ import type { Scenario, StepConfig } from '../../config/types.js';
 import type { Diagnostic } from '../../errors.js';
 import { DEPENDENCY_CACHE, projectDirOf } from './dependency.js';
 import { ansibleEnvironment } from './environment.js';
-import { INSTALL, playbookEntries, which } from './tools.js';
+import { DEPENDENCY_LINT_CODE, INSTALL, playbookEntries, which } from './tools.js';
+
+export { DEPENDENCY_LINT_CODE };
 
 export const LINT_CODE = 'ansible-lint';
-/** ansible-lint findings in what `dependency` installed: third-party code, listed apart. */
-export const DEPENDENCY_LINT_CODE = 'ansible-lint-dependency';
 
 /** The scenario's own ansible-lint config, when it has one (else the project's, found where ansible-lint runs). */
 export function scenarioLintConfig(dir: string): string | undefined {

@@ -11,11 +11,9 @@ import { logLines, parseEvents, summarize, type HostSummary } from './events.js'
 import { buildInventory, limitOf, mergeKnownHosts } from './inventory.js';
 import { ansibleEnvironment } from './environment.js';
 import { tailEvents } from './tail.js';
-import { INSTALL, which } from './tools.js';
+import { IDEMPOTENCE_NOTEST_TAG, INSTALL, NOTEST_TAG, which } from './tools.js';
 
-/** Molecule's tags: tasks never run under test, and tasks not run again by the idempotence check. */
-export const NOTEST_TAG = 'molecule-notest';
-export const IDEMPOTENCE_NOTEST_TAG = 'molecule-idempotence-notest';
+export { IDEMPOTENCE_NOTEST_TAG, NOTEST_TAG };
 
 /** The ansible-playbook arguments an entry adds to the inventory: extra vars files, tags, skipped tags, limit, pass-through. */
 export function playbookArgs(

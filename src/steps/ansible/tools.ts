@@ -3,6 +3,13 @@ import { delimiter, join } from 'node:path';
 import { STEP_SECTIONS, type Scenario, type StepConfig, type StepSection } from '../../config/index.js';
 import type { SanityProblem } from '../../drivers/types.js';
 
+// Names the lifecycle uses without loading Ansible's code (execa, the playbook runner).
+/** Molecule's tags: tasks never run under test, and tasks not run again by the idempotence check. */
+export const NOTEST_TAG = 'molecule-notest';
+export const IDEMPOTENCE_NOTEST_TAG = 'molecule-idempotence-notest';
+/** ansible-lint findings in what `dependency` installed: third-party code, listed apart. */
+export const DEPENDENCY_LINT_CODE = 'ansible-lint-dependency';
+
 /** How to get the commands on Debian 12 (ansible-core 2.14, ansible-lint 6.13). */
 export const INSTALL = {
   'ansible-playbook': 'apt-get install -y ansible-core',
