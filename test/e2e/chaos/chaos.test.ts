@@ -81,6 +81,24 @@ async function currentLeader(project: string): Promise<string> {
   throw new Error('No manager names a Leader.');
 }
 
+/**
+ * Wait until a manager lists exactly these managers as Leader or Reachable, one
+ * of them Leader: after a demote or a healed partition Swarm may still be
+ * settling, and a step started meanwhile measures the election, not its claim.
+ */
+async function untilManagersSettle(project: string, managers: readonly string[]): Promise<void> {
+  let last = '';
+  for (let attempt = 0; attempt < 45; attempt++) {
+    const result = await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}'], project);
+    last = result.all;
+    const status = new Map(result.stdout.split('\n').map((line): [string, string] => [line.trim().split(' ')[0] ?? '', line.trim().split(' ')[1] ?? '']));
+    const listed = [...status].filter(([, s]) => s === 'Leader' || s === 'Reachable').map(([name]) => name).sort();
+    if (result.exitCode === 0 && [...status.values()].filter((s) => s === 'Leader').length === 1 && listed.join() === [...managers].sort().join()) return;
+    await sleep(2000);
+  }
+  throw new Error(`The managers did not settle as ${managers.join(', ')} with one Leader: ${last}`);
+}
+
 /** Our partition table in each node's netns, as nft lists it (nodes without one are left out). */
 function partitionRules(nodes: readonly NodeNs[]): Record<string, string> {
   const rules: Record<string, string> = {};
@@ -195,7 +213,8 @@ describe('chaos steps (real nodes)', () => {
     it('fails swarm/quorum-loss when the manager left running was demoted: no manager is left to refuse the write', async () => {
       await onManagerUntilDone(project, ['docker', 'node', 'demote', 'manager-03']);
       try {
-        writeScenario(project, 'chaos', withVerify('  - step: swarm/quorum-loss\n    with: { timeout: 30s }\n'));
+        await untilManagersSettle(project, ['manager-01', 'manager-02']);
+        writeScenario(project, 'chaos', withVerify('  - step: swarm/quorum-loss\n    with: { timeout: 45s }\n'));
         const before = stateOf(project, 'chaos').nodes.filter((n) => n.name === 'manager-01' || n.name === 'manager-02');
         expect(before.every((n) => n.pid !== undefined && existsSync(`/proc/${n.pid}`))).toBe(true);
         const { result: verify, samples } = await watching(['verify', '-s', 'chaos'], project, () =>
@@ -204,11 +223,11 @@ describe('chaos steps (real nodes)', () => {
             .map((n) => n.name)
             .join(','),
         );
-        // The fault happened: the state recorded manager-01 and manager-02 stopped at once, and their node processes died.
-        expect(samples, samples.join('\n')).toContain('manager-01,manager-02');
-        expect(before.filter((n) => existsSync(`/proc/${n.pid}`))).toEqual([]);
-        // Which of the two it stops first is Swarm's order (the Leader first).
+        // Which of the two it stops first is Swarm's order (the Leader first); the whole output shows when it never got there.
         expect(verify.all).toMatch(/stopped (manager-01, manager-02|manager-02, manager-01) \(2 of 3 managers\)/);
+        // The fault happened: the state recorded manager-01 and manager-02 stopped at once, and their node processes died.
+        expect(samples, `${samples.join('\n')}\n${verify.all}`).toContain('manager-01,manager-02');
+        expect(before.filter((n) => existsSync(`/proc/${n.pid}`))).toEqual([]);
         expect(verify.exitCode, verify.all).toBe(1);
         expect(verify.all).toMatch(/manager-03 has not refused a write with Swarm's no-quorum error yet/);
         expect(verify.all).toMatch(/expected[\s\S]*The swarm does not have a leader/);
