@@ -114,7 +114,7 @@ describe('workloads: images from the Docker engine and from archives, on real no
     const syntax = await run(['syntax']);
     expect(syntax.exitCode, syntax.all).toBe(2);
     expect(syntax.all).toMatch(/scenario\.yml:10:5/);
-    expect(syntax.all).toContain(`Image sm-e2e/missing:1 is not in the Docker engine at unix://${engine.socket}.`);
+    expect(syntax.all).toContain(`Image sm-e2e/missing:1 is not in the Docker engine at unix://${engine.socket} (DOCKER_HOST).`);
     expect(syntax.all).toMatch(/scenario\.yml:11:5/);
     expect(syntax.all).toContain(`The image archive nothere.tar does not exist (looked for ${join(scenarioDir, 'nothere.tar')}).`);
     expect(syntax.all).not.toContain('sm-e2e/app:1 is not');
@@ -195,7 +195,7 @@ describe('workloads: images from the Docker engine and from archives, on real no
 
     const missing = await run(['images', 'load', 'sm-e2e/app:9']);
     expect(missing.exitCode, missing.all).toBe(2);
-    expect(missing.all).toContain(`Image sm-e2e/app:9 is not in the Docker engine at unix://${engine.socket}.`);
+    expect(missing.all).toContain(`Image sm-e2e/app:9 is not in the Docker engine at unix://${engine.socket} (DOCKER_HOST).`);
     const bad = await run(['images', 'load', 'Not An Image']);
     expect(bad.exitCode, bad.all).toBe(2);
     expect(bad.all).toContain('"Not An Image" is neither an image reference nor a .tar archive.');
