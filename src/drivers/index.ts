@@ -36,13 +36,26 @@ const capabilities: Record<string, readonly DriverCapability[]> = {
 };
 
 /**
- * What the scenario's driver can do with its options: the existing driver's
- * hosts are the user's, so it partitions them only when `options.partition`
- * says how (its schema checks the value itself).
+ * Capabilities a driver has only on request, under the option of the same
+ * name, and what to tell a user who has not asked: the existing driver's hosts
+ * are the user's, so it partitions them only when `options.partition` says how
+ * (its schema checks the value itself).
  */
+const onRequest: Record<string, Partial<Record<DriverCapability, string>>> = {
+  existing: {
+    partition: `Set driver.options.partition: "iptables" (swarm-molecule's own chain on each host, over SSH) or { apply: [...], heal: [...] } commands of yours`,
+  },
+};
+
+/** What the scenario's driver can do with its options. */
 export function driverCapabilities(name: string, options?: unknown): readonly DriverCapability[] {
-  if (name === 'existing') return typeof options === 'object' && options !== null && 'partition' in options ? ['partition'] : [];
-  return capabilities[name] ?? [];
+  const asked = Object.keys(onRequest[name] ?? {}).filter((capability) => typeof options === 'object' && options !== null && capability in options) as DriverCapability[];
+  return [...(capabilities[name] ?? []), ...asked];
+}
+
+/** How to turn on a capability the driver has only on request, or undefined when it has none such. */
+export function capabilityOnRequest(name: string, capability: DriverCapability): string | undefined {
+  return onRequest[name]?.[capability];
 }
 
 /** Drivers that have a capability, for a message that says which to use. */

@@ -4,7 +4,7 @@ import { LEADER_GROUP } from '../config/roles.js';
 import { didYouMean } from '../config/suggest.js';
 import type { ScenarioInvalid } from '../config/index.js';
 import type { Scenario, ScenarioSource, StepConfig } from '../config/types.js';
-import { driverCapabilities, driverOptionsSchema, driversWith } from '../drivers/index.js';
+import { capabilityOnRequest, driverCapabilities, driverOptionsSchema, driversWith } from '../drivers/index.js';
 import { messageOf, type Diagnostic } from '../errors.js';
 import { isModuleReference, resolveStep, resolveStepRef, StepLoadError } from '../steps/loader.js';
 import type { LoadedStep } from '../steps/types.js';
@@ -100,12 +100,12 @@ function checkDriverCapabilities(scenario: Scenario, entry: StepConfig, definiti
   for (const need of definition.needs ?? []) {
     if (has.includes(need)) continue;
     const able = driversWith(need);
-    const existing = scenario.driver.name === 'existing';
+    const optIn = capabilityOnRequest(scenario.driver.name, need);
     report(
       [entry.section, entry.index, 'step'],
-      `${definition.name} needs a driver that can ${need} the node network; the ${scenario.driver.name} driver cannot${existing ? ' unless its options say how' : ''}.`,
-      existing
-        ? `Set driver.options.partition: "iptables" (swarm-molecule's own chain on each host, over SSH) or { apply: [...], heal: [...] } commands of yours; or remove the step.`
+      `${definition.name} needs a driver that can ${need} the node network; the ${scenario.driver.name} driver cannot${optIn ? ' unless its options say how' : ''}.`,
+      optIn
+        ? `${optIn}; or remove the step.`
         : `Run this scenario with ${able.length ? `the ${able.length > 1 ? `${able.slice(0, -1).join(', ')} or ${able.at(-1)}` : able[0]} driver` : 'another driver'}, or remove the step.`,
     );
   }

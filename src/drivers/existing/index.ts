@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../../config/index.js';
 import { InfraError, messageOf, UsageError } from '../../errors.js';
 import { SshConnection } from '../../transport/index.js';
-import { healInState, partitionInState, partitionPlan, partitionRecordSchema, sidesText } from '../host/partition.js';
+import { healInState, healLeftover, partitionInState, partitionPlan, partitionRecordSchema } from '../host/partition.js';
 import { applySshPartition, removeSshPartition } from '../host/ssh-partition.js';
 import { defineDriver, expectMade, refuse, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
@@ -166,12 +166,8 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
     await writeFile(join(ctx.stateDir, 'known_hosts.json'), `${JSON.stringify(knownHosts, null, 2)}\n`, { mode: 0o600 });
     state.nodes = nodes;
     await ctx.record(state);
-    if (state.run?.partition) {
-      // A partition an interrupted verify left in place: the hosts must reach each other again.
-      ctx.log(`removing the partition ${sidesText(state.run.partition.sides)} left in place`);
-      return await this.heal(ctx, state);
-    }
-    return state;
+    // A partition an interrupted verify left in place: the hosts must reach each other again.
+    return await healLeftover(ctx, state, (s) => this.heal(ctx, s));
   }
 
   /** How partitions are made on these hosts, or a usage error: they are the user's, so only when the scenario says how. */
@@ -223,11 +219,8 @@ export class ExistingDriver implements TypedDriver<RunData, NodeData> {
 
   async destroy(ctx: Context, state: State): Promise<void> {
     const options = this.#options(ctx);
-    if (state.run?.partition) {
-      // The hosts outlive the run; the filter rules we put on them must not.
-      ctx.log(`removing the partition ${sidesText(state.run.partition.sides)} left in place`);
-      await this.heal(ctx, state);
-    }
+    // The hosts outlive the run; the filter rules we put on them must not.
+    await healLeftover(ctx, state, (s) => this.heal(ctx, s));
     const commands = [...(options.leaveSwarmOnDestroy ? [['docker', 'swarm', 'leave', '--force']] : []), ...options.destroyCommands];
     if (commands.length === 0) return;
     const failures: string[] = [];

@@ -81,6 +81,14 @@ export async function healInState<S extends PartitionedState>(ctx: PartitionCont
   return next;
 }
 
+/** A partition a killed or interrupted run left recorded: said, then healed with the driver's own `heal`. */
+export async function healLeftover<S extends PartitionedState>(ctx: PartitionContext<S>, state: S, heal: (state: S) => Promise<S>): Promise<S> {
+  const partition = state.run?.partition;
+  if (!partition) return state;
+  ctx.log(`removing the partition ${sidesText(partition.sides)} left in place`);
+  return await heal(state);
+}
+
 /** What to drop in each node: the addresses across the partition (empty: no rule). */
 export function partitionPlan(nodes: readonly Pick<PartitionNode, 'name' | 'address'>[], sides: PartitionSides): Map<string, string[]> {
   const known = new Set(nodes.map((n) => n.name));

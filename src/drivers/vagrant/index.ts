@@ -10,7 +10,7 @@ import { InfraError, UsageError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { allLeases, leaseSubnet, releaseSubnet } from '../host/leases.js';
 import { cachedNodeImage, ensureNodeImage, importNodeImage, type NodeImage } from '../host/node-image/index.js';
-import { healInState, partitionInState, partitionRecordSchema, sidesText } from '../host/partition.js';
+import { healInState, healLeftover, partitionInState, partitionRecordSchema } from '../host/partition.js';
 import { applySshPartition, removeSshPartition } from '../host/ssh-partition.js';
 import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
@@ -209,7 +209,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
       if (names.every((name) => statuses.get(name) === 'running')) {
         for (const name of names) ctx.log('already running', name);
         await pMap(state.nodes, (node) => this.#waitReady(ctx, node, options), { concurrency: state.nodes.length || 1, signal: ctx.signal });
-        return await this.#healLeftover(ctx, state);
+        return await healLeftover(ctx, state, (s) => this.heal(ctx, s));
       }
     }
     const started = performance.now();
@@ -222,14 +222,7 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     state.nodes = await this.#records(ctx, run, options, platforms, names, keyPath);
     await ctx.record(state);
     await pMap(state.nodes, (node) => this.#waitReady(ctx, node, options), { concurrency: state.nodes.length || 1, signal: ctx.signal });
-    return await this.#healLeftover(ctx, state);
-  }
-
-  /** A partition an interrupted verify left in place: once the machines answer, they must reach each other again. */
-  async #healLeftover(ctx: Context, state: State): Promise<State> {
-    if (!state.run?.partition) return state;
-    ctx.log(`removing the partition ${sidesText(state.run.partition.sides)} left in place`);
-    return await this.heal(ctx, state);
+    return await healLeftover(ctx, state, (s) => this.heal(ctx, s));
   }
 
   async partition(ctx: Context, state: State, sides: PartitionSides): Promise<State> {
