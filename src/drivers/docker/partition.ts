@@ -52,6 +52,21 @@ async function running(docker: Docker, container: string): Promise<boolean> {
   }
 }
 
+/**
+ * `execIn` on a container that may stop meanwhile (a step that kills nodes runs
+ * beside us): `undefined` when it is not running, before or during the exec,
+ * since a stopped container has no network namespace and hence no rules.
+ */
+async function execIfRunning(docker: Docker, container: string, argv: readonly string[]): Promise<{ exitCode: number; output: string } | undefined> {
+  if (!(await running(docker, container))) return undefined;
+  try {
+    return await execIn(docker, container, argv);
+  } catch (error) {
+    if (!(await running(docker, container))) return undefined;
+    throw error;
+  }
+}
+
 /** Put the partition in place in every node container (nodes outside both sides get no chain). */
 export async function applyContainerPartition(docker: Docker, nodes: readonly ContainerNode[], sides: PartitionSides): Promise<void> {
   const plan = partitionPlan(nodes, sides);
@@ -69,17 +84,16 @@ export async function applyContainerPartition(docker: Docker, nodes: readonly Co
 /** Remove the partition's chain from every node container that runs; absent chains are fine. */
 export async function removeContainerPartition(docker: Docker, nodes: readonly Pick<ContainerNode, 'name' | 'container'>[]): Promise<void> {
   for (const node of nodes) {
-    if (!(await running(docker, node.container))) continue;
-    const result = await execIn(docker, node.container, iptablesPartitionCommand([])).catch((error: unknown) => {
+    const result = await execIfRunning(docker, node.container, iptablesPartitionCommand([])).catch((error: unknown) => {
       throw new InfraError(`Cannot heal the partition on ${node.name}: the engine could not run iptables in ${node.container}: ${engineMessage(error)}`);
     });
+    if (result === undefined) continue;
     if (result.exitCode !== 0) throw new InfraError(`Cannot heal the partition on ${node.name}: iptables failed in ${node.container}: ${result.output}`);
   }
 }
 
 /** The partition's rules in a container as `iptables -S` lists them, or `undefined` when there is no chain (or no container). */
 export async function containerPartitionRules(docker: Docker, container: string): Promise<string | undefined> {
-  if (!(await running(docker, container))) return undefined;
-  const result = await execIn(docker, container, IPTABLES_LIST_PARTITION);
-  return result.exitCode === 0 ? result.output : undefined;
+  const result = await execIfRunning(docker, container, IPTABLES_LIST_PARTITION);
+  return result?.exitCode === 0 ? result.output : undefined;
 }
