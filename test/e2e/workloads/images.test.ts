@@ -83,7 +83,7 @@ describe('workloads: images from the Docker engine and from archives, on real no
   }
 
   beforeAll(async () => {
-    engine = await startTestEngine();
+    engine = await startTestEngine({ nodes: false });
     env = { DOCKER_HOST: `unix://${engine.socket}` };
     project = mkdtempSync(join(tmpdir(), 'sm-images-'));
     scenarioDir = join(project, 'scenarios', 'images');
