@@ -225,6 +225,12 @@ export interface VerifyStepDefinition<Options = Record<string, unknown>> extends
   kind: 'verify';
   /** Stops nodes or changes the cluster; it must restore what it changed before it returns. */
   disruptive?: boolean;
+  /**
+   * Touches nothing another step looks at (reads, or only objects of its own):
+   * it runs at the same time as the verify steps next to it in the list that
+   * say so too. Ignored on a disruptive step. Output stays in the list's order.
+   */
+  concurrent?: boolean;
   /** Throw `AssertionFailed` (or any error) to fail; return `{ skipped }` to skip with a reason. */
   verify(ctx: VerifyContext<Options>): Promise<void | { skipped: string }>;
 }

@@ -13,7 +13,7 @@ export class InOrder {
 
   constructor(
     private readonly events: StepEvents,
-    private readonly section: Exclude<StepSection, 'verify'>,
+    private readonly section: StepSection,
     count: number,
   ) {
     this.#steps = Array.from({ length: count }, () => ({ name: '', index: 0, started: false, settled: false, headed: false, queue: [] }));
@@ -38,6 +38,7 @@ export class InOrder {
       taskStart: emit('taskStart'),
       taskResult: emit('taskResult'),
       waiting: emit('waiting'),
+      verifyResult: emit('verifyResult'),
     };
   }
 

@@ -320,55 +320,122 @@ function verifyContext(input: StepRunInput, name: string, options: unknown, meas
   };
 }
 
+/** Whether a verify step may run beside its neighbours that may too (see VerifyStepDefinition.concurrent). */
+const runsConcurrently = (definition: VerifyStepDefinition<unknown>) => definition.concurrent === true && definition.disruptive !== true;
+
 /**
  * Run every verify step, all of them even after a failure, so one run shows
- * every check that does not hold.
+ * every check that does not hold. Steps run one after another, except that
+ * neighbours which all declare `concurrent` run at once, as one group; their
+ * output still comes in the list's order (see InOrder).
  */
 export async function runVerifySteps(input: StepRunInput): Promise<VerifyStepResult[]> {
   const results: VerifyStepResult[] = [];
   input.phase?.('start');
   await input.start?.(async () => undefined);
-  for (const entry of input.scenario.verify) {
+  const entries = input.scenario.verify;
+  // Each entry's definition, resolved once, when its turn comes.
+  const definitions: VerifyStepDefinition<unknown>[] = [];
+  const definitionOf = async (i: number, entry: StepConfig) => (definitions[i] ??= (await resolveStep(input.scenario, entry, input)) as VerifyStepDefinition<unknown>);
+  for (let next = 0; next < entries.length; ) {
     throwIfInterrupted(input.base.signal);
     input.phase?.('load steps');
-    const definition = (await resolveStep(input.scenario, entry, input)) as VerifyStepDefinition<unknown>;
-    const name = displayName(entry, definition.name);
-    input.phase?.(name);
-    input.events.stepStart?.('verify', name, entry.index);
-    const measurements: Measurement[] = [];
-    const log: LogLine[] = [];
-    const ctx = verifyContext(input, name, optionsOf(definition, entry), measurements, log);
-    const started = performance.now();
-    let result: VerifyStepResult;
-    try {
-      const outcome = await definition.verify(ctx);
-      result =
-        outcome && 'skipped' in outcome
-          ? { name, index: entry.index, status: 'skipped', message: outcome.skipped, log, measurements, durationMs: performance.now() - started }
-          : { name, index: entry.index, status: 'passed', log, measurements, durationMs: performance.now() - started };
-    } catch (error) {
-      rethrowIfFatal(error);
-      throwIfInterrupted(input.base.signal);
-      const crash = isStepCrash(error) ? describeCrash(error, stepFile(input, entry), input.scenario.dir) : undefined;
-      result = {
-        name,
-        index: entry.index,
-        status: 'failed',
-        message: crash ? `${crash.name}: ${crash.message}` : secrets.mask(messageOf(error)),
-        ...(error instanceof AssertionFailed ? { expected: secrets.mask(error.expected), observed: secrets.mask(error.observed) } : {}),
-        ...(crash ? { error: crash } : {}),
-        log,
-        measurements,
-        durationMs: performance.now() - started,
-      };
-      if (error instanceof HarnessError && !(error instanceof CheckFailed)) {
-        input.events.verifyResult?.(result);
-        results.push(result);
-        throw error;
-      }
+    // The group: this entry and, while it is concurrent, each next entry that is concurrent too.
+    const group: { entry: StepConfig; definition: VerifyStepDefinition<unknown> }[] = [];
+    for (const [offset, entry] of entries.slice(next).entries()) {
+      const definition = await definitionOf(next + offset, entry);
+      if (group.length > 0 && !runsConcurrently(definition)) break;
+      group.push({ entry, definition });
+      if (!runsConcurrently(definition)) break;
     }
-    input.events.verifyResult?.(result);
-    results.push(result);
+    next += group.length;
+    const [only] = group;
+    if (group.length === 1 && only) {
+      const name = displayName(only.entry, only.definition.name);
+      input.phase?.(name);
+      input.events.stepStart?.('verify', name, only.entry.index);
+      const outcome = await runVerifyStep(input, only.entry, only.definition, name);
+      input.events.verifyResult?.(outcome.result);
+      results.push(outcome.result);
+      if (outcome.fatal) throw outcome.fatal;
+      continue;
+    }
+    results.push(...(await runVerifyGroup(input, group)));
   }
   return results;
+}
+
+/** Neighbouring concurrent verify steps, at once; events in the list's order; the first fatal error (in that order) after all ended. */
+async function runVerifyGroup(input: StepRunInput, group: readonly { entry: StepConfig; definition: VerifyStepDefinition<unknown> }[]): Promise<VerifyStepResult[]> {
+  const order = new InOrder(input.events, 'verify', group.length);
+  input.phase?.('concurrent steps');
+  const began = performance.now();
+  const spans: StepSpan[] = [];
+  const outcomes = await Promise.allSettled(
+    group.map(async ({ entry, definition }, i) => {
+      const name = displayName(entry, definition.name);
+      order.name(i, name, entry.index);
+      order.started(i);
+      const stepInput: StepRunInput = { ...input, events: order.eventsOf(i) };
+      const started = performance.now();
+      try {
+        const outcome = await runVerifyStep(stepInput, entry, definition, name);
+        stepInput.events.verifyResult?.(outcome.result);
+        spans[i] = { name, startMs: started - began, durationMs: performance.now() - started };
+        return outcome;
+      } finally {
+        order.settled(i);
+      }
+    }),
+  ).finally(() => order.finish());
+  input.spans?.(spans.filter(Boolean));
+  const results: VerifyStepResult[] = [];
+  let fatal: Error | undefined;
+  for (const outcome of outcomes) {
+    if (outcome.status === 'rejected') fatal ??= outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+    else {
+      results.push(outcome.value.result);
+      if (outcome.value.fatal) fatal ??= outcome.value.fatal;
+    }
+  }
+  if (fatal) throw fatal;
+  return results;
+}
+
+/** One verify step: its result, and the harness error (not a failed check) that must end the action after it is reported. */
+async function runVerifyStep(
+  input: StepRunInput,
+  entry: StepConfig,
+  definition: VerifyStepDefinition<unknown>,
+  name: string,
+): Promise<{ result: VerifyStepResult; fatal?: HarnessError }> {
+  const measurements: Measurement[] = [];
+  const log: LogLine[] = [];
+  const ctx = verifyContext(input, name, optionsOf(definition, entry), measurements, log);
+  const started = performance.now();
+  try {
+    const outcome = await definition.verify(ctx);
+    return {
+      result:
+        outcome && 'skipped' in outcome
+          ? { name, index: entry.index, status: 'skipped', message: outcome.skipped, log, measurements, durationMs: performance.now() - started }
+          : { name, index: entry.index, status: 'passed', log, measurements, durationMs: performance.now() - started },
+    };
+  } catch (error) {
+    rethrowIfFatal(error);
+    throwIfInterrupted(input.base.signal);
+    const crash = isStepCrash(error) ? describeCrash(error, stepFile(input, entry), input.scenario.dir) : undefined;
+    const result: VerifyStepResult = {
+      name,
+      index: entry.index,
+      status: 'failed',
+      message: crash ? `${crash.name}: ${crash.message}` : secrets.mask(messageOf(error)),
+      ...(error instanceof AssertionFailed ? { expected: secrets.mask(error.expected), observed: secrets.mask(error.observed) } : {}),
+      ...(crash ? { error: crash } : {}),
+      log,
+      measurements,
+      durationMs: performance.now() - started,
+    };
+    return error instanceof HarnessError && !(error instanceof CheckFailed) ? { result, fatal: error } : { result };
+  }
 }

@@ -51,6 +51,8 @@ export default defineVerifyStep<Options>({
   description:
     'GET a URL from inside the cluster, or (published) from the harness on every node that runs a task of a service publishing a port in host mode. Inside: a short-lived probe task (the test image\'s busybox wget) on the given network, so a service name resolves and nothing needs publishing or IPVS; retries once a second until the answer has `status` or `timeout`, then checks the status, that the body matches `body`, and the latency against `maxLatency`; the probe service is always removed.',
   options,
+  // Its probe is a service of its own (a random name), or a GET from the harness.
+  concurrent: true,
   requirements(_scenario, o) {
     if (o.published && (o.url !== undefined || o.network !== undefined)) {
       return [{ path: ['with', 'published'], message: 'swarm/http asks either from inside the cluster (url and network) or from the harness (published), not both.', hint: 'Split it into two entries.' }];

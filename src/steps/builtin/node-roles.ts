@@ -34,6 +34,8 @@ export default defineVerifyStep<Options>({
   description:
     'Every platform is in `docker node ls`, Ready, with its role (one Leader, other managers Reachable, workers not managers) and availability (managers Drain when converge drains them); with: managers and drained say so for a swarm a playbook builds.',
   options,
+  // It only reads the node list.
+  concurrent: true,
   requirements(scenario, o) {
     const names = (ref: string | string[] | undefined) => (ref === undefined ? [] : typeof ref === 'string' ? [ref] : ref);
     const known = new Set([...scenario.platforms.map((p) => p.name), ...scenario.platforms.flatMap((p) => p.groups), 'all']);

@@ -59,6 +59,8 @@ export default defineVerifyStep<Options>({
   description:
     'Check that every service of a stack reaches its desired replicas Running within `timeout` (healthy where it has a healthcheck: Swarm reports a task Running only once it is), then keeps them for `stable` with no task restarted or moved; on failure show the task table, the last task errors and the last log lines of a failing task.',
   options,
+  // It only reads the stack's services and tasks.
+  concurrent: true,
   async verify(ctx) {
     const o = ctx.options;
     const manager = ctx.leader();

@@ -70,6 +70,13 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
     // A probe task on the stack's network asks web by its service name.
     expect(verify.all).toMatch(/passed\s+swarm\/http/);
     expect(verify.all).toMatch(/GET http:\/\/web:8080\/: 200 in \d+ ms \(attempt \d+\), body "swarm-molecule web v1"/);
+    // Both only read (the probe is a service of its own): they ran at once, the probe while
+    // stack-healthy watched the stack stay stable; their blocks still in the list's order.
+    const spans = /concurrent steps: swarm\/stack-healthy (\d+\.\d+)–(\d+\.\d+) s · swarm\/http (\d+\.\d+)–(\d+\.\d+) s/.exec(verify.all);
+    expect(spans, verify.all).not.toBeNull();
+    const [healthyEnd, httpStart] = [Number(spans?.[2]), Number(spans?.[3])];
+    expect(httpStart).toBeLessThan(healthyEnd);
+    expect(verify.all.indexOf('passed   swarm/stack-healthy')).toBeLessThan(verify.all.indexOf('swarm/http: GET'));
   });
 
   it("changing one service's image in the compose file makes idempotence fail naming that service and what changed", async () => {
