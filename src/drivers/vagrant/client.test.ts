@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorExitOf, parseLine, parseMachineReadable, progressText, unescapeField, vagrantError } from './client.js';
+import { errorExitOf, parseLine, parseMachineReadable, progressText, unescapeField, vagrantError, VagrantTimedOut } from './client.js';
 
 // Lines as Vagrant 2.3.4 printed them on this project's machine.
 const STATUS = [
@@ -75,6 +75,9 @@ describe('errors', () => {
     const error = vagrantError(['status'], { exitCode: 1, other: ['Vagrant failed to initialize at a very early stage:', 'bad plugin'] });
     expect(error.message).toBe('"vagrant status" failed with exit code 1:\n    Vagrant failed to initialize at a very early stage:\n    bad plugin');
     expect(vagrantError(['status'], { exitCode: 1, other: [] }, true).message).toMatch(/did not finish in time/);
+    // A timeout is its own kind, so a read can be asked again.
+    expect(vagrantError(['status'], { exitCode: 1, other: [] }, true)).toBeInstanceOf(VagrantTimedOut);
+    expect(vagrantError(['status'], { exitCode: 1, other: [] })).not.toBeInstanceOf(VagrantTimedOut);
   });
 });
 

@@ -84,6 +84,9 @@ export class VagrantError extends InfraError {
   }
 }
 
+/** A vagrant command that gave no answer within its timeout and was stopped. */
+export class VagrantTimedOut extends VagrantError {}
+
 export interface VagrantRunOptions {
   signal?: AbortSignal;
   /** Kill Vagrant after this long; default 30 min (a box download can be long). */
@@ -160,7 +163,7 @@ export class VagrantClient {
 /** A clear error from a failed run: the command, Vagrant's own message, what to do. */
 export function vagrantError(args: readonly string[], result: Pick<VagrantResult, 'error' | 'exitCode' | 'other'>, timedOut = false): VagrantError {
   const command = `vagrant ${args.join(' ')}`;
-  if (timedOut) return new VagrantError(`"${command}" did not finish in time and was stopped.`, undefined, result.exitCode);
+  if (timedOut) return new VagrantTimedOut(`"${command}" did not finish in time and was stopped.`, undefined, result.exitCode);
   if (result.error) {
     const hint = HINTS.find(([pattern]) => pattern.test(result.error?.errorClass ?? ''))?.[1];
     return new VagrantError(`"${command}" failed (${result.error.errorClass}):\n${indent(result.error.message)}`, result.error.errorClass, result.exitCode, hint);

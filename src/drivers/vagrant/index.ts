@@ -16,7 +16,7 @@ import { sweepRuns } from '../host/sweep.js';
 import { waitUntilNodeAnswers } from '../ready.js';
 import { checkStateDir, defineDriver, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
-import { VagrantClient, vagrantError, type VagrantRunOptions } from './client.js';
+import { VagrantClient, vagrantError, VagrantTimedOut, type VagrantRunOptions } from './client.js';
 import { buildNodeList, privateAddress, writeNodeList } from './node-list.js';
 import { isVmProvider, parseOptions, PROVIDERS, type VagrantOptions } from './options.js';
 import {
@@ -36,6 +36,8 @@ import { vagrantSanityProblems } from './sanity.js';
 import { sshConfigsOf } from './ssh-config.js';
 
 /** The Vagrantfile at the top of swarm-molecule (beside package.json, from src/ and from dist/). */
+/** How long one `vagrant status` may take (it is asked twice before a check gives up). */
+const STATUS_TIMEOUT_MS = 120_000;
 const PROJECT_VAGRANTFILE = fileURLToPath(new URL('../../../Vagrantfile', import.meta.url));
 
 /** What the state file keeps about a run of the vagrant driver. */
@@ -374,7 +376,13 @@ export class VagrantDriver implements TypedDriver<RunData, NodeData> {
     if (!run || !existsSync(nodesFile(run))) return statuses;
     // Without its dockerd, no container of the run exists (and Vagrant could not ask).
     if (run.daemon && !isAlive(run.daemon.process)) return statuses;
-    const result = await this.#client(run).run(['status'], { signal: ctx.signal, timeoutMs: 120_000 });
+    const ask = () => this.#client(run).run(['status'], { signal: ctx.signal, timeoutMs: STATUS_TIMEOUT_MS });
+    // A read: on a loaded machine Vagrant (Ruby, a docker call per machine) can take minutes to start; ask once more.
+    const result = await ask().catch((error: unknown) => {
+      if (!(error instanceof VagrantTimedOut)) throw error;
+      ctx.log(`"vagrant status" gave no answer in ${STATUS_TIMEOUT_MS / 1000} s; asking once more`);
+      return ask();
+    });
     for (const line of result.lines) {
       if (line.type === 'state' && statuses.has(line.target)) statuses.set(line.target, nodeStatusOf(line.data[0]));
     }
