@@ -35,9 +35,9 @@ import { verifyVagrantState } from './ownership.js';
 import { vagrantSanityProblems } from './sanity.js';
 import { sshConfigsOf } from './ssh-config.js';
 
-/** The Vagrantfile at the top of swarm-molecule (beside package.json, from src/ and from dist/). */
 /** How long one `vagrant status` may take (it is asked twice before a check gives up). */
 const STATUS_TIMEOUT_MS = 120_000;
+/** The Vagrantfile at the top of swarm-molecule (beside package.json, from src/ and from dist/). */
 const PROJECT_VAGRANTFILE = fileURLToPath(new URL('../../../Vagrantfile', import.meta.url));
 
 /** What the state file keeps about a run of the vagrant driver. */
