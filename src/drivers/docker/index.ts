@@ -9,7 +9,7 @@ import { ensureKeyPair, generateKeyPair } from '../../transport/index.js';
 import { tar } from '../../transport/tar.js';
 import { hasProgram } from '../host/command.js';
 import { cachedNodeImage, ensureNodeImage, INIT_PATH } from '../host/node-image/index.js';
-import { healInState, partitionInState, partitionRecordSchema, sidesText } from '../host/partition.js';
+import { healInState, healLeftover, partitionInState, partitionRecordSchema } from '../host/partition.js';
 import { waitUntilNodeAnswers, type ReadyTimes } from '../ready.js';
 import { defineDriver, keepPlatformNodes, type RunState, type TypedDriver, type TypedDriverContext } from '../state.js';
 import type { Driver, DriverContext, NodeRecord, NodeStatus, PartitionSides, SanityProblem } from '../types.js';
@@ -159,13 +159,10 @@ export class DockerDriver implements TypedDriver<RunData, NodeData> {
       await ctx.record(state);
       ctx.log(`network ${run.network} (${subnet}.0/24) on ${run.engine}; nodes reached at ${connect === 'address' ? 'their addresses' : `ports published on ${publishedHost(address)}`}`);
     }
-    if (run.partition) {
-      // A partition an interrupted verify left in place: the nodes must reach each other again.
-      ctx.log(`removing the partition ${sidesText(run.partition.sides)} left in place`);
-      const healed = await this.heal(ctx, state);
-      state.run = healed.run;
-      run = healed.run ?? run;
-    }
+    // A partition an interrupted verify left in place: the nodes must reach each other again.
+    const healed = await healLeftover(ctx, state, (s) => this.heal(ctx, s));
+    state.run = healed.run;
+    run = healed.run ?? run;
     const runData = run;
     const keyPath = join(ctx.stateDir, 'ssh', 'id_ed25519');
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);

@@ -12,7 +12,7 @@ import { hasProgram } from '../host/command.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, ensureNodeImage } from '../host/node-image/index.js';
-import { applyPartition, healInState, partitionInState, partitionRecordSchema, removePartition, sidesText } from '../host/partition.js';
+import { applyPartition, healInState, healLeftover, partitionInState, partitionRecordSchema, removePartition } from '../host/partition.js';
 import { isAlive, killNodeProcess, killProcesses, nodeProcessSchema, processesTiedTo } from '../host/processes.js';
 import { sweepRuns } from '../host/sweep.js';
 import { dockerdRestartDelaySeconds, pauseAt } from '../host/test-hooks.js';
@@ -185,13 +185,10 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
       await createBridge(runId, subnet);
       await pause('bridge');
     }
-    if (run.partition) {
-      // A partition an interrupted verify left in place: the nodes must reach each other again.
-      ctx.log(`removing the partition ${sidesText(run.partition.sides)} left in place`);
-      const healed = await this.heal(ctx, state);
-      state.run = healed.run;
-      run = healed.run ?? run;
-    }
+    // A partition an interrupted verify left in place: the nodes must reach each other again.
+    const healed = await healLeftover(ctx, state, (s) => this.heal(ctx, s));
+    state.run = healed.run;
+    run = healed.run ?? run;
     const runData = run;
     const keyPath = join(ctx.stateDir, 'ssh', 'id_ed25519');
     const userKey = await ensureKeyPair(keyPath, `swarm-molecule ${ctx.scenario.name}`);
