@@ -381,9 +381,10 @@ async function runVerifyGroup(input: StepRunInput, group: readonly { entry: Step
       try {
         const outcome = await runVerifyStep(stepInput, entry, definition, name);
         stepInput.events.verifyResult?.(outcome.result);
-        spans[i] = { name, startMs: started - began, durationMs: performance.now() - started };
         return outcome;
       } finally {
+        // Every step of the group gets its span, one that ended with an error too.
+        spans[i] = { name, startMs: started - began, durationMs: performance.now() - started };
         order.settled(i);
       }
     }),

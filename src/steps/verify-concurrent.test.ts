@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Scenario, StepConfig } from '../config/index.js';
-import { InfraError } from '../errors.js';
+import { InfraError, Interrupted } from '../errors.js';
 import { defineVerifyStep, type VerifyStepDefinition } from './api.js';
 import { AssertionFailed } from './assert.js';
 import { runVerifySteps } from './run.js';
@@ -104,9 +104,21 @@ describe('verify steps that declare concurrent', () => {
       await new Promise((r) => setTimeout(r, 50));
       slowEnded = true;
     } }));
-    const { results, events } = run(['fails', 'infra', 'slow']);
+    const { results, events, spans } = run(['fails', 'infra', 'slow']);
     await expect(results).rejects.toThrow('node gone');
     expect(slowEnded).toBe(true);
     expect(events).toEqual(['start fails', 'failed fails', 'start infra', 'failed infra', 'start slow', 'passed slow']);
+    // Each step's span, the failed ones' too.
+    expect(spans[0]?.map((s) => s.name)).toEqual(['fails', 'infra', 'slow']);
+  });
+
+  it('an interrupted step of a group ends the action as interrupted, and still has its span beside the others', async () => {
+    steps.set('interrupted', defineVerifyStep({ description: 'a test step', name: 'interrupted', concurrent: true, verify: async () => {
+      throw new Interrupted('SIGINT');
+    } }));
+    steps.set('reads', defineVerifyStep({ description: 'a test step', name: 'reads', concurrent: true, verify: async () => undefined }));
+    const { results, spans } = run(['interrupted', 'reads']);
+    await expect(results).rejects.toBeInstanceOf(Interrupted);
+    expect(spans[0]?.map((s) => s.name)).toEqual(['interrupted', 'reads']);
   });
 });
