@@ -101,7 +101,8 @@ describe('acquireLock', () => {
       };
     });
     const results = Array.from({ length: acquirers }, () => acquireLock(dir, 'default'));
-    await Promise.race([allThere, new Promise((r) => setTimeout(r, 3000))]);
+    // Not a hang if one never gets there: the expectation below fails after 30 s.
+    await Promise.race([allThere, new Promise((r) => setTimeout(r, 30_000))]);
     expect(waiting).toBe(acquirers);
     releaseAll();
     const settled = await Promise.allSettled(results);

@@ -46,7 +46,6 @@ describe('eventually: failures waiting cannot fix', () => {
     ['a full disk', () => new NodeDiskFull('The disk of n1 is full')],
   ])('%s is thrown at the first sample as an infrastructure error, not retried into a failed check', async (_case, make) => {
     let samples = 0;
-    const started = performance.now();
     const error = await eventually(
       async () => {
         samples++;
@@ -55,8 +54,8 @@ describe('eventually: failures waiting cannot fix', () => {
       { interval: 10, timeout: 2000 },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InfraError);
+    // One sample, not samples every 10 ms until the timeout.
     expect(samples).toBe(1);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it.each([

@@ -187,8 +187,8 @@ describe('runConvergeSteps walks the converge graph', () => {
     // last one also until a worker's join has started. A walk of barriers would hold them
     // to the end of the gate, and the order below would be wrong.
     // (Drains run on the leader: "m1 start drain m2" is m2's.)
-    cluster.gates.set('m2', { until: [/^m1 start drain m1$/], ms: 2000 });
-    cluster.gates.set('m3', { until: [/^m1 start drain m2$/, /^w[12] start join$/], ms: 2000 });
+    cluster.gates.set('m2', { until: [/^m1 start drain m1$/], ms: 20_000 });
+    cluster.gates.set('m3', { until: [/^m1 start drain m2$/, /^w[12] start join$/], ms: 20_000 });
     const results = await runConvergeSteps(input(cluster, SWARM));
 
     const at = (line: RegExp) => {

@@ -18,7 +18,8 @@ describe('tailEvents', () => {
     writeFileSync(file, line({ event: 'play', name: 'Converge' }) + line({ event: 'task', name: 'Create the group', path: 'x' }));
     const result = line({ event: 'result', status: 'failed', ignored: false, host: 'n1', task: 'Create the group', result: { msg: 'groupadd: permission denied' } });
     appendFileSync(file, result.slice(0, 20));
-    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // Up to 10 s: the tail polls every 10 ms, but a loaded machine may run it late.
+    for (let i = 0; i < 1000 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual([
       { kind: 'play', name: 'Converge' },
       { kind: 'task', name: 'Create the group' },
