@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startPausedAtPartition, swarmMolecule } from './support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
@@ -9,6 +8,8 @@ const project = join(repoRoot, 'fixtures', 'projects', 'existing');
 const fleetDir = join(project, 'scenarios', 'fleet');
 const cutDir = join(project, 'scenarios', 'cut');
 let hosts: { name: string; host: string; identityFile: string }[] = [];
+/** Where the partition's apply command (in the cut scenario) writes the rules it put in place, on each host. */
+const SEEN = '/var/tmp/sm-cut.seen';
 
 describe('the existing driver', () => {
   let before: Leftovers;
@@ -81,7 +82,8 @@ verify:
   });
   it('partitions the hosts only with the commands the scenario gives: swarm/partition-worker passes, with their rules on the hosts while it runs; a killed harness leaves the cut recorded and destroy takes it off the hosts', async () => {
     // The user's way to cut a host off: a chain of theirs in INPUT, fed the addresses to drop; heal removes it (and succeeds when there is none).
-    const apply = ['sh', '-c', 'iptables -w -N SM_CUT; for a in "$@"; do iptables -w -A SM_CUT -s "$a" -j DROP; done; iptables -w -I INPUT 1 -j SM_CUT', 'sh'];
+    // Once its rules are in place, it writes them to a file on the host: the proof that they were, read after the run.
+    const apply = ['sh', '-c', `iptables -w -N SM_CUT; for a in "$@"; do iptables -w -A SM_CUT -s "$a" -j DROP; done; iptables -w -I INPUT 1 -j SM_CUT; iptables -w -S SM_CUT > ${SEEN}`, 'sh'];
     const heal = ['sh', '-c', 'while iptables -w -D INPUT -j SM_CUT 2>/dev/null; do :; done; iptables -w -F SM_CUT 2>/dev/null; iptables -w -X SM_CUT 2>/dev/null; true'];
     const [manager, ...workers] = hosts;
     const platform = (host: (typeof hosts)[number] | undefined, group: string) => `  - name: ${host?.name}\n    groups: [${group}]\n    address: ${host?.host}\n    identityFile: ${host?.identityFile}\n`;
@@ -93,10 +95,13 @@ verify:
         'converge:\n  - step: swarm/init\n  - step: swarm/join-workers\nverify:\n  - step: swarm/partition-worker\n  - step: swarm/node-roles\n',
     );
     /** The user's chain on each host (read through the hosts' own scenario), hosts without one left out. */
-    const rules = async () => {
+    const rules = async () => readEach(['iptables', '-w', '-S', 'SM_CUT']);
+    /** What each host's apply wrote once its rules were in place (see `apply`). */
+    const applied = async () => readEach(['cat', SEEN]);
+    const readEach = async (argv: string[]) => {
       const found: Record<string, string> = {};
       for (const host of hosts) {
-        const listed = await swarmMolecule(['exec', '-s', 'hosts', '-h', host.name, '--', 'iptables', '-w', '-S', 'SM_CUT'], project);
+        const listed = await swarmMolecule(['exec', '-s', 'hosts', '-h', host.name, '--', ...argv], project);
         if (listed.exitCode === 0) found[host.name] = listed.stdout.trim();
       }
       return found;
@@ -105,24 +110,20 @@ verify:
 
     const converge = await swarmMolecule(['converge', '-s', 'cut'], project);
     expect(converge.exitCode, converge.all).toBe(0);
-    const verify = swarmMolecule(['verify', '-s', 'cut'], project);
-    let done = false;
-    void verify.then(() => {
-      done = true;
-    });
-    const samples: Record<string, string>[] = [];
-    while (!done) {
-      samples.push(await rules());
-      await sleep(1000);
-    }
-    const result = await verify;
+    for (const host of hosts) await swarmMolecule(['exec', '-s', 'hosts', '-h', host.name, '--', 'rm', '-f', SEEN], project);
+    expect(await applied()).toEqual({});
+    const result = await swarmMolecule(['verify', '-s', 'cut'], project);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).toMatch(/passed +swarm\/partition-worker/);
     // The fault happened with the user's commands: one worker dropped the 2 other hosts, and they dropped it.
-    // The hosts take their rules at once but not at the same instant: a sample from the moment all had them.
-    const cut = samples.find((sample) => isolatedIn(sample) !== undefined && hosts.every((h) => sample[h.name] !== undefined));
-    expect(cut, JSON.stringify(samples)).toBeDefined();
-    for (const host of hosts.filter((h) => h.name !== isolatedIn(cut ?? {}))) expect(cut?.[host.name]?.match(/-j DROP/g)).toHaveLength(1);
+    // (Proved by what apply wrote on each host, not by sampling the rules while the step ran: a loaded
+    // machine can sample too slowly to see the cut.)
+    const cut = await applied();
+    expect(Object.keys(cut).sort(), JSON.stringify(cut)).toEqual(hosts.map((h) => h.name).sort());
+    const isolated = isolatedIn(cut);
+    expect(isolated, JSON.stringify(cut)).toBeDefined();
+    for (const host of hosts.filter((h) => h.name !== isolated)) expect(cut[host.name]?.match(/-j DROP/g)).toHaveLength(1);
+    // And healed: no chain is left on any host.
     expect(await rules()).toEqual({});
 
     // Killed with the cut in place: it stays recorded, and destroy takes it off the hosts (they outlive the run).
