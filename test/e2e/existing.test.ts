@@ -95,10 +95,11 @@ verify:
         'converge:\n  - step: swarm/init\n  - step: swarm/join-workers\nverify:\n  - step: swarm/partition-worker\n  - step: swarm/node-roles\n',
     );
     /** The user's chain on each host (read through the hosts' own scenario), hosts without one left out. */
-    const rules = async () => readEach(['iptables', '-w', '-S', 'SM_CUT']);
+    const rules = async () => onEach(['iptables', '-w', '-S', 'SM_CUT']);
     /** What each host's apply wrote once its rules were in place (see `apply`). */
-    const applied = async () => readEach(['cat', SEEN]);
-    const readEach = async (argv: string[]) => {
+    const applied = async () => onEach(['cat', SEEN]);
+    /** `argv` on each host: the output of each where it succeeded. */
+    const onEach = async (argv: string[]) => {
       const found: Record<string, string> = {};
       for (const host of hosts) {
         const listed = await swarmMolecule(['exec', '-s', 'hosts', '-h', host.name, '--', ...argv], project);
@@ -110,7 +111,7 @@ verify:
 
     const converge = await swarmMolecule(['converge', '-s', 'cut'], project);
     expect(converge.exitCode, converge.all).toBe(0);
-    for (const host of hosts) await swarmMolecule(['exec', '-s', 'hosts', '-h', host.name, '--', 'rm', '-f', SEEN], project);
+    await onEach(['rm', '-f', SEEN]);
     expect(await applied()).toEqual({});
     const result = await swarmMolecule(['verify', '-s', 'cut'], project);
     expect(result.exitCode, result.all).toBe(0);

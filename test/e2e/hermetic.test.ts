@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from './support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
+import { machineGroupEntries } from './support/machine.js';
 
 // Each netns node boots its own root filesystem (an overlay on the cached node
 // image): what a node writes stays on it, and nothing of this machine leaks in.
@@ -14,15 +15,12 @@ const NODES = ['hermetic-01', 'hermetic-02'];
  * What the scenario's converge writes, as this machine would show it had a node
  * shared its root filesystem: the nodes' groups, root's ~/.bashrc, /usr/local/bin/x
  * and procps's selection in the dpkg database. Only those, never whole system
- * files: other suites on this machine (CI's docker lane adds and removes a user
- * and its group) change /etc/group while this test runs.
+ * files, which other suites on this machine change while this test runs.
  */
 const fileHash = (f: string) => (existsSync(f) ? createHash('sha256').update(readFileSync(f)).digest('hex') : 'absent');
-const groupLines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((line) => line.startsWith('hermetic-'));
 const dpkgStanza = (name: string) => readFileSync('/var/lib/dpkg/status', 'utf8').split('\n\n').find((stanza) => stanza.startsWith(`Package: ${name}\n`)) ?? 'absent';
 const machineView = () => ({
-  '/etc/group': groupLines('/etc/group'),
-  '/etc/gshadow': groupLines('/etc/gshadow'),
+  groups: machineGroupEntries('hermetic-'),
   '/root/.bashrc': fileHash('/root/.bashrc'),
   '/usr/local/bin/x': fileHash('/usr/local/bin/x'),
   'dpkg procps': dpkgStanza('procps'),
@@ -56,7 +54,7 @@ describe('hermetic nodes (netns driver)', () => {
   it('keeps every node to its own root filesystem, home and environment', async () => {
     const machineBefore = machineView();
     // No node's group on this machine to begin with, so one that leaked would show.
-    expect(machineBefore['/etc/group']).toEqual([]);
+    expect(machineBefore.groups).toEqual([]);
     // What bit nodes that shared this machine's home: a slow ~/.bashrc and a stale lock file.
     // The planted line is slow only for this test's nodes, so other runs on the machine are not slowed.
     const bashrc = readFileSync('/root/.bashrc');

@@ -6,21 +6,15 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
+import { machineGroupEntries } from '../support/machine.js';
 
 // A Molecule scenario of a Galaxy-style Swarm role, moved over unchanged:
 // requirements.yml (a collection from a local tarball), prepare.yml,
 // converge.yml (include_role), verify.yml, molecule-notest tags.
 const fixture = join(repoRoot, 'fixtures', 'projects', 'molecule-role');
 
-/** The group the role creates (its defaults/main.yml). */
-const ROLE_GROUP = 'swarmapp';
-
-/**
- * The machine's group files' entries named after the role's group. Not the
- * files whole: another suite may add and remove its own user and group on this
- * machine meanwhile (CI runs the docker driver's non-root test at the same time).
- */
-const roleGroupEntries = () => ['/etc/group', '/etc/gshadow'].flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((line) => line.startsWith(`${ROLE_GROUP}:`)));
+/** The group the role creates (its defaults/main.yml), as its entries would start. */
+const ROLE_GROUP = 'swarmapp:';
 
 /** What else the role would change were the nodes this machine: apt's lists, root's home, the motd. */
 function machineFiles(): Record<string, string> {
@@ -65,7 +59,7 @@ describe('a Molecule scenario of a Galaxy-style role (netns driver)', () => {
 
   it('passes test with the role unchanged: dependency from a tarball, prepare once, molecule-notest skipped, this machine untouched', async () => {
     const machine = machineFiles();
-    expect(roleGroupEntries()).toEqual([]);
+    expect(machineGroupEntries(ROLE_GROUP)).toEqual([]);
     const result = await swarmMolecule(['test', '--json', join(project, 'run.json')], project);
     const output = result.all;
     expect(result.exitCode, output).toBe(0);
@@ -120,7 +114,7 @@ describe('a Molecule scenario of a Galaxy-style role (netns driver)', () => {
     expect(output).toContain('ansible-lint findings in dependencies (third-party code, listed apart, not failing):');
     // The role's group, root's marker and apt's lists are the nodes' own: this machine's are byte-identical.
     expect(machineFiles()).toEqual(machine);
-    expect(roleGroupEntries()).toEqual([]);
+    expect(machineGroupEntries(ROLE_GROUP)).toEqual([]);
     expect(output).not.toMatch(/SWMTKN/);
   });
 
