@@ -142,10 +142,21 @@ describe('faults, interrupts and bad state (real nodes)', () => {
 
   it('the same scenario started twice: the second refuses, the first is unharmed', async () => {
     const first = swarmMolecule(['test'], small);
-    await new Promise((r) => setTimeout(r, 700));
+    // The second starts once the first holds the scenario's lock (its holder file names its pid),
+    // not after a pause that a loaded machine may outlast before the first gets there.
+    const lock = join(small, '.swarm-molecule', 'default', 'lock');
+    const holds = () => {
+      try {
+        return readdirSync(lock).some((f) => f.startsWith(`holder-${first.pid}-`));
+      } catch {
+        return false; // no lock yet
+      }
+    };
+    for (let i = 0; i < 1200 && !holds(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(holds()).toBe(true);
     const second = await swarmMolecule(['test'], small);
     expect(second.exitCode).toBe(2);
-    expect(second.all).toMatch(/Scenario "default" is in use by another swarm-molecule \(pid \d+: .*swarm-molecule/);
+    expect(second.all).toMatch(new RegExp(`Scenario "default" is in use by another swarm-molecule \\(pid ${first.pid}: .*swarm-molecule`));
     const result = await first;
     expect(result.exitCode, result.all).toBe(0);
   });
