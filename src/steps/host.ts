@@ -1,6 +1,6 @@
 import type { PlatformConfig } from '../config/index.js';
 import type { ConnectionPool, RunOptions } from '../transport/index.js';
-import { EngineNoAnswer, quoteCommand, secrets } from '../transport/index.js';
+import { EngineNoAnswer, quoteCommand, secrets, TransportError } from '../transport/index.js';
 import type { Host } from './api.js';
 import { CommandFailed, DockerUnavailable, NodeDiskFull } from './errors.js';
 
@@ -65,6 +65,11 @@ export function createHost(platform: PlatformConfig, book: NodeAddressBook): Hos
       const ask = () =>
         engine.request(call).catch((error: unknown) => {
           if (!(error instanceof EngineNoAnswer)) throw error;
+          if (error.lostConnection !== undefined) {
+            throw new TransportError(error.message, {
+              hint: `The node or the path to it stopped answering; see "swarm-molecule list", the node's log, and whether this machine is overloaded.`,
+            });
+          }
           throw new DockerUnavailable(`dockerd on ${platform.name} does not answer (while asking "${call.label}"): ${error.message}`, {
             hint: `The node's Docker daemon died; see "swarm-molecule list" and the node's dockerd.log.`,
           });

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secrets } from '../secrets/index.js';
@@ -17,6 +18,9 @@ describe('NodeEngine', () => {
   let server: Server;
   let socket: string;
   let opened: number;
+  /** Requests of the dropping URLs seen, and when the fake "connection" was last lost. */
+  let drops: number;
+  let lostAt: number | undefined;
   const requests: string[] = [];
   const commands: CommandResult[] = [];
   const notes: string[] = [];
@@ -24,6 +28,8 @@ describe('NodeEngine', () => {
   beforeEach(async () => {
     socket = join(mkdtempSync(join(tmpdir(), 'engine-test-')), 'docker.sock');
     opened = 0;
+    drops = 0;
+    lostAt = undefined;
     requests.length = 0;
     commands.length = 0;
     notes.length = 0;
@@ -32,6 +38,19 @@ describe('NodeEngine', () => {
       res.setHeader('Content-Type', 'application/json');
       if (req.url === '/info') return res.end(JSON.stringify({ Swarm: { LocalNodeState: 'active', ControlAvailable: true } }));
       if (req.url === '/swarm') return res.end(JSON.stringify({ JoinTokens: { Worker: 'SWMTKN-1-worker-token-0123456789', Manager: 'SWMTKN-1-manager-token-0123456789' } }));
+      if (req.url?.startsWith('/images/load?') || req.url?.startsWith('/nodes/dropped')) {
+        // The connection is lost while the request waits: the first time only, or every time for /nodes/dropped-always.
+        drops++;
+        if (drops === 1 || req.url === '/nodes/dropped-always') {
+          lostAt = performance.now();
+          req.socket.destroy();
+          return;
+        }
+        // Answered once the archive has arrived, as dockerd does.
+        req.resume();
+        req.on('end', () => res.end(JSON.stringify({ stream: 'Loaded image: web:v1\n' })));
+        return;
+      }
       if (req.url === '/nodes') {
         res.statusCode = 503;
         return res.end(JSON.stringify({ message: 'This node is not a swarm manager.' }));
@@ -53,7 +72,12 @@ describe('NodeEngine', () => {
           opened++;
           return connect(socket);
         }),
-      { onCommand: (_node, result) => commands.push(result), onNote: (node, message) => notes.push(`${node}: ${message}`) },
+      {
+        onCommand: (_node, result) => commands.push(result),
+        onNote: (node, message) => notes.push(`${node}: ${message}`),
+        // As the SSH connection says: lost since `since`, for the reason ssh2 gave.
+        lostSince: (since) => (lostAt !== undefined && lostAt >= since ? 'Keepalive timeout' : undefined),
+      },
     );
 
   it('answers typed JSON, one channel per request, each logged as a docker-api command', async () => {
@@ -103,5 +127,58 @@ describe('NodeEngine', () => {
     expect(tries).toBe(1);
     expect(node.refused).toMatch(/did not open/);
     expect(notes).toEqual(['node-1: Docker Engine API not used on node-1, the docker CLI is: sshd of node-1 did not open /var/run/docker.sock']);
+  });
+
+  it('asks a repeatable request again on a new connection when the SSH connection is lost while it waits, and says so', async () => {
+    const node = engine();
+    const answer = await node.request({
+      label: 'POST /images/load',
+      repeatable: true,
+      call: async (docker) => {
+        const stream = await docker.loadImage(Readable.from([Buffer.from('archive')]), { quiet: true });
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+        return Buffer.concat(chunks).toString('utf8');
+      },
+    });
+    // The fault happened: the first request's connection was cut before any answer.
+    expect(drops).toBe(2);
+    expect(answer).toContain('Loaded image: web:v1');
+    expect(opened).toBe(2);
+    expect(commands.map((c) => [c.argv.join(' '), c.exitCode, c.stderr])).toEqual([
+      ['docker-api POST /images/load', 1, 'the SSH connection to it was lost (Keepalive timeout)'],
+      ['docker-api POST /images/load', 0, ''],
+    ]);
+    expect(notes).toEqual(['node-1: The SSH connection to node-1 was lost during "POST /images/load" (Keepalive timeout); asking again on a new connection.']);
+  });
+
+  it('asks a GET again once, and fails a second loss naming why the connection went', async () => {
+    const error = await engine()
+      .request({ label: 'GET /nodes/dropped-always', call: (docker) => docker.getNode('dropped-always').inspect() as Promise<unknown> })
+      .catch((e: unknown) => e);
+    expect(drops).toBe(2);
+    expect(error).toBeInstanceOf(EngineNoAnswer);
+    expect((error as EngineNoAnswer).lostConnection).toBe('Keepalive timeout');
+    expect((error as Error).message).toBe('"GET /nodes/dropped-always" (Docker Engine API) got no answer on node-1: the SSH connection to it was lost (Keepalive timeout)');
+  });
+
+  it('does not ask a change again: one request, failed naming the lost connection', async () => {
+    const error = await engine()
+      .request({ label: 'POST /nodes/dropped/update', call: (docker) => docker.getNode('dropped').update({}) as Promise<unknown> })
+      .catch((e: unknown) => e);
+    expect(drops).toBe(1);
+    expect(requests).toEqual(['POST /nodes/dropped/update']);
+    expect((error as Error).message).toMatch(/got no answer on node-1: the SSH connection to it was lost \(Keepalive timeout\)$/);
+  });
+
+  it('does not call a channel closed by the daemon alone a lost connection, nor ask again', async () => {
+    const node = new NodeEngine('node-1', async () => {
+      opened++;
+      return connect(socket);
+    });
+    const error = await node.request({ label: 'GET /nodes/dropped-always', call: (docker) => docker.getNode('dropped-always').inspect() as Promise<unknown> }).catch((e: unknown) => e);
+    expect(drops).toBe(1);
+    expect((error as EngineNoAnswer).lostConnection).toBeUndefined();
+    expect((error as Error).message).toMatch(/got no answer on node-1: socket hang up/);
   });
 });

@@ -30,7 +30,10 @@ export class EngineRequestFailed extends CheckFailed {
 }
 
 /** The request did not get an answer (the connection closed, or the time ran out). */
-export class EngineNoAnswer extends InfraError {}
+export class EngineNoAnswer extends InfraError {
+  /** Why the node's SSH connection was lost while the request waited (ssh2's words, e.g. "Keepalive timeout"), if it was. */
+  lostConnection?: string;
+}
 
 /** One call to the Engine API: a label for logs and errors (`GET /info`), and the dockerode call. */
 export interface EngineCall<T> {
@@ -40,6 +43,13 @@ export interface EngineCall<T> {
   call(docker: Docker): Promise<T>;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Safe to ask again: when the SSH connection is lost while it waits, it is
+   * asked once more on a new connection, as a read command is. GETs are; a
+   * change is only where the call says so (loading an image that is already
+   * there changes nothing).
+   */
+  repeatable?: boolean;
 }
 
 interface EngineOptions {
@@ -48,6 +58,8 @@ interface EngineOptions {
   onNote?: ((node: string, message: string) => void) | undefined;
   /** Stops every request unless the call gives its own. */
   signal?: AbortSignal | undefined;
+  /** Why the node's SSH connection was lost at or after `since` (a `performance.now()` time), if it was. */
+  lostSince?: ((since: number) => string | undefined) | undefined;
 }
 
 /** The channels of one request, and whether it was stopped. */
@@ -109,9 +121,24 @@ export class NodeEngine {
    * refused, no socket at {@link DOCKER_SOCKET}, or not the user's): the caller
    * then asks the CLI, which gives its own answer (or error), and so does every
    * later request of this connection. Said once, in the node log. An error status
-   * from Docker rejects with its message.
+   * from Docker rejects with its message. A repeatable request whose SSH
+   * connection is lost while it waits is asked once more, on a new connection
+   * (said in the node log); a second loss, or any other, rejects naming why.
    */
   async request<T>(request: EngineCall<T>): Promise<T | undefined> {
+    const repeatable = request.repeatable ?? request.label.startsWith('GET ');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#ask(request);
+      } catch (error) {
+        if (!(error instanceof EngineNoAnswer) || error.lostConnection === undefined || !repeatable || attempt > 1) throw error;
+        this.options.onNote?.(this.node, `The SSH connection to ${this.node} was lost during "${request.label}" (${error.lostConnection}); asking again on a new connection.`);
+      }
+    }
+  }
+
+  /** One try of `request`: see {@link request}. */
+  async #ask<T>(request: EngineCall<T>): Promise<T | undefined> {
     if (this.#refused !== undefined) return undefined;
     const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const outer = request.signal ?? this.options.signal;
@@ -154,10 +181,21 @@ export class NodeEngine {
         report('', said, 1);
         throw new EngineRequestFailed(this.node, request.label, status, said);
       }
-      report('', messageOf(error), 1);
-      if (outer?.aborted) throw new Interrupted(String(outer.reason ?? 'signal'));
-      if (timedOut) throw new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer within ${Math.round(timeoutMs / 1000)} s on ${this.node}.`);
-      throw new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer on ${this.node}: ${messageOf(error)}`);
+      if (outer?.aborted) {
+        report('', messageOf(error), 1);
+        throw new Interrupted(String(outer.reason ?? 'signal'));
+      }
+      if (timedOut) {
+        report('', messageOf(error), 1);
+        throw new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer within ${Math.round(timeoutMs / 1000)} s on ${this.node}.`);
+      }
+      // The channel closed without an answer ("socket hang up"): because the whole SSH connection went, if it did.
+      const lost = this.options.lostSince?.(started);
+      const why = lost === undefined ? messageOf(error) : `the SSH connection to it was lost (${lost})`;
+      report('', why, 1);
+      const noAnswer = new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer on ${this.node}: ${why}`);
+      if (lost !== undefined) noAnswer.lostConnection = lost;
+      throw noAnswer;
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', stop);

@@ -17,6 +17,14 @@ const KILL_TIMEOUT_MS = 5_000;
  * within seconds. (A node restarted on purpose gets a new connection.)
  */
 const RECONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A connection whose sshd answers none of 3 keepalives, 10 s apart, is lost
+ * (30–40 s of silence). A node that goes away closes its connections at once;
+ * this is for one that falls silent. At 5 s apart (15–20 s), two image loads
+ * on a loaded CI machine lost their connection 15–20 s into their step.
+ */
+const KEEPALIVE_INTERVAL_MS = 10_000;
+const KEEPALIVE_COUNT_MAX = 3;
 
 /**
  * Every command runs as `sh -c` whose first stderr line is its pid, then execs
@@ -88,6 +96,10 @@ export class SshConnection {
   #connectedBefore = false;
   /** Commands in flight, told when their connection closes: one `close` listener per client, not one per command. */
   readonly #inFlight = new Map<Client, Set<() => void>>();
+  /** When a connection of this node last closed, and why: ssh2's error ("Keepalive timeout", "read ECONNRESET") if it gave one. */
+  #lost: { at: number; reason: string } | undefined;
+  /** Connections this side ended (`close`, or dropped to run a read again). */
+  readonly #ending = new WeakSet<Client>();
 
   constructor(target: SshTarget, options: ConnectOptions = {}) {
     this.target = target;
@@ -165,7 +177,7 @@ export class SshConnection {
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      const onClientClose = () => finish(new TransportError(`The SSH connection to ${this.target.name} closed during ${shown}`));
+      const onClientClose = () => finish(new TransportError(`The SSH connection to ${this.target.name} closed during ${shown} (${this.#lost?.reason ?? 'closed'})`));
       this.#inFlight.get(client)?.add(onClientClose);
       client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
         if (error) {
@@ -212,6 +224,7 @@ export class SshConnection {
    */
   engine(): NodeEngine {
     this.#engine ??= new NodeEngine(this.target.name, () => this.openSocket(DOCKER_SOCKET), {
+      lostSince: (since) => this.lostSince(since),
       onCommand: this.#options.onCommand,
       onNote: this.#options.onNote,
       signal: this.#options.signal,
@@ -240,6 +253,11 @@ export class SshConnection {
         );
       });
     });
+  }
+
+  /** Why a connection of this node closed at or after `since` (a `performance.now()` time), if one did. */
+  lostSince(since: number): string | undefined {
+    return this.#lost !== undefined && this.#lost.at >= since ? this.#lost.reason : undefined;
   }
 
   /** An interactive shell wired to this process's terminal, for `login`. */
@@ -276,6 +294,7 @@ export class SshConnection {
   }
 
   close(): void {
+    if (this.#client) this.#ending.add(this.#client);
     this.#client?.end();
     this.#client = undefined;
     this.#connecting = undefined;
@@ -286,6 +305,7 @@ export class SshConnection {
       this.#client = undefined;
       this.#connecting = undefined;
     }
+    this.#ending.add(client);
     client.end();
   }
 
@@ -298,7 +318,10 @@ export class SshConnection {
         // A new connection (a node restarted, a sshd reconfigured) tries the Engine API again.
         this.#engine = undefined;
         this.#inFlight.set(client, new Set());
+        let error: string | undefined;
+        client.on('error', (cause: Error) => (error ??= cause.message));
         client.on('close', () => {
+          this.#lost = { at: performance.now(), reason: error ?? (this.#ending.has(client) ? 'closed by the harness' : 'closed by the node or the network') };
           if (this.#client === client) {
             this.#client = undefined;
             this.#connecting = undefined;
@@ -384,8 +407,8 @@ export class SshConnection {
         username: user,
         privateKey,
         readyTimeout,
-        keepaliveInterval: 5000,
-        keepaliveCountMax: 3,
+        keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
         hostVerifier: (key: Buffer) => {
           if (!expected) {
             this.#options.onFirstHostKey?.(hostKeyLine(key));
@@ -480,7 +503,7 @@ export class SshConnection {
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const onClientClose = () =>
-        finish(new TransportError(`The SSH connection to ${this.target.name} closed while running: ${shown}`));
+        finish(new TransportError(`The SSH connection to ${this.target.name} closed while running: ${shown} (${this.#lost?.reason ?? 'closed'})`));
       inFlight.add(onClientClose);
 
       client.exec(wrapWithPid(command), (error, channel) => {

@@ -194,6 +194,8 @@ async function load(host: Host, archive: Buffer): Promise<void> {
   const answer = await host.engine({
     label: 'POST /images/load',
     timeoutMs: LOAD_TIMEOUT_MS,
+    // Loading images a node already has changes nothing; the archive is made anew for each try.
+    repeatable: true,
     call: async (docker) => {
       const stream = await docker.loadImage(Readable.from([archive]), { quiet: true });
       const chunks: Buffer[] = [];

@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../../src/errors.js';
-import { SshConnection } from '../../../src/transport/index.js';
+import { EngineNoAnswer, NodeEngine, SshConnection } from '../../../src/transport/index.js';
 import { startSshd, type LoopbackSshd } from './support/sshd.js';
 
 let sshd: LoopbackSshd;
@@ -69,7 +71,7 @@ describe('an SSH connection that drops during a command', () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'sm-drop-')), 'started');
     const { outcome, killed, newLogins } = await dropDuring((c) => c.run(['sh', '-c', `echo started >> ${marker}; sleep 2; echo write`]));
     expect(outcome).toBeInstanceOf(InfraError);
-    expect((outcome as Error).message).toMatch(/connection to loopback closed while running: sh -c 'echo started >> .*; sleep 2; echo write'/);
+    expect((outcome as Error).message).toMatch(/connection to loopback closed while running: sh -c 'echo started >> .*; sleep 2; echo write' \(.+\)$/);
     for (const pid of killed) expect(await reaped(pid)).toBe(true);
     // Not run again: no new login, and after the time a second run would need to start, it started once.
     await sleep(1500);
@@ -77,4 +79,69 @@ describe('an SSH connection that drops during a command', () => {
     expect(readFileSync(marker, 'utf8')).toBe('started\n');
     rmSync(dirname(marker), { recursive: true, force: true });
   });
+});
+
+describe('an SSH connection that drops during a Docker Engine API request', () => {
+  /**
+   * A unix socket on this machine that answers as dockerd does, 2 s after the body
+   * has arrived, reached through the loopback sshd (`direct-streamlocal`) as a
+   * node's Docker socket is; each request's body is kept.
+   */
+  async function slowEngine() {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-drop-engine-'));
+    const socket = join(dir, 'docker.sock');
+    const bodies: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        bodies.push(`${request.method} ${request.url} ${body}`);
+        setTimeout(() => response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"stream":"Loaded image: web:v1\\n"}\n'), 2000);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    return { socket, bodies, stop: () => (server.close(), rmSync(dir, { recursive: true, force: true })) };
+  }
+
+  const load = (engine: NodeEngine, repeatable: boolean) =>
+    engine.request({
+      label: 'POST /images/load',
+      repeatable,
+      call: async (docker) => {
+        const stream = await docker.loadImage(Readable.from([Buffer.from('an archive')]), { quiet: true });
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+        return Buffer.concat(chunks).toString('utf8');
+      },
+    });
+
+  for (const repeatable of [true, false]) {
+    it(repeatable ? 'asks a repeatable request (an image load) again on a new connection, and says why the first was lost' : 'fails a request that is not repeatable, naming the lost connection', async () => {
+      const fake = await slowEngine();
+      const notes: string[] = [];
+      try {
+        const { outcome, killed, newLogins } = await dropDuring((c) =>
+          load(new NodeEngine('loopback', () => c.openSocket(fake.socket), { lostSince: (since) => c.lostSince(since), onNote: (_node, note) => notes.push(note) }), repeatable),
+        );
+        for (const pid of killed) expect(await reaped(pid)).toBe(true);
+        if (repeatable) {
+          expect(outcome).toContain('Loaded image: web:v1');
+          // The first body reached the socket over the killed session, the second over a new login.
+          expect(fake.bodies).toEqual(['POST /images/load?quiet=true an archive', 'POST /images/load?quiet=true an archive']);
+          expect(newLogins()).toBe(1);
+          expect(notes).toHaveLength(1);
+          expect(notes[0]).toMatch(/^The SSH connection to loopback was lost during "POST \/images\/load" \(.+\); asking again on a new connection\.$/);
+        } else {
+          expect(outcome).toBeInstanceOf(EngineNoAnswer);
+          expect((outcome as EngineNoAnswer).lostConnection).toBeDefined();
+          expect((outcome as Error).message).toMatch(/^"POST \/images\/load" \(Docker Engine API\) got no answer on loopback: the SSH connection to it was lost \(.+\)$/);
+          await sleep(1500);
+          expect(newLogins()).toBe(0);
+          expect(fake.bodies).toHaveLength(1);
+        }
+      } finally {
+        fake.stop();
+      }
+    });
+  }
 });
