@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,10 +18,11 @@ beforeAll(async () => {
 afterAll(() => sshd.stop());
 
 /**
- * Run a 2 s command, kill its connection's sshd session after 0.7 s, and prove
- * the drop landed while the command still ran.
+ * Run a command or request, kill its connection's sshd session once `reached`
+ * says it is on the node (the command started, the request's body arrived),
+ * and prove the drop landed while it still ran.
  */
-async function dropDuring(run: (c: SshConnection) => Promise<unknown>) {
+async function dropDuring(run: (c: SshConnection) => Promise<unknown>, reached: () => boolean) {
   const connection = new SshConnection(sshd.target, { timeoutMs: 10_000 });
   await connection.connect();
   const loginsBefore = sshd.logins();
@@ -29,7 +30,8 @@ async function dropDuring(run: (c: SshConnection) => Promise<unknown>) {
   const running = run(connection)
     .catch((error: unknown) => error)
     .finally(() => (settled = true));
-  await sleep(700);
+  for (let waited = 0; !reached() && !settled && waited < 30_000; waited += 20) await sleep(20);
+  expect(reached()).toBe(true);
   const killed = sshd.sessions();
   expect(killed.length).toBeGreaterThan(0);
   for (const session of killed) process.kill(session, 'SIGKILL');
@@ -41,6 +43,12 @@ async function dropDuring(run: (c: SshConnection) => Promise<unknown>) {
   } finally {
     connection.close();
   }
+}
+
+/** A file the command under test appends "started" to, and whether it has yet. */
+function startedMarker() {
+  const file = join(mkdtempSync(join(tmpdir(), 'sm-drop-')), 'started');
+  return { file, started: () => existsSync(file), remove: () => rmSync(dirname(file), { recursive: true, force: true }) };
 }
 
 const alive = (pid: number) => {
@@ -60,16 +68,19 @@ async function reaped(pid: number): Promise<boolean> {
 
 describe('an SSH connection that drops during a command', () => {
   it('runs a read again on a new connection', async () => {
-    const { outcome, killed, newLogins } = await dropDuring((c) => c.run(['sh', '-c', 'sleep 2; echo read'], { readOnly: true }));
+    const marker = startedMarker();
+    const { outcome, killed, newLogins } = await dropDuring((c) => c.run(['sh', '-c', `echo started >> ${marker.file}; sleep 2; echo read`], { readOnly: true }), marker.started);
     expect(outcome).toMatchObject({ stdout: 'read\n', exitCode: 0 });
     // The old session is dead and the answer came over a new login: a reconnect happened.
     for (const pid of killed) expect(await reaped(pid)).toBe(true);
     expect(newLogins()).toBe(1);
+    expect(readFileSync(marker.file, 'utf8')).toBe('started\nstarted\n');
+    marker.remove();
   });
 
   it('fails a command that is not safe to repeat, as an infrastructure error naming the node and the command', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'sm-drop-')), 'started');
-    const { outcome, killed, newLogins } = await dropDuring((c) => c.run(['sh', '-c', `echo started >> ${marker}; sleep 2; echo write`]));
+    const { file: marker, started, remove } = startedMarker();
+    const { outcome, killed, newLogins } = await dropDuring((c) => c.run(['sh', '-c', `echo started >> ${marker}; sleep 2; echo write`]), started);
     expect(outcome).toBeInstanceOf(InfraError);
     expect((outcome as Error).message).toMatch(/connection to loopback closed while running: sh -c 'echo started >> .*; sleep 2; echo write' \(.+\)$/);
     for (const pid of killed) expect(await reaped(pid)).toBe(true);
@@ -77,15 +88,16 @@ describe('an SSH connection that drops during a command', () => {
     await sleep(1500);
     expect(newLogins()).toBe(0);
     expect(readFileSync(marker, 'utf8')).toBe('started\n');
-    rmSync(dirname(marker), { recursive: true, force: true });
+    remove();
   });
 });
 
 describe('an SSH connection that drops during a Docker Engine API request', () => {
   /**
-   * A unix socket on this machine that answers as dockerd does, 2 s after the body
+   * A unix socket on this machine that answers as dockerd does once the body
    * has arrived, reached through the loopback sshd (`direct-streamlocal`) as a
-   * node's Docker socket is; each request's body is kept.
+   * node's Docker socket is; each request's body is kept. The first request is
+   * never answered: only a lost connection ends it.
    */
   async function slowEngine() {
     const dir = mkdtempSync(join(tmpdir(), 'sm-drop-engine-'));
@@ -96,7 +108,7 @@ describe('an SSH connection that drops during a Docker Engine API request', () =
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
         bodies.push(`${request.method} ${request.url} ${body}`);
-        setTimeout(() => response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"stream":"Loaded image: web:v1\\n"}\n'), 2000);
+        if (bodies.length > 1) response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"stream":"Loaded image: web:v1\\n"}\n');
       });
     });
     await new Promise<void>((resolve) => server.listen(socket, resolve));
@@ -122,6 +134,7 @@ describe('an SSH connection that drops during a Docker Engine API request', () =
       try {
         const { outcome, killed, newLogins } = await dropDuring((c) =>
           load(new NodeEngine('loopback', () => c.openSocket(fake.socket), { lostSince: (since) => c.lostSince(since), onNote: (_node, note) => notes.push(note) }), repeatable),
+        () => fake.bodies.length === 1,
         );
         for (const pid of killed) expect(await reaped(pid)).toBe(true);
         if (repeatable) {
