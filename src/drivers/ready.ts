@@ -6,6 +6,9 @@ import type { NodeRecord } from './types.js';
 /** The first probe's timeout; each probe that times out gives the next one twice as long. */
 const FIRST_PROBE_TIMEOUT_MS = 10_000;
 
+/** What to do when a node does not answer; a function is asked when it fails (e.g. for the last lines of its log then). */
+export type NodeHint = string | (() => string);
+
 /** One question to the node's dockerd, stopped after `timeoutMs`. */
 export type DockerProbe = (timeoutMs: number) => Promise<CommandResult>;
 
@@ -18,7 +21,7 @@ export type DockerProbe = (timeoutMs: number) => Promise<CommandResult>;
 export async function waitForDockerd(
   name: string,
   probe: DockerProbe,
-  options: { timeoutMs: number; signal: AbortSignal; hint: string; firstProbeTimeoutMs?: number; intervalMs?: number },
+  options: { timeoutMs: number; signal: AbortSignal; hint: NodeHint; firstProbeTimeoutMs?: number; intervalMs?: number },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let probeTimeoutMs = options.firstProbeTimeoutMs ?? FIRST_PROBE_TIMEOUT_MS;
@@ -27,7 +30,7 @@ export async function waitForDockerd(
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new InfraError(`dockerd on ${name} did not answer within ${Math.round(options.timeoutMs / 1000)} s; last answer: ${lastAnswer}`, {
-        hint: options.hint,
+        hint: typeof options.hint === 'function' ? options.hint() : options.hint,
       });
     }
     try {
@@ -77,7 +80,7 @@ export interface ReadyTimes {
  * Wait until a node answers SSH (connecting is retried with backoff) and its
  * dockerd answers: what every driver's `create` and `start` wait for.
  */
-export async function waitUntilNodeAnswers(node: NodeRecord, options: { timeoutMs: number; signal: AbortSignal; hint: string }): Promise<ReadyTimes> {
+export async function waitUntilNodeAnswers(node: NodeRecord, options: { timeoutMs: number; signal: AbortSignal; hint: NodeHint }): Promise<ReadyTimes> {
   const started = performance.now();
   const connection = new SshConnection(node, { timeoutMs: options.timeoutMs, signal: options.signal });
   try {

@@ -9,6 +9,7 @@ import { InfraError } from '../../errors.js';
 import { ensureKeyPair, generateKeyPair, writeKeyPair } from '../../transport/index.js';
 import { cgroupsStartingWith, removeCgroups, removeCgroupsWhenEmpty } from '../host/cgroups.js';
 import { hasProgram } from '../host/command.js';
+import { logTail } from '../host/log-tail.js';
 import { allLeases, leaseSubnet, releaseSubnet, subnetSchema, type LeaseOwner } from '../host/leases.js';
 import { deleteLink, deleteNetns, linkExists, linksStartingWith, namespacesStartingWith, netnsExists, setLink } from '../host/links.js';
 import { cachedNodeImage, ensureNodeImage } from '../host/node-image/index.js';
@@ -267,7 +268,8 @@ export class NetnsDriver implements TypedDriver<RunData, NodeData> {
     return waitUntilNodeAnswers(node, {
       timeoutMs: options.readyTimeoutSeconds * 1000,
       signal: ctx.signal,
-      hint: `See ${join(node.data.dir, 'dockerd.log')}.`,
+      // Its last lines in the error itself: a failed run's cleanup removes the node's dir, log and all.
+      hint: () => `See ${join(node.data.dir, 'dockerd.log')}; its last lines:\n${logTail(join(node.data.dir, 'dockerd.log'))}`,
     });
   }
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { InfraError, Interrupted } from '../../../errors.js';
 import { removeCgroupsWhenEmpty } from '../cgroups.js';
 import { runOnHost } from '../command.js';
+import { logTail } from '../log-tail.js';
 import { subnetSchema, type Subnet } from '../leases.js';
 import { addNetns, deleteLink, deleteNetns, ipIn, linkExists, refuseDefaultRoute } from '../links.js';
 import { isAlive, killNodeProcess, nodeProcessSchema, startTimeOf, type NodeProcess } from '../processes.js';
@@ -156,9 +157,8 @@ export async function waitForDaemon(daemon: ProviderDaemon, signal: AbortSignal,
       if (result.exitCode === 0) return;
     }
     if (!isAlive(daemon.process) || Date.now() > deadline) {
-      const log = await readFile(join(daemon.runDir, 'dockerd.log'), 'utf8').catch(() => '');
       throw new InfraError(
-        `The engine's dockerd ${isAlive(daemon.process) ? `did not answer within ${timeoutMs / 1000} s` : 'stopped'}: ${log.trim().split('\n').slice(-5).join('\n') || 'no log'}`,
+        `The engine's dockerd ${isAlive(daemon.process) ? `did not answer within ${timeoutMs / 1000} s` : 'stopped'}: ${logTail(join(daemon.runDir, 'dockerd.log'), 5)}`,
         { hint: `See ${join(daemon.runDir, 'dockerd.log')}.` },
       );
     }
