@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { Readable } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secrets } from '../secrets/index.js';
@@ -17,19 +17,20 @@ import type { CommandResult } from './types.js';
 describe('NodeEngine', () => {
   let server: Server;
   let socket: string;
-  let opened: number;
-  /** Requests of the dropping URLs seen, and when the fake "connection" was last lost. */
+  /** The channels opened, in order: request i went over channels[i]. */
+  let channels: Duplex[];
+  /** Requests of the dropping URLs seen, and the indexes of the requests whose "connection" was lost. */
   let drops: number;
-  let lostAt: number | undefined;
+  let lost: Set<number>;
   const requests: string[] = [];
   const commands: CommandResult[] = [];
   const notes: string[] = [];
 
   beforeEach(async () => {
     socket = join(mkdtempSync(join(tmpdir(), 'engine-test-')), 'docker.sock');
-    opened = 0;
+    channels = [];
     drops = 0;
-    lostAt = undefined;
+    lost = new Set();
     requests.length = 0;
     commands.length = 0;
     notes.length = 0;
@@ -42,7 +43,7 @@ describe('NodeEngine', () => {
         // The connection is lost while the request waits: the first time only, or every time for /nodes/dropped-always.
         drops++;
         if (drops === 1 || req.url === '/nodes/dropped-always') {
-          lostAt = performance.now();
+          lost.add(requests.length - 1);
           req.socket.destroy();
           return;
         }
@@ -69,14 +70,15 @@ describe('NodeEngine', () => {
       'node-1',
       open ??
         (async () => {
-          opened++;
-          return connect(socket);
+          const channel = connect(socket);
+          channels.push(channel);
+          return channel;
         }),
       {
         onCommand: (_node, result) => commands.push(result),
         onNote: (node, message) => notes.push(`${node}: ${message}`),
-        // As the SSH connection says: lost since `since`, for the reason ssh2 gave.
-        lostSince: (since) => (lostAt !== undefined && lostAt >= since ? 'Keepalive timeout' : undefined),
+        // As the SSH connection says of a channel whose connection closed under it: the reason ssh2 gave.
+        lostReason: (channel) => (lost.has(channels.indexOf(channel)) ? 'Keepalive timeout' : undefined),
       },
     );
 
@@ -85,7 +87,7 @@ describe('NodeEngine', () => {
     const info = (await node.request({ label: 'GET /info', call: (docker) => docker.info() })) as { Swarm: { LocalNodeState: string } };
     expect(info.Swarm.LocalNodeState).toBe('active');
     expect(requests).toEqual(['GET /info']);
-    expect(opened).toBe(1);
+    expect(channels).toHaveLength(1);
     expect(commands.map((c) => [c.argv.join(' '), c.exitCode])).toEqual([['docker-api GET /info', 0]]);
   });
 
@@ -144,7 +146,7 @@ describe('NodeEngine', () => {
     // The fault happened: the first request's connection was cut before any answer.
     expect(drops).toBe(2);
     expect(answer).toContain('Loaded image: web:v1');
-    expect(opened).toBe(2);
+    expect(channels).toHaveLength(2);
     expect(commands.map((c) => [c.argv.join(' '), c.exitCode, c.stderr])).toEqual([
       ['docker-api POST /images/load', 1, 'the SSH connection to it was lost (Keepalive timeout)'],
       ['docker-api POST /images/load', 0, ''],
@@ -172,10 +174,7 @@ describe('NodeEngine', () => {
   });
 
   it('does not call a channel closed by the daemon alone a lost connection, nor ask again', async () => {
-    const node = new NodeEngine('node-1', async () => {
-      opened++;
-      return connect(socket);
-    });
+    const node = new NodeEngine('node-1', async () => connect(socket));
     const error = await node.request({ label: 'GET /nodes/dropped-always', call: (docker) => docker.getNode('dropped-always').inspect() as Promise<unknown> }).catch((e: unknown) => e);
     expect(drops).toBe(1);
     expect((error as EngineNoAnswer).lostConnection).toBeUndefined();

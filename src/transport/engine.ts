@@ -31,8 +31,13 @@ export class EngineRequestFailed extends CheckFailed {
 
 /** The request did not get an answer (the connection closed, or the time ran out). */
 export class EngineNoAnswer extends InfraError {
-  /** Why the node's SSH connection was lost while the request waited (ssh2's words, e.g. "Keepalive timeout"), if it was. */
-  lostConnection?: string;
+  constructor(
+    message: string,
+    /** Why the node's SSH connection was lost while the request waited (ssh2's words, e.g. "Keepalive timeout"), if it was. */
+    readonly lostConnection?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** One call to the Engine API: a label for logs and errors (`GET /info`), and the dockerode call. */
@@ -58,8 +63,8 @@ interface EngineOptions {
   onNote?: ((node: string, message: string) => void) | undefined;
   /** Stops every request unless the call gives its own. */
   signal?: AbortSignal | undefined;
-  /** Why the node's SSH connection was lost at or after `since` (a `performance.now()` time), if it was. */
-  lostSince?: ((since: number) => string | undefined) | undefined;
+  /** Why the SSH connection under a channel of `open` closed while the channel was open, if it did. */
+  lostReason?: ((channel: Duplex) => string | undefined) | undefined;
 }
 
 /** The channels of one request, and whether it was stopped. */
@@ -181,21 +186,13 @@ export class NodeEngine {
         report('', said, 1);
         throw new EngineRequestFailed(this.node, request.label, status, said);
       }
-      if (outer?.aborted) {
-        report('', messageOf(error), 1);
-        throw new Interrupted(String(outer.reason ?? 'signal'));
-      }
-      if (timedOut) {
-        report('', messageOf(error), 1);
-        throw new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer within ${Math.round(timeoutMs / 1000)} s on ${this.node}.`);
-      }
-      // The channel closed without an answer ("socket hang up"): because the whole SSH connection went, if it did.
-      const lost = this.options.lostSince?.(started);
+      // A channel closed without an answer ("socket hang up"): because the whole SSH connection went, if it did.
+      const lost = outer?.aborted || timedOut ? undefined : [...channels.open].map((channel) => this.options.lostReason?.(channel)).find((reason) => reason !== undefined);
       const why = lost === undefined ? messageOf(error) : `the SSH connection to it was lost (${lost})`;
       report('', why, 1);
-      const noAnswer = new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer on ${this.node}: ${why}`);
-      if (lost !== undefined) noAnswer.lostConnection = lost;
-      throw noAnswer;
+      if (outer?.aborted) throw new Interrupted(String(outer.reason ?? 'signal'));
+      if (timedOut) throw new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer within ${Math.round(timeoutMs / 1000)} s on ${this.node}.`);
+      throw new EngineNoAnswer(`"${request.label}" (Docker Engine API) got no answer on ${this.node}: ${why}`, lost);
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', stop);

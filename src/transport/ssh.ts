@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import pRetry, { AbortError } from 'p-retry';
 import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import { InfraError, Interrupted, messageOf } from '../errors.js';
@@ -94,10 +94,13 @@ export class SshConnection {
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
   #connectedBefore = false;
-  /** Commands in flight, told when their connection closes: one `close` listener per client, not one per command. */
-  readonly #inFlight = new Map<Client, Set<() => void>>();
-  /** When a connection of this node last closed, and why: ssh2's error ("Keepalive timeout", "read ECONNRESET") if it gave one. */
-  #lost: { at: number; reason: string } | undefined;
+  /**
+   * Commands, requests and socket channels in flight, told when their connection closes and why
+   * (ssh2's error, e.g. "Keepalive timeout"): one `close` listener per client, not one per command.
+   */
+  readonly #inFlight = new Map<Client, Set<(reason: string) => void>>();
+  /** Socket channels whose connection closed under them, and why (see {@link lostReason}). */
+  readonly #lostChannels = new WeakMap<Duplex, string>();
   /** Connections this side ended (`close`, or dropped to run a read again). */
   readonly #ending = new WeakSet<Client>();
 
@@ -177,7 +180,7 @@ export class SshConnection {
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      const onClientClose = () => finish(new TransportError(`The SSH connection to ${this.target.name} closed during ${shown} (${this.#lost?.reason ?? 'closed'})`));
+      const onClientClose = (reason: string) => finish(new TransportError(`The SSH connection to ${this.target.name} closed during ${shown} (${reason})`));
       this.#inFlight.get(client)?.add(onClientClose);
       client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
         if (error) {
@@ -224,7 +227,7 @@ export class SshConnection {
    */
   engine(): NodeEngine {
     this.#engine ??= new NodeEngine(this.target.name, () => this.openSocket(DOCKER_SOCKET), {
-      lostSince: (since) => this.lostSince(since),
+      lostReason: (channel) => this.lostReason(channel),
       onCommand: this.#options.onCommand,
       onNote: this.#options.onNote,
       signal: this.#options.signal,
@@ -242,6 +245,11 @@ export class SshConnection {
     return await new Promise<ClientChannel>((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
         if (!error) {
+          // Told before ssh2 closes the channel, so that whoever sees it close can ask why.
+          const onClientClose = (reason: string) => this.#lostChannels.set(channel, reason);
+          const inFlight = this.#inFlight.get(client);
+          inFlight?.add(onClientClose);
+          channel.once('close', () => inFlight?.delete(onClientClose));
           resolve(channel);
           return;
         }
@@ -255,9 +263,9 @@ export class SshConnection {
     });
   }
 
-  /** Why a connection of this node closed at or after `since` (a `performance.now()` time), if one did. */
-  lostSince(since: number): string | undefined {
-    return this.#lost !== undefined && this.#lost.at >= since ? this.#lost.reason : undefined;
+  /** Why the connection under a channel of {@link openSocket} closed while the channel was open, if it did. */
+  lostReason(channel: Duplex): string | undefined {
+    return this.#lostChannels.get(channel);
   }
 
   /** An interactive shell wired to this process's terminal, for `login`. */
@@ -321,14 +329,14 @@ export class SshConnection {
         let error: string | undefined;
         client.on('error', (cause: Error) => (error ??= cause.message));
         client.on('close', () => {
-          this.#lost = { at: performance.now(), reason: error ?? (this.#ending.has(client) ? 'closed by the harness' : 'closed by the node or the network') };
+          const reason = error ?? (this.#ending.has(client) ? 'closed by the harness' : 'closed by the node or the network');
           if (this.#client === client) {
             this.#client = undefined;
             this.#connecting = undefined;
           }
           const commands = this.#inFlight.get(client);
           this.#inFlight.delete(client);
-          for (const onClose of commands ?? []) onClose();
+          for (const onClose of commands ?? []) onClose(reason);
         });
         return client;
       },
@@ -433,7 +441,7 @@ export class SshConnection {
     const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const started = performance.now();
     const shown = secrets.mask(quoteCommand(argv));
-    const inFlight = this.#inFlight.get(client) ?? new Set<() => void>();
+    const inFlight = this.#inFlight.get(client) ?? new Set<(reason: string) => void>();
     return new Promise<CommandResult>((resolve, reject) => {
       let stream: ClientChannel | undefined;
       let settled = false;
@@ -502,8 +510,7 @@ export class SshConnection {
         return;
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const onClientClose = () =>
-        finish(new TransportError(`The SSH connection to ${this.target.name} closed while running: ${shown} (${this.#lost?.reason ?? 'closed'})`));
+      const onClientClose = (reason: string) => finish(new TransportError(`The SSH connection to ${this.target.name} closed while running: ${shown} (${reason})`));
       inFlight.add(onClientClose);
 
       client.exec(wrapWithPid(command), (error, channel) => {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot, swarmMolecule } from '../support/cli.js';
 import { processesOf, runNamespaces } from '../support/processes.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from '../support/leaks.js';
+import { until } from '../support/until.js';
 
 const project = (name: string) => join(repoRoot, 'fixtures', 'projects', name);
 const small = project('small');
@@ -152,8 +153,7 @@ describe('faults, interrupts and bad state (real nodes)', () => {
         return false; // no lock yet
       }
     };
-    for (let i = 0; i < 1200 && !holds(); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(holds()).toBe(true);
+    expect(await until(holds, 120_000, 100)).toBe(true);
     const second = await swarmMolecule(['test'], small);
     expect(second.exitCode).toBe(2);
     expect(second.all).toMatch(new RegExp(`Scenario "default" is in use by another swarm-molecule \\(pid ${first.pid}: .*swarm-molecule`));

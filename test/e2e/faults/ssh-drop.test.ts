@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../../src/errors.js';
 import { EngineNoAnswer, NodeEngine, SshConnection } from '../../../src/transport/index.js';
+import { until } from '../support/until.js';
 import { startSshd, type LoopbackSshd } from './support/sshd.js';
 
 let sshd: LoopbackSshd;
@@ -30,7 +31,7 @@ async function dropDuring(run: (c: SshConnection) => Promise<unknown>, reached: 
   const running = run(connection)
     .catch((error: unknown) => error)
     .finally(() => (settled = true));
-  for (let waited = 0; !reached() && !settled && waited < 30_000; waited += 20) await sleep(20);
+  await until(() => reached() || settled, 30_000);
   expect(reached()).toBe(true);
   const killed = sshd.sessions();
   expect(killed.length).toBeGreaterThan(0);
@@ -62,8 +63,7 @@ const alive = (pid: number) => {
 
 /** Whether the killed session is gone once sshd has reaped it (a zombie still answers kill 0), within 5 s. */
 async function reaped(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
-  return !alive(pid);
+  return await until(() => !alive(pid), 5000, 50);
 }
 
 describe('an SSH connection that drops during a command', () => {
@@ -132,10 +132,20 @@ describe('an SSH connection that drops during a Docker Engine API request', () =
       const fake = await slowEngine();
       const notes: string[] = [];
       try {
-        const { outcome, killed, newLogins } = await dropDuring((c) =>
-          load(new NodeEngine('loopback', () => c.openSocket(fake.socket), { lostSince: (since) => c.lostSince(since), onNote: (_node, note) => notes.push(note) }), repeatable),
-        () => fake.bodies.length === 1,
+        /** Socket channels still waiting on the connection once the request ended (each one's close listener goes with it). */
+        let inFlightAfter = -1;
+        const { outcome, killed, newLogins } = await dropDuring(
+          async (c) => {
+            try {
+              return await load(new NodeEngine('loopback', () => c.openSocket(fake.socket), { lostReason: (channel) => c.lostReason(channel), onNote: (_node, note) => notes.push(note) }), repeatable);
+            } finally {
+              await until(() => c.listenerCounts().inFlight === 0, 5000);
+              inFlightAfter = c.listenerCounts().inFlight;
+            }
+          },
+          () => fake.bodies.length === 1,
         );
+        expect(inFlightAfter).toBe(0);
         for (const pid of killed) expect(await reaped(pid)).toBe(true);
         if (repeatable) {
           expect(outcome).toContain('Loaded image: web:v1');

@@ -9,6 +9,7 @@ import { InfraError } from '../../../src/errors.js';
 import { AssertionFailed } from '../../../src/steps/assert.js';
 import { eventually } from '../../../src/steps/eventually.js';
 import { secrets, SshConnection, TransportError, type CommandResult } from '../../../src/transport/index.js';
+import { until } from '../support/until.js';
 import { processesWith, startSshd, type LoopbackSshd } from './support/sshd.js';
 
 let sshd: LoopbackSshd;
@@ -30,7 +31,7 @@ describe('a command that times out', () => {
       const running = connection.run(['sh', '-c', `sleep ${marker} & sleep ${marker}; wait`], { timeoutMs: 20_000 }).catch((e: unknown) => e);
       // The fault: the command really runs on the node before its timeout.
       const sleeps = () => processesWith(`sleep ${marker}`).filter((p) => p.split(' ')[1] === 'sleep');
-      for (let i = 0; i < 900 && sleeps().length < 2; i++) await sleep(20);
+      await until(() => sleeps().length >= 2, 18_000);
       expect(sleeps()).toHaveLength(2);
       const error = await running;
       expect(error).toBeInstanceOf(InfraError);
