@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, swarmMolecule } from './support/cli.js';
+import { repoRoot, swarmMolecule, swarmMoleculeOnePipe } from './support/cli.js';
 import { findLeftovers, leftoversSince, NOTHING_LEFT, type Leftovers } from './support/leaks.js';
 
 /** A copy of a fixture project in a temporary directory, so its state is this test's own. */
@@ -250,7 +250,8 @@ describe('a second Ctrl-C lists what is left (netns driver)', () => {
   });
 
   it('says which nodes are left and how to remove them, after the message that promised it', async () => {
-    const run = swarmMolecule(['test'], root);
+    // One pipe: the promise (stderr) and the step's and summary's lines (stdout) in the order written.
+    const run = swarmMoleculeOnePipe(['test'], root);
     let seen = '';
     const sent: string[] = [];
     run.all.on('data', (chunk: Buffer) => {

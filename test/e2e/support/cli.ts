@@ -10,6 +10,15 @@ export function swarmMolecule(args: string[], cwd: string = repoRoot, env: Recor
   return execa('node', [bin, ...args], { cwd, reject: false, all: true, forceKillAfterDelay: false, env: { CI: 'true', NO_COLOR: '1', ...env } });
 }
 
+/**
+ * The CLI with its stderr and stdout on one pipe, so the output reads in the
+ * order the harness wrote it, as a terminal shows it (`all` of two pipes
+ * interleaves by arrival, which a loaded machine reorders). Same pid as the CLI.
+ */
+export function swarmMoleculeOnePipe(args: string[], cwd: string = repoRoot): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
+  return execa('sh', ['-c', 'exec node "$0" "$@" 2>&1', bin, ...args], { cwd, reject: false, all: true, forceKillAfterDelay: false, env: { CI: 'true', NO_COLOR: '1' } });
+}
+
 /** The test hooks that hold a run once its partition is in place (until it is interrupted or killed). */
 export const PAUSE_AT_PARTITIONED = { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' };
 
