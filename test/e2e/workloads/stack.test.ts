@@ -105,13 +105,14 @@ describe('workloads: scenarios/stack on real nodes (netns driver)', () => {
     // The task's own output, with the variable the step substituted.
     expect(output).toMatch(/last 20 log lines of demo_web\.\d \(\w+\) on stack-worker-0\d:\n\s+web: hello from the stack scenario/);
     // swarm/http then reports the cluster as it is, and says what it got: it fails when no task
-    // answers with v1's page, and passes on a task the paused update left on the v1 image (seen in CI).
+    // answers with v1's page, and passes while a task of the v1 image still answers (seen in CI).
+    // Its body names the image that answered; the task table, taken when stack-healthy gives up
+    // (after swarm/http ended), may already show that task shut down by the update.
     if (/failed\s+swarm\/http/.test(output)) {
       expect(output).toMatch(/GET http:\/\/web:8080\/ from network demo-apps: (no answer \(wget exit \d+\)|the body does not match \/swarm-molecule web v1\/) after \d+ attempt\(s\)\./);
     } else {
       expect(output).toMatch(/passed\s+swarm\/http/);
       expect(output).toMatch(/GET http:\/\/web:8080\/: 200 in \d+ ms \(attempt \d+\), body "swarm-molecule web v1"/);
-      expect(output).toMatch(/demo_web\.\d\s+swarm-molecule\/web:v1\s+stack-worker-0\d\s+Running\s+Running/);
     }
   });
 
