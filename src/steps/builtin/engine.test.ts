@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import type { PlatformConfig } from '../../config/index.js';
-import { InfraError } from '../../errors.js';
+import { CheckFailed, InfraError } from '../../errors.js';
 import type { EngineCall } from '../../transport/index.js';
 import type { Host, StepContext } from '../api.js';
 import { createStepContext } from '../context.js';
 import { nodeList } from './node-list.js';
-import { nodeSpecOf, nodeSpecs, swarmInfo, updateNode } from './swarm-info.js';
+import { nodeSpecOf, nodeSpecs, settledSwarmInfo, swarmInfo, updateNode } from './swarm-info.js';
 
 /** One node as GET /nodes gives it (Docker 20.10), and the row `docker node ls --format '{{json .}}'` prints for it. */
 const API_NODES = [
@@ -86,8 +86,8 @@ function fakeHost(name: string, api: Record<string, (body?: unknown) => unknown>
 }
 
 const platform: PlatformConfig = { name: 'm1', groups: ['swarm-leader', 'swarm-manager'], labels: {} };
-const contextOf = (host: Host): StepContext<unknown> =>
-  createStepContext({ scenario: { name: 'unit', dir: '/unit', platforms: [platform], converge: [] }, hosts: [host], log: () => undefined, signal: new AbortController().signal }, {});
+const contextOf = (host: Host, log: (line: string) => void = () => undefined): StepContext<unknown> =>
+  createStepContext({ scenario: { name: 'unit', dir: '/unit', platforms: [platform], converge: [] }, hosts: [host], log, signal: new AbortController().signal }, {});
 
 describe('reads through the Engine API, or the CLI where the socket is not forwarded', () => {
   const cli = {
@@ -141,6 +141,42 @@ describe('reads through the Engine API, or the CLI where the socket is not forwa
     const error = await swarmInfo(fakeHost('m1', { 'GET /info': () => ({ Swarm: { LocalNodeState: 'sideways' } }) }, {}).host).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InfraError);
     expect((error as Error).message).toMatch(/^The Docker daemon of m1 answered "GET \/info" with something swarm-molecule does not understand:/);
+  });
+});
+
+describe('settledSwarmInfo: the state the membership steps act on', () => {
+  it('asks a node that is pending (a join, a promotion, a restart reconnecting) again until it settles', async () => {
+    const states = ['pending', 'pending', 'active'];
+    const { host, asked } = fakeHost('m1', { 'GET /info': () => ({ Swarm: { ...SWARM, LocalNodeState: states.shift() } }) }, {});
+    const lines: string[] = [];
+    expect((await settledSwarmInfo(contextOf(host, (line) => lines.push(line)), host)).LocalNodeState).toBe('active');
+    expect(asked).toEqual(['GET /info', 'GET /info', 'GET /info']);
+    // The wait is said, and its time.
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe('m1 is "pending" in a swarm (a join, a promotion or a restart on its way): waiting up to 60 s for it to settle');
+    expect(lines[1]).toMatch(/^m1 settled as "active" after 1\.\d s pending$/);
+  });
+
+  it('asks again with a fresh command where the socket is not forwarded, not the shared read', async () => {
+    const states = ['pending', 'inactive'];
+    const asked: string[] = [];
+    const { host } = fakeHost('m1', undefined, {});
+    const answer = (argv: readonly string[]) => {
+      asked.push(argv.join(' '));
+      return Promise.resolve(JSON.stringify({ ...SWARM, LocalNodeState: states.shift() }));
+    };
+    const fresh: Host = { ...host, read: (argv) => answer(['read:', ...argv]), check: (argv) => answer(['check:', ...argv]) };
+    expect((await settledSwarmInfo(contextOf(fresh), fresh)).LocalNodeState).toBe('inactive');
+    expect(asked).toEqual(['read: docker info --format {{json .Swarm}}', 'check: docker info --format {{json .Swarm}}']);
+  });
+
+  it('fails a node in error or locked with Swarm\'s own words and the way out, never joining it', async () => {
+    const inError = fakeHost('m1', { 'GET /info': () => ({ Swarm: { ...SWARM, LocalNodeState: 'error', Error: 'rpc error: code = Unavailable' } }) }, {}).host;
+    const error = await settledSwarmInfo(contextOf(inError), inError).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckFailed);
+    expect((error as Error).message).toBe('m1 is in a swarm in state "error" (rpc error: code = Unavailable): "docker swarm leave --force" on it, or recreating the node, starts it afresh.');
+    const locked = fakeHost('m1', { 'GET /info': () => ({ Swarm: { ...SWARM, LocalNodeState: 'locked' } }) }, {}).host;
+    await expect(settledSwarmInfo(contextOf(locked), locked)).rejects.toThrow(/m1 is in a locked swarm: unlock it with "docker swarm unlock"/);
   });
 });
 

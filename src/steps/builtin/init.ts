@@ -1,6 +1,6 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
 import { engineOrCliWrite } from './engine.js';
-import { gatherSwarmInfo, roleOf, swarmInfo } from './swarm-info.js';
+import { gatherSwarmInfo, roleOf, settledSwarmInfo } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/init',
@@ -8,14 +8,11 @@ export default defineConvergeStep({
   hosts: 'swarm-leader',
   graph: { provides: ['member'] },
   gather: gatherSwarmInfo,
-  async apply(_ctx, host) {
-    const info = await swarmInfo(host);
+  async apply(ctx, host) {
+    const info = await settledSwarmInfo(ctx, host);
     if (info.LocalNodeState === 'active' && info.ControlAvailable) return ok('already a manager of a swarm');
     if (info.LocalNodeState === 'active') {
       throw new Error(`${host.name} is a worker of an existing swarm; the swarm-leader host must be a manager. Run "docker swarm leave --force" on it, or recreate the node.`);
-    }
-    if (info.LocalNodeState !== 'inactive') {
-      throw new Error(`${host.name} is in swarm state "${info.LocalNodeState}" ${info.Error}`.trim());
     }
     await engineOrCliWrite(
       host,

@@ -1,5 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, oneAtATime, roleOf, swarmInfo, updateNode } from './swarm-info.js';
+import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, oneAtATime, roleOf, settledSwarmInfo, updateNode } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-managers',
@@ -10,7 +10,7 @@ export default defineConvergeStep({
   gather: gatherSwarmInfo,
   async apply(ctx, host) {
     if (host.name === ctx.leader().name) return ok('the swarm-leader');
-    const info = await swarmInfo(host);
+    const info = await settledSwarmInfo(ctx, host);
     if (info.LocalNodeState === 'active') {
       await assertSameCluster(ctx, host, info);
       if (info.ControlAvailable) return ok('already a manager');

@@ -1,5 +1,5 @@
 import { changed, defineConvergeStep, ok } from '../api.js';
-import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, roleOf, swarmInfo, updateNode } from './swarm-info.js';
+import { assertSameCluster, gatherSwarmInfo, joinSwarm, nodeSpecOf, roleOf, settledSwarmInfo, updateNode } from './swarm-info.js';
 
 export default defineConvergeStep({
   name: 'swarm/join-workers',
@@ -9,7 +9,7 @@ export default defineConvergeStep({
   graph: { needs: ['swarm'], provides: ['member'] },
   gather: gatherSwarmInfo,
   async apply(ctx, host) {
-    const info = await swarmInfo(host);
+    const info = await settledSwarmInfo(ctx, host);
     if (info.LocalNodeState === 'active') {
       await assertSameCluster(ctx, host, info);
       if (!info.ControlAvailable) return ok('already a worker');

@@ -17,14 +17,52 @@ const swarmInfoSchema = z.looseObject({
 });
 export type SwarmInfo = z.output<typeof swarmInfoSchema>;
 
-export async function swarmInfo(host: Host): Promise<SwarmInfo> {
+/** The host's swarm state: a read shared by the steps of an action, or with `fresh` asked again. */
+export async function swarmInfo(host: Host, options: { fresh?: boolean } = {}): Promise<SwarmInfo> {
+  const argv = ['docker', 'info', '--format', '{{json .Swarm}}'];
   const { Swarm } = await engineOrCli(host, {
     engine: { label: 'GET /info', call: (docker) => docker.info() },
-    cli: async () => ({ Swarm: JSON.parse(await host.read(['docker', 'info', '--format', '{{json .Swarm}}'])) as unknown }),
+    cli: async () => ({ Swarm: JSON.parse(await (options.fresh ? host.check(argv, { readOnly: true }) : host.read(argv))) as unknown }),
     schema: z.looseObject({ Swarm: swarmInfoSchema }),
-    read: true,
+    read: !options.fresh,
   });
   return Swarm;
+}
+
+/** How long a node may stay `pending` (joining, being promoted, or reconnecting after a restart) before a step gives up on it. */
+const SETTLED_WITHIN_MS = 60_000;
+
+/**
+ * The host's swarm state once it is `inactive` or `active`: what the
+ * membership steps act on. A node that is `pending` is on its way into a swarm
+ * (a join or a promotion in progress, its dockerd reconnecting to the managers
+ * after a restart): a join would be refused with "already part of a swarm", so
+ * the state is asked again until it settles. A node in `error` or `locked`
+ * needs a person: the error names it and the way out.
+ */
+export async function settledSwarmInfo(ctx: StepContext<unknown>, host: Host): Promise<SwarmInfo & { LocalNodeState: 'inactive' | 'active' }> {
+  let info = await swarmInfo(host);
+  if (info.LocalNodeState === 'pending') {
+    ctx.log(`${host.name} is "pending" in a swarm (a join, a promotion or a restart on its way): waiting up to ${SETTLED_WITHIN_MS / 1000} s for it to settle`);
+    const started = performance.now();
+    for (const deadline = Date.now() + SETTLED_WITHIN_MS; info.LocalNodeState === 'pending' && Date.now() < deadline; ) {
+      await sleep(500, undefined, { signal: ctx.signal });
+      info = await swarmInfo(host, { fresh: true });
+    }
+    if (info.LocalNodeState !== 'pending') ctx.log(`${host.name} settled as "${info.LocalNodeState}" after ${((performance.now() - started) / 1000).toFixed(1)} s pending`);
+  }
+  const said = info.Error ? ` (${info.Error})` : '';
+  switch (info.LocalNodeState) {
+    case 'inactive':
+    case 'active':
+      return { ...info, LocalNodeState: info.LocalNodeState };
+    case 'pending':
+      throw new CheckFailed(`${host.name} is still on its way into a swarm (state "pending" for ${SETTLED_WITHIN_MS / 1000} s)${said}: it may not reach the swarm's managers. Recreating the node starts it afresh.`);
+    case 'locked':
+      throw new CheckFailed(`${host.name} is in a locked swarm${said}: unlock it with "docker swarm unlock" and the swarm's unlock key, or recreate the node.`);
+    case 'error':
+      throw new CheckFailed(`${host.name} is in a swarm in state "error"${said}: "docker swarm leave --force" on it, or recreating the node, starts it afresh.`);
+  }
 }
 
 /** The `gather` of the swarm steps: every host's swarm state, read once up front. */

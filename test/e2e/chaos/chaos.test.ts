@@ -207,6 +207,8 @@ describe('chaos steps (real nodes)', () => {
         expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
       } finally {
         await onManagerUntilDone(project, ['docker', 'node', 'promote', demoted], leaderName);
+        // A promotion is asked, not done: the next case starts from 3 managers, each one Reachable.
+        await untilManagersSettle(project, MANAGERS);
       }
     });
 
@@ -236,6 +238,7 @@ describe('chaos steps (real nodes)', () => {
         expect(verify.all).toMatch(/restarted (manager-01, manager-02|manager-02, manager-01): back in the swarm/);
       } finally {
         await onManagerUntilDone(project, ['docker', 'node', 'promote', 'manager-03']);
+        await untilManagersSettle(project, MANAGERS);
         await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-quorum-loss'], project);
       }
     });
@@ -260,6 +263,55 @@ describe('chaos steps (real nodes)', () => {
       expect(partitionRules(state.nodes)).toEqual({});
       // The probe service the killed step made is the step's to remove next time; remove it now.
       await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-partition-worker'], project);
+    });
+
+    it('converge waits for a worker whose join is still pending (its managers out of reach), then finds it a worker', async () => {
+      writeScenario(project, 'chaos', chaosScenario);
+      const exec = (node: string, argv: string[]) => swarmMolecule(['exec', '-s', 'chaos', '-h', node, '--', ...argv], project);
+      // exec masks the token in what it prints, as it should: read it encoded.
+      const token = Buffer.from((await exec('manager-01', ['sh', '-c', 'docker swarm join-token -q worker | base64 -w0'])).stdout.trim(), 'base64').toString().trim();
+      const leaderAddress = (await exec('manager-01', ['docker', 'info', '--format', '{{.Swarm.NodeAddr}}'])).stdout.trim();
+      expect(token).toMatch(/^SWMTKN-/);
+      const left = await exec('worker-02', ['docker', 'swarm', 'leave', '--force']);
+      expect(left.exitCode, left.all).toBe(0);
+      // worker-02 cannot reach any manager's raft port: its join stays pending.
+      const netns = `--net=/run/netns/${stateOf(project, 'chaos').nodes.find((n) => n.name === 'worker-02')?.netns ?? ''}`;
+      const nft = (...args: string[]) => execFileSync('nsenter', [netns, 'nft', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      nft('add', 'table', 'inet', 'sm_test_block');
+      nft('add', 'chain', 'inet', 'sm_test_block', 'out', '{ type filter hook output priority 0; policy accept; }');
+      nft('add', 'rule', 'inet', 'sm_test_block', 'out', 'tcp', 'dport', '2377', 'drop');
+      try {
+        const joining = exec('worker-02', ['docker', 'swarm', 'join', '--token', token, `${leaderAddress}:2377`]);
+        let state = '';
+        for (const deadline = Date.now() + 15_000; state !== 'pending' && Date.now() < deadline; ) {
+          state = (await exec('worker-02', ['docker', 'info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim();
+        }
+        // The fault happened: worker-02 is pending, on its way into the swarm.
+        expect(state).toBe('pending');
+        const converge = swarmMolecule(['converge', '-s', 'chaos'], project);
+        let seen = '';
+        const waiting = await new Promise<boolean>((resolve) => {
+          converge.all?.on('data', (chunk: Buffer) => {
+            seen += chunk.toString();
+            if (seen.includes('worker-02 is "pending" in a swarm')) resolve(true);
+          });
+          void converge.then(() => resolve(false));
+        });
+        // converge saw it pending (it would have joined it, and been refused, before the fix): now let the join through.
+        expect(waiting, seen).toBe(true);
+        nft('delete', 'table', 'inet', 'sm_test_block');
+        const result = await converge;
+        expect(result.exitCode, result.all).toBe(0);
+        expect(result.all).toMatch(/worker-02 settled as "active" after \d+\.\d s pending/);
+        expect(result.all).toMatch(/ok +worker-02 +[\d.]+s +already a worker/);
+        expect((await joining).all).toContain('This node joined a swarm as a worker.');
+      } finally {
+        try {
+          nft('delete', 'table', 'inet', 'sm_test_block');
+        } catch {
+          // deleted above
+        }
+      }
     });
   });
 
