@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_TABLE } from '../../../src/drivers/host/partition.js';
-import { repoRoot, startPausedAtPartition, swarmMolecule } from '../support/cli.js';
+import { repoRoot, startPausedAtPartition, startUntilSaid, swarmMolecule } from '../support/cli.js';
 import { leftoversOfRuns, machineLeftovers, NOTHING_LEFT } from '../support/leaks.js';
 
 /**
@@ -288,17 +288,9 @@ describe('chaos steps (real nodes)', () => {
         }
         // The fault happened: worker-02 is pending, on its way into the swarm.
         expect(state).toBe('pending');
-        const converge = swarmMolecule(['converge', '-s', 'chaos'], project);
-        let seen = '';
-        const waiting = await new Promise<boolean>((resolve) => {
-          converge.all?.on('data', (chunk: Buffer) => {
-            seen += chunk.toString();
-            if (seen.includes('worker-02 is "pending" in a swarm')) resolve(true);
-          });
-          void converge.then(() => resolve(false));
-        });
+        const { run: converge, said: waiting, seen } = await startUntilSaid(['converge', '-s', 'chaos'], project, 'worker-02 is "pending" in a swarm');
         // converge saw it pending (it would have joined it, and been refused, before the fix): now let the join through.
-        expect(waiting, seen).toBe(true);
+        expect(waiting, seen()).toBe(true);
         nft('delete', 'table', 'inet', 'sm_test_block');
         const result = await converge;
         expect(result.exitCode, result.all).toBe(0);

@@ -23,18 +23,28 @@ export function swarmMoleculeOnePipe(args: string[], cwd: string = repoRoot): Re
 export const PAUSE_AT_PARTITIONED = { SWARM_MOLECULE_TEST_HOOKS: '1', SWARM_MOLECULE_TEST_PAUSE_AT: 'partitioned' };
 
 /**
+ * Start the CLI and wait until its output says `marker`: `said` is false when
+ * the run ended first, `seen` its output so far. How a test acts once the run
+ * is there, instead of after a fixed sleep.
+ */
+export async function startUntilSaid(args: string[], cwd: string, marker: string, env: Record<string, string> = {}) {
+  const run = swarmMolecule(args, cwd, env);
+  let seen = '';
+  const said = await new Promise<boolean>((resolve) => {
+    run.all?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(marker)) resolve(true);
+    });
+    void run.then(() => resolve(false));
+  });
+  return { run, said, seen: () => seen };
+}
+
+/**
  * Start the CLI with the partition pause hook and wait until it says it holds
  * there: `paused` is false when the run ended first, `seen` its output so far.
  */
 export async function startPausedAtPartition(args: string[], cwd: string = repoRoot, env: Record<string, string> = {}) {
-  const run = swarmMolecule(args, cwd, { ...env, ...PAUSE_AT_PARTITIONED });
-  let seen = '';
-  const paused = await new Promise<boolean>((resolve) => {
-    run.all?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('swarm-molecule test hook: paused at partitioned')) resolve(true);
-    });
-    void run.then(() => resolve(false));
-  });
-  return { run, paused, seen: () => seen };
+  const { run, said, seen } = await startUntilSaid(args, cwd, 'swarm-molecule test hook: paused at partitioned', { ...env, ...PAUSE_AT_PARTITIONED });
+  return { run, paused: said, seen };
 }
