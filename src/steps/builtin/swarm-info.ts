@@ -29,39 +29,70 @@ export async function swarmInfo(host: Host, options: { fresh?: boolean } = {}): 
   return Swarm;
 }
 
-/** How long a node may stay `pending` (joining, being promoted, or reconnecting after a restart) before a step gives up on it. */
+/** How long a node may stay `pending` or `error` before a step gives up on it: a restart backs off up to 30 s, twice. */
 const SETTLED_WITHIN_MS = 60_000;
+
+/** What each passing state means, in the words of the wait's log line. */
+const ON_ITS_WAY = {
+  pending: 'a join, a promotion or a restart on its way',
+  // dockerd restarts a swarm node that stopped after being ready (after a promotion, a lost
+  // quorum) after a delay that doubles up to 30 s, and says "error" meanwhile; a join that
+  // failed stays "error" with its reason.
+  error: 'its dockerd restarts a swarm node that stopped, after up to 30 s',
+} as const;
+
+/**
+ * A node dockerd has restarted: once it restarts a swarm node that had stopped,
+ * `docker info` says "error" for as long as dockerd runs (moby's node runner
+ * forgets its reconnect timer only on a stop), though the node runs (it has a
+ * node ID), is a member as before and no error is set. Such a node is taken as
+ * `active` with the role it reports; Swarm's own `ControlAvailable` tells a
+ * manager.
+ */
+export function restartedMember(info: SwarmInfo): boolean {
+  return info.LocalNodeState === 'error' && info.Error === '' && info.NodeID !== '';
+}
+
+const onItsWay = (info: SwarmInfo): info is SwarmInfo & { LocalNodeState: 'pending' | 'error' } =>
+  info.LocalNodeState === 'pending' || (info.LocalNodeState === 'error' && !restartedMember(info));
 
 /**
  * The host's swarm state once it is `inactive` or `active`: what the
- * membership steps act on. A node that is `pending` is on its way into a swarm
- * (a join or a promotion in progress, its dockerd reconnecting to the managers
- * after a restart): a join would be refused with "already part of a swarm", so
- * the state is asked again until it settles. A node in `error` or `locked`
- * needs a person: the error names it and the way out.
+ * membership steps act on. A node that is `pending` (a join or a promotion in
+ * progress, its dockerd reconnecting after a restart) or `error` (dockerd
+ * waiting to restart its swarm node) is on its way: a join would be refused
+ * with "already part of a swarm", so the state is asked again until it
+ * settles. One that stays so, or is `locked`, needs a person: the error says
+ * Swarm's words and the way out. A restarted member is `active` (see
+ * `restartedMember`).
  */
-export async function settledSwarmInfo(ctx: StepContext<unknown>, host: Host): Promise<SwarmInfo & { LocalNodeState: 'inactive' | 'active' }> {
+export async function settledSwarmInfo(ctx: StepContext<unknown>, host: Host, withinMs = SETTLED_WITHIN_MS): Promise<SwarmInfo & { LocalNodeState: 'inactive' | 'active' }> {
   let info = await swarmInfo(host);
-  if (info.LocalNodeState === 'pending') {
-    ctx.log(`${host.name} is "pending" in a swarm (a join, a promotion or a restart on its way): waiting up to ${SETTLED_WITHIN_MS / 1000} s for it to settle`);
+  const said = () => (info.Error ? ` (${info.Error})` : '');
+  if (onItsWay(info)) {
+    ctx.log(`${host.name} is "${info.LocalNodeState}" in a swarm${said()}, ${ON_ITS_WAY[info.LocalNodeState]}: waiting up to ${withinMs / 1000} s for it to settle`);
     const started = performance.now();
-    for (const deadline = Date.now() + SETTLED_WITHIN_MS; info.LocalNodeState === 'pending' && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + withinMs; onItsWay(info) && Date.now() < deadline; ) {
       await sleep(500, undefined, { signal: ctx.signal });
       info = await swarmInfo(host, { fresh: true });
     }
-    if (info.LocalNodeState !== 'pending') ctx.log(`${host.name} settled as "${info.LocalNodeState}" after ${((performance.now() - started) / 1000).toFixed(1)} s pending`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    ctx.log(onItsWay(info) ? `${host.name} is still "${info.LocalNodeState}" after ${seconds} s` : `${host.name} settled as "${info.LocalNodeState}" after ${seconds} s`);
   }
-  const said = info.Error ? ` (${info.Error})` : '';
+  if (restartedMember(info)) {
+    ctx.log(`${host.name} runs as node ${info.NodeID} of its swarm; Docker says "error" with no error since it restarted the node's swarm component: taken as active`);
+    return { ...info, LocalNodeState: 'active' };
+  }
   switch (info.LocalNodeState) {
     case 'inactive':
     case 'active':
       return { ...info, LocalNodeState: info.LocalNodeState };
     case 'pending':
-      throw new CheckFailed(`${host.name} is still on its way into a swarm (state "pending" for ${SETTLED_WITHIN_MS / 1000} s)${said}: it may not reach the swarm's managers. Recreating the node starts it afresh.`);
-    case 'locked':
-      throw new CheckFailed(`${host.name} is in a locked swarm${said}: unlock it with "docker swarm unlock" and the swarm's unlock key, or recreate the node.`);
+      throw new CheckFailed(`${host.name} is still on its way into a swarm (state "pending" for ${withinMs / 1000} s)${said()}: it may not reach the swarm's managers. Recreating the node starts it afresh.`);
     case 'error':
-      throw new CheckFailed(`${host.name} is in a swarm in state "error"${said}: "docker swarm leave --force" on it, or recreating the node, starts it afresh.`);
+      throw new CheckFailed(`${host.name} is in a swarm in state "error" for ${withinMs / 1000} s${said()}: "docker swarm leave --force" on it, or recreating the node, starts it afresh.`);
+    case 'locked':
+      throw new CheckFailed(`${host.name} is in a locked swarm${said()}: unlock it with "docker swarm unlock" and the swarm's unlock key, or recreate the node.`);
   }
 }
 
