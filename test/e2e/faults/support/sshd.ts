@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,14 +30,21 @@ function parentOf(pid: string): number | undefined {
   }
 }
 
-/** sshd's privilege separation directory; made (and later removed) only when the host lacks it. */
+/**
+ * sshd's privilege separation directory; made only when the host lacks it, and
+ * removed when the last of our sshds stops: every connection's sshd needs it,
+ * so one sshd's stop must not take it from another still serving (a fresh CI
+ * machine has none: the shared sshd of a file then reset every connection).
+ */
 let madePrivsepDir = false;
+let runningSshds = 0;
 
 export async function startSshd(): Promise<LoopbackSshd> {
   if (!existsSync('/run/sshd')) {
     mkdirSync('/run/sshd', { mode: 0o755 });
     madePrivsepDir = true;
   }
+  runningSshds++;
   const dir = mkdtempSync(join(tmpdir(), 'sm-sshd-'));
   const user = generateKeyPair('user');
   const host = generateKeyPair('host');
@@ -69,6 +75,7 @@ export async function startSshd(): Promise<LoopbackSshd> {
       }
     }
   };
+  let stopped = false;
   const server: LoopbackSshd = {
     target: { name: 'loopback', host: '127.0.0.1', port, user: 'root', identityFile: join(dir, 'id'), hostKey: host.publicKey },
     pid,
@@ -77,23 +84,27 @@ export async function startSshd(): Promise<LoopbackSshd> {
     kill,
     stop: () => {
       kill();
+      if (stopped) return;
+      stopped = true;
       rmSync(dir, { recursive: true, force: true });
-      if (madePrivsepDir) rmSync('/run/sshd', { recursive: true, force: true });
+      runningSshds--;
+      if (runningSshds === 0 && madePrivsepDir) {
+        rmSync('/run/sshd', { recursive: true, force: true });
+        madePrivsepDir = false;
+      }
     },
   };
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = createConnection(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      }).on('error', () => resolve(false));
-      socket.unref();
-    });
-    if (up) return server;
-    await sleep(50);
+  // Up when sshd says it listens on the port (a connect alone could reach another listener of
+  // this shared machine's on the same random port); another port when this one is taken.
+  let exited = false;
+  sshd.on('exit', () => (exited = true));
+  for (let i = 0; i < 200 && !exited; i++) {
+    if (log.includes(`Server listening on 127.0.0.1 port ${port}.`)) return server;
+    await sleep(25);
   }
   server.stop();
-  throw new Error('sshd did not start');
+  if (/Address already in use/.test(log)) return startSshd();
+  throw new Error(`sshd did not start: ${log}`);
 }
 
 /** Processes on this machine whose command line contains `marker`. */
