@@ -99,6 +99,24 @@ async function untilManagersSettle(project: string, managers: readonly string[])
   throw new Error(`The managers did not settle as ${managers.join(', ')} with one Leader: ${last}`);
 }
 
+/**
+ * Make a demoted manager a manager again, as a new member: it leaves the swarm,
+ * the Leader removes its entry, and converge joins it as a manager. Not
+ * `docker node promote`: on the nodes' Docker 20.10, a node promoted again
+ * after the managers lost and regained quorum can crash its dockerd (a panic in
+ * swarmkit's raft, stepFollower, on the Leader's first heartbeat; seen in CI
+ * with the dockerd.log tail), which is Docker's bug and not what these cases test.
+ */
+async function rejoinAsManager(project: string, node: string, leader: string): Promise<void> {
+  await swarmMolecule(['exec', '-s', 'chaos', '-h', node, '--', 'docker', 'swarm', 'leave', '--force'], project);
+  await onManagerUntilDone(project, ['docker', 'node', 'rm', '--force', node], leader);
+  const converge = await swarmMolecule(['converge', '-s', 'chaos'], project);
+  expect(converge.exitCode, converge.all).toBe(0);
+  expect(converge.all).toMatch(new RegExp(`changed +${node} .*swarm: inactive → manager`));
+  // The next case starts from 3 managers, each one Reachable, one Leader.
+  await untilManagersSettle(project, MANAGERS);
+}
+
 /** Our partition table in each node's netns, as nft lists it (nodes without one are left out). */
 function partitionRules(nodes: readonly NodeNs[]): Record<string, string> {
   const rules: Record<string, string> = {};
@@ -206,9 +224,7 @@ describe('chaos steps (real nodes)', () => {
         expect(stateOf(project, 'chaos').partition).toBeUndefined();
         expect(partitionRules(stateOf(project, 'chaos').nodes)).toEqual({});
       } finally {
-        await onManagerUntilDone(project, ['docker', 'node', 'promote', demoted], leaderName);
-        // A promotion is asked, not done: the next case starts from 3 managers, each one Reachable.
-        await untilManagersSettle(project, MANAGERS);
+        await rejoinAsManager(project, demoted, leaderName);
       }
     });
 
@@ -237,8 +253,7 @@ describe('chaos steps (real nodes)', () => {
         // Restored on its way out: both stopped managers are back.
         expect(verify.all).toMatch(/restarted (manager-01, manager-02|manager-02, manager-01): back in the swarm/);
       } finally {
-        await onManagerUntilDone(project, ['docker', 'node', 'promote', 'manager-03']);
-        await untilManagersSettle(project, MANAGERS);
+        await rejoinAsManager(project, 'manager-03', 'manager-01');
         await swarmMolecule(['exec', '-s', 'chaos', '-h', 'manager-01', '--', 'docker', 'service', 'rm', 'sm-quorum-loss'], project);
       }
     });
