@@ -49,7 +49,7 @@ const ON_ITS_WAY = {
  * `active` with the role it reports; Swarm's own `ControlAvailable` tells a
  * manager.
  */
-export function restartedMember(info: SwarmInfo): boolean {
+function restartedMember(info: SwarmInfo): boolean {
   return info.LocalNodeState === 'error' && info.Error === '' && info.NodeID !== '';
 }
 
